@@ -1,0 +1,71 @@
+package v1alpha1
+
+// Dataplane describes one Envoy: a builtin or delegated gateway, or a service sidecar.
+type Dataplane struct {
+	Meta `json:"-"`
+	Spec DataplaneSpec
+}
+
+type DataplaneSpec struct {
+	Networking Networking     `json:"networking"`
+	Metrics    map[string]any `json:"metrics,omitempty"`
+	Probes     map[string]any `json:"probes,omitempty"`
+}
+
+type GatewayType string
+
+const (
+	GatewayDelegated GatewayType = "DELEGATED"
+	GatewayBuiltin   GatewayType = "BUILTIN"
+)
+
+type Networking struct {
+	Address             string               `json:"address"`
+	AdvertisedAddress   string               `json:"advertisedAddress,omitempty"`
+	Gateway             *DataplaneGateway    `json:"gateway,omitempty"`
+	Inbound             []Inbound            `json:"inbound,omitempty"`
+	Outbound            []Outbound           `json:"outbound,omitempty"`
+	TransparentProxying *TransparentProxying `json:"transparentProxying,omitempty"`
+	Admin               *Admin               `json:"admin,omitempty"`
+}
+
+type DataplaneGateway struct {
+	// Type is DELEGATED when empty, as in Kuma's proto.
+	Type GatewayType       `json:"type,omitempty"`
+	Tags map[string]string `json:"tags"`
+}
+
+// IsBuiltin reports whether the dataplane is a builtin gateway.
+func (d *DataplaneSpec) IsBuiltin() bool {
+	return d.Networking.Gateway != nil && d.Networking.Gateway.Type == GatewayBuiltin
+}
+
+type Inbound struct {
+	Port           uint32            `json:"port"`
+	ServicePort    uint32            `json:"servicePort,omitempty"`
+	ServiceAddress string            `json:"serviceAddress,omitempty"`
+	Address        string            `json:"address,omitempty"`
+	Name           string            `json:"name,omitempty"`
+	Tags           map[string]string `json:"tags"`
+	Health         *Health           `json:"health,omitempty"`
+}
+
+type Health struct {
+	Ready bool `json:"ready"`
+}
+
+type Outbound struct {
+	Port    uint32            `json:"port"`
+	Address string            `json:"address,omitempty"`
+	Tags    map[string]string `json:"tags,omitempty"`
+}
+
+type TransparentProxying struct {
+	RedirectPortInbound  uint32 `json:"redirectPortInbound,omitempty"`
+	RedirectPortOutbound uint32 `json:"redirectPortOutbound,omitempty"`
+	IPFamilyMode         string `json:"ipFamilyMode,omitempty"`
+}
+
+type Admin struct {
+	Port uint32 `json:"port,omitempty"`
+}

@@ -1,0 +1,288 @@
+// Package ir is the readable, validated intermediate representation of one dataplane's
+// configuration. xds/build produces it from the model; xds/translate turns it into Envoy
+// resources and sees nothing else. Every slice is in its final order: translation never sorts.
+package ir
+
+import "time"
+
+// Proxy is everything one dataplane receives.
+type Proxy struct {
+	// Node is the Envoy node id, `<mesh>.<name>`.
+	Node      string
+	Mesh      string
+	Dataplane string
+	Listeners []Listener
+	Clusters  []Cluster
+	// Secrets are server certificates the listeners reference by name. Mesh identity and CA
+	// secrets are referenced by name only (see UpstreamMTLS) and delivered by the CA over SDS.
+	Secrets []Secret
+	// Diagnostics are problems that cost part of the configuration (a route that could not be
+	// built, a gateway that matched nothing); the rest still ships.
+	Diagnostics []Diagnostic
+}
+
+// Diagnostic locates a problem in the resources: `MeshGatewayRoute default/r: conf.http...: message`.
+type Diagnostic struct {
+	Resource string
+	Field    string
+	Message  string
+}
+
+type Protocol string
+
+const (
+	HTTP  Protocol = "HTTP"
+	HTTPS Protocol = "HTTPS"
+	TCP   Protocol = "TCP"
+	TLS   Protocol = "TLS"
+)
+
+// Listener is one Envoy listener: one per gateway port.
+type Listener struct {
+	Name     string
+	Address  string
+	Port     uint32
+	Protocol Protocol
+	// StatPrefix is the gateway's identifying service.
+	StatPrefix string
+	CrossMesh  bool
+	// ConnectionLimit is 0 for unlimited.
+	ConnectionLimit uint32
+	FilterChains    []FilterChain
+}
+
+// FilterChain holds exactly one of HTTP and TCP.
+type FilterChain struct {
+	Name string
+	// ServerNames is the SNI match; empty matches any SNI and none.
+	ServerNames []string
+	// TransportProtocolTLS matches only TLS connections (set for HTTPS and TLS listeners).
+	TransportProtocolTLS bool
+	// TLS terminates TLS; nil for plain text and for TLS passthrough.
+	TLS  *DownstreamTLS
+	HTTP *HTTPConnectionManager
+	TCP  *TCPProxy
+}
+
+type DownstreamTLS struct {
+	// CertificateSecrets name Secrets of this Proxy, in the order the listener declared them.
+	CertificateSecrets []string
+	ALPN               []string
+	MinVersion         string
+}
+
+// HTTPConnectionManager carries its route configuration inline; translation emits it as RDS.
+type HTTPConnectionManager struct {
+	StatPrefix  string
+	RouteConfig RouteConfig
+	Options     HTTPOptions
+}
+
+// HTTPOptions are the edge settings of an HTTP connection manager (Envoy's edge best practices).
+type HTTPOptions struct {
+	ServerName            string
+	RequestHeadersTimeout time.Duration
+	StreamIdleTimeout     time.Duration
+	IdleTimeout           time.Duration
+	MaxConcurrentStreams  uint32
+	InitialStreamWindow   uint32
+	InitialConnWindow     uint32
+	// InternalAddresses are the CIDRs treated as internal by use_remote_address.
+	InternalAddresses []string
+}
+
+type RouteConfig struct {
+	Name         string
+	VirtualHosts []VirtualHost
+	// RequestHeadersToRemove are stripped from every request before routing.
+	RequestHeadersToRemove []string
+}
+
+type VirtualHost struct {
+	Name    string
+	Domains []string
+	// RequireTLS redirects plain-text requests (HTTPS listeners).
+	RequireTLS           bool
+	ResponseHeadersToAdd []Header
+	Routes               []Route
+}
+
+type Header struct {
+	Name  string
+	Value string
+}
+
+// HeaderMutation is a set of header changes; Set overwrites, Add appends.
+type HeaderMutation struct {
+	Set    []Header
+	Add    []Header
+	Remove []string
+}
+
+// IsEmpty reports whether the mutation changes nothing.
+func (h HeaderMutation) IsEmpty() bool {
+	return len(h.Set) == 0 && len(h.Add) == 0 && len(h.Remove) == 0
+}
+
+// Route is one Envoy route; exactly one of Forward, Redirect and DirectResponse is set.
+type Route struct {
+	// Name is readable and unique within its virtual host: `<route>/rules[i]/matches[j]`.
+	Name string
+	// Origin is the MeshGatewayRoute rule this route comes from; nil for generated routes (404).
+	Origin          *RouteOrigin
+	Match           RouteMatch
+	RequestHeaders  HeaderMutation
+	ResponseHeaders HeaderMutation
+	Forward         *Forward
+	Redirect        *Redirect
+	DirectResponse  *DirectResponse
+}
+
+// RouteOrigin points back at the resource: the MeshGatewayRoute, rule and match indexes.
+type RouteOrigin struct {
+	Mesh  string
+	Route string
+	Rule  int
+	Match int
+}
+
+type PathKind string
+
+const (
+	PathExact  PathKind = "Exact"
+	PathPrefix PathKind = "Prefix"
+	PathRegex  PathKind = "Regex"
+)
+
+type PathMatch struct {
+	Kind  PathKind
+	Value string
+}
+
+type HeaderMatchKind string
+
+const (
+	HeaderExact   HeaderMatchKind = "Exact"
+	HeaderRegex   HeaderMatchKind = "Regex"
+	HeaderPresent HeaderMatchKind = "Present"
+	HeaderAbsent  HeaderMatchKind = "Absent"
+)
+
+type HeaderMatch struct {
+	Name  string
+	Kind  HeaderMatchKind
+	Value string
+}
+
+type QueryMatchKind string
+
+const (
+	QueryExact QueryMatchKind = "Exact"
+	QueryRegex QueryMatchKind = "Regex"
+)
+
+type QueryMatch struct {
+	Name  string
+	Kind  QueryMatchKind
+	Value string
+}
+
+// RouteMatch is ANDed: path, then method (as a `:method` header match), headers and query.
+type RouteMatch struct {
+	Path    PathMatch
+	Method  string
+	Headers []HeaderMatch
+	Query   []QueryMatch
+}
+
+type WeightedCluster struct {
+	Name   string
+	Weight uint32
+	// RequestHeadersToAdd are added to requests sent to this cluster (e.g. x-kuma-tags).
+	RequestHeadersToAdd []Header
+}
+
+type Forward struct {
+	Clusters []WeightedCluster
+	// PrefixRewrite replaces the matched prefix; FullPathRewrite replaces the whole path.
+	PrefixRewrite   string
+	FullPathRewrite string
+	// HostRewrite sets the Host header to a literal; AutoHostRewrite to the backend's hostname.
+	HostRewrite     string
+	AutoHostRewrite bool
+	Mirrors         []Mirror
+	Timeout         time.Duration
+	IdleTimeout     time.Duration
+}
+
+type Mirror struct {
+	Cluster string
+	// Percent is in [0, 100].
+	Percent float64
+}
+
+type Redirect struct {
+	Scheme string
+	Host   string
+	// Port is 0 to keep the request's port.
+	Port            uint32
+	StatusCode      uint32
+	PrefixRewrite   string
+	FullPathRewrite string
+	StripQuery      bool
+}
+
+type DirectResponse struct {
+	Status uint32
+	Body   string
+}
+
+// TCPProxy forwards connections to weighted clusters.
+type TCPProxy struct {
+	StatPrefix string
+	Clusters   []WeightedCluster
+}
+
+type ClusterProtocol string
+
+const (
+	ClusterTCP   ClusterProtocol = "tcp"
+	ClusterHTTP  ClusterProtocol = "http"
+	ClusterHTTP2 ClusterProtocol = "http2"
+)
+
+// Cluster is an EDS cluster of mesh service endpoints.
+type Cluster struct {
+	Name    string
+	Service string
+	// Destination is the backend's tag selector (kuma.io/service plus subset tags).
+	Destination map[string]string
+	Protocol    ClusterProtocol
+	Endpoints   []Endpoint
+	MTLS        *UpstreamMTLS
+}
+
+type Endpoint struct {
+	Address string
+	Port    uint32
+	Weight  uint32
+	// Tags are the endpoint's inbound tags.
+	Tags map[string]string
+}
+
+// UpstreamMTLS references, by name only, the secrets the CA delivers over SDS.
+type UpstreamMTLS struct {
+	IdentitySecret   string
+	ValidationSecret string
+	SNI              string
+	// SAN is the SPIFFE ID the upstream must present.
+	SAN  string
+	ALPN []string
+}
+
+// Secret is a server certificate for a TLS-terminating listener.
+type Secret struct {
+	Name             string
+	CertificateChain string
+	PrivateKey       string
+}

@@ -1,0 +1,144 @@
+// Package names decides, once and readably, every name meshgate gives an Envoy resource. Names
+// never carry hash suffixes: an operator reading Envoy's admin page or stats must be able to
+// tell which resource produced which object. Listener, route-configuration and secret names
+// follow Kuma's (dashboards depend on them); cluster names are the readable destination.
+package names
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+)
+
+// ServiceTag is the tag every Kuma workload and destination carries.
+const ServiceTag = "kuma.io/service"
+
+// Node is the Envoy node id of a dataplane.
+func Node(mesh, dataplane string) string { return mesh + "." + dataplane }
+
+// Listener names a gateway listener: `edge-gateway:HTTP:8080`.
+func Listener(gateway, protocol string, port uint32) string {
+	return fmt.Sprintf("%s:%s:%d", gateway, protocol, port)
+}
+
+// RouteConfig names the route configuration of one filter chain: `edge-gateway:HTTP:8080:*`,
+// `edge-gateway:HTTPS:8443:foo.example.com`.
+func RouteConfig(listener, hostname string) string {
+	return listener + ":" + Hostname(hostname)
+}
+
+// FilterChain names the filter chain serving hostname on a listener.
+func FilterChain(listener, hostname string) string {
+	return listener + ":" + Hostname(hostname)
+}
+
+// Hostname is a listener hostname with Kuma's "empty means any" applied.
+func Hostname(h string) string {
+	if h == "" {
+		return "*"
+	}
+	return h
+}
+
+// Cluster names the cluster for a destination: the service, then any subset tags sorted by
+// key: `api`, `api{version=v1}`.
+func Cluster(destination map[string]string) string {
+	svc := destination[ServiceTag]
+	extra := TagString(destination, ServiceTag)
+	if extra == "" {
+		return svc
+	}
+	return svc + "{" + extra + "}"
+}
+
+// TagString renders tags as `k=v,k2=v2` sorted by key, leaving out the keys in skip.
+func TagString(tags map[string]string, skip ...string) string {
+	keys := make([]string, 0, len(tags))
+outer:
+	for k := range tags {
+		for _, s := range skip {
+			if k == s {
+				continue outer
+			}
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + tags[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// Route names an Envoy route built from one match of one MeshGatewayRoute rule.
+func Route(route string, rule, match int) string {
+	return fmt.Sprintf("%s/rules[%d]/matches[%d]", route, rule, match)
+}
+
+// RouteExact names the exact-path route synthesised from a prefix match (`/api` next to `/api/`).
+func RouteExact(route string, rule, match int) string {
+	return Route(route, rule, match) + "/exact"
+}
+
+// NotFoundRoute names the catch-all 404 route of a virtual host without routes.
+const NotFoundRoute = "no-matching-route"
+
+// NotFoundBody is the body of that 404, as Kuma sends it (clients and tests match on it).
+const NotFoundBody = "This is a Kuma MeshGateway. No routes match this MeshGateway!\n"
+
+// ServerCertSecret names a listener certificate secret: `cert.rsa:secret:foo-cert`. source is
+// `secret`, `file`, `inline` or `inlineString`; id the secret name, file path or hostnames.
+func ServerCertSecret(keyType, source, id string) string {
+	return fmt.Sprintf("cert.%s:%s:%s", keyType, source, id)
+}
+
+// IdentitySecret names a mesh's workload identity (SVID) secret.
+func IdentitySecret(mesh string) string { return "identity_cert:secret:" + mesh }
+
+// MeshCASecret names a mesh's trust bundle secret.
+func MeshCASecret(mesh string) string { return "mesh_ca:secret:" + mesh }
+
+// UpstreamSNI is the SNI a client presents to a mesh service: `api{mesh=default,version=v1}`.
+func UpstreamSNI(mesh string, destination map[string]string) string {
+	tags := make(map[string]string, len(destination))
+	for k, v := range destination {
+		tags[k] = v
+	}
+	tags["mesh"] = mesh
+	return destination[ServiceTag] + "{" + TagString(tags, ServiceTag) + "}"
+}
+
+// ServiceID is the SPIFFE ID of a mesh service: `spiffe://<mesh>/<service>`.
+func ServiceID(mesh, service string) (spiffeid.ID, error) {
+	td, err := spiffeid.TrustDomainFromString(mesh)
+	if err != nil {
+		return spiffeid.ID{}, fmt.Errorf("mesh %q as SPIFFE trust domain: %w", mesh, err)
+	}
+	id, err := spiffeid.FromSegments(td, service)
+	if err != nil {
+		return spiffeid.ID{}, fmt.Errorf("service %q as SPIFFE path: %w", service, err)
+	}
+	return id, nil
+}
+
+// MeshALPN is the ALPN mesh mTLS connections negotiate.
+const MeshALPN = "kuma"
+
+// TagsHeader carries the gateway's tags to mesh services.
+const TagsHeader = "x-kuma-tags"
+
+// TagsHeaderValue serialises tags Kuma's way: `&k=v&k2=v2&`, keys sorted.
+func TagsHeaderValue(tags map[string]string) string {
+	s := TagString(tags)
+	if s == "" {
+		return ""
+	}
+	return "&" + strings.ReplaceAll(s, ",", "&") + "&"
+}
+
+// MetadataNamespace is the filter-metadata key under which meshgate records, on Envoy routes
+// and clusters, which resource produced them; `explain` reads it back.
+const MetadataNamespace = "io.meshgate"
