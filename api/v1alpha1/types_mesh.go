@@ -56,3 +56,17 @@ type Routing struct {
 	ZoneEgress                            bool `json:"zoneEgress,omitempty"`
 	DefaultForbidMutualTLSExternalService bool `json:"defaultForbidMutualTlsExternalService,omitempty"`
 }
+
+// CA backend types. `stepca` is meshgate's own type for an external step-ca (smallstep)
+// server; Kuma has no such type, so no existing Kuma mesh spells it differently.
+const (
+	CABackendBuiltin  = "builtin"
+	CABackendProvided = "provided"
+	CABackendStepCA   = "stepca"
+)
+
+// CA backend modes, as in Kuma; empty means STRICT.
+const (
+	CAModeStrict     = "STRICT"
+	CAModePermissive = "PERMISSIVE"
+)

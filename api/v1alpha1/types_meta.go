@@ -28,8 +28,10 @@ type Meta struct {
 	// CreationTime is optional (kumactl output and Kubernetes objects carry it); it breaks ties
 	// where Kuma prefers the most recently created resource.
 	CreationTime time.Time
-	Labels       map[string]string
-	Source       Source
+	// ModificationTime is optional, as kumactl prints it; meshgate does not use it.
+	ModificationTime time.Time
+	Labels           map[string]string
+	Source           Source
 }
 
 // Source says where a resource was read from, so that every error can name the file and line.
@@ -38,7 +40,8 @@ type Source struct {
 	// Line is the line of the document's first key.
 	Line int
 	// Fields maps a spec field path (as used in validation errors, e.g. `conf.listeners[0].port`)
-	// to the line it was written on.
+	// to the line it was written on. Paths are relative to the spec body, so both forms give
+	// the same paths; `name` and `mesh` are recorded too, for errors about them.
 	Fields map[string]int
 }
 

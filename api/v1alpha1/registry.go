@@ -1,0 +1,84 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+)
+
+// KindInfo tells the decoder how to build and name resources of one kind. Adding a kind (a
+// policy such as TrafficPermission) is one Register call with its type; the decoder finds the
+// body through the type's `Spec` field and its json tags.
+type KindInfo struct {
+	Kind Kind
+	// New returns an empty resource: a pointer to a struct embedding Meta with a struct `Spec`.
+	New func() Object
+	// Global kinds (Mesh) belong to no mesh; every other kind defaults to DefaultMesh.
+	Global bool
+	// Namespaced kinds are namespaced on Kubernetes, where Kuma names them `<name>.<namespace>`.
+	Namespaced bool
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[Kind]KindInfo{}
+)
+
+// Register adds a kind. It panics on a programming error (a duplicate kind or a type without a
+// struct Spec field), so mistakes surface at init rather than as confusing decode errors.
+func Register(info KindInfo) {
+	if info.Kind == "" || info.New == nil {
+		panic("v1alpha1.Register: Kind and New are required")
+	}
+	if _, ok := specOf(info.New()); !ok {
+		panic(fmt.Sprintf("v1alpha1.Register(%s): New must return a pointer to a struct with a struct field Spec", info.Kind))
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[info.Kind]; dup {
+		panic(fmt.Sprintf("v1alpha1.Register: kind %s registered twice", info.Kind))
+	}
+	registry[info.Kind] = info
+}
+
+// LookupKind returns the registration of a kind.
+func LookupKind(kind Kind) (KindInfo, bool) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	info, ok := registry[kind]
+	return info, ok
+}
+
+// Kinds lists every registered kind, sorted.
+func Kinds() []Kind {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	kinds := make([]Kind, 0, len(registry))
+	for k := range registry {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
+	return kinds
+}
+
+// specOf returns the addressable Spec struct of a resource.
+func specOf(obj Object) (reflect.Value, bool) {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	spec := v.Elem().FieldByName("Spec")
+	if !spec.IsValid() || spec.Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	return spec, true
+}
+
+func init() {
+	Register(KindInfo{Kind: KindMesh, New: func() Object { return &Mesh{} }, Global: true})
+	Register(KindInfo{Kind: KindDataplane, New: func() Object { return &Dataplane{} }, Namespaced: true})
+	Register(KindInfo{Kind: KindMeshGateway, New: func() Object { return &MeshGateway{} }})
+	Register(KindInfo{Kind: KindMeshGatewayRoute, New: func() Object { return &MeshGatewayRoute{} }})
+	Register(KindInfo{Kind: KindSecret, New: func() Object { return &Secret{} }})
+}

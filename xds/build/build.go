@@ -1,0 +1,90 @@
+// Package build turns the model into the IR of one dataplane: it binds a builtin gateway
+// dataplane to its MeshGateway, attaches routes to listeners, builds virtual hosts, expands and
+// orders route entries, and collects the clusters, endpoints and certificates they need. It is a
+// pure function of the model and the options.
+package build
+
+import (
+	"fmt"
+	"net"
+	"sort"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// Proxy builds the IR for dataplane mesh/name.
+func Proxy(m *model.Model, mesh, name string, opts Options) (*ir.Proxy, error) {
+	ms := m.Mesh(mesh)
+	if ms == nil {
+		return nil, fmt.Errorf("mesh %q not found", mesh)
+	}
+	dp := ms.Dataplane(name)
+	if dp == nil {
+		return nil, fmt.Errorf("dataplane %s/%s not found", mesh, name)
+	}
+	b := &builder{
+		mesh:     ms,
+		dp:       dp,
+		opts:     opts,
+		proxy:    &ir.Proxy{Node: names.Node(mesh, name), Mesh: mesh, Dataplane: name},
+		clusters: map[string]*ir.Cluster{},
+		secrets:  map[string]ir.Secret{},
+	}
+	if !dp.Spec.IsBuiltin() {
+		b.diag(&dp.Meta, "networking", "only builtin gateway dataplanes are configured by this version of meshgate")
+		return b.proxy, nil
+	}
+	gw := bindGateway(ms.Gateways, dp.Spec.Networking.Gateway.Tags)
+	if gw == nil {
+		b.diag(&dp.Meta, "networking.gateway.tags", "no MeshGateway selects this dataplane; it gets no listeners")
+		return b.proxy, nil
+	}
+	b.gateway = gw
+	if net.ParseIP(dp.Spec.Networking.Address) == nil {
+		b.diag(&dp.Meta, "networking.address", "gateway listeners bind to this address, so it must be an IP address, not %q", dp.Spec.Networking.Address)
+		return b.proxy, nil
+	}
+	for _, port := range b.ports() {
+		if l, ok := b.listener(port); ok {
+			b.proxy.Listeners = append(b.proxy.Listeners, l)
+		}
+	}
+	b.finish()
+	return b.proxy, nil
+}
+
+type builder struct {
+	mesh     *model.Mesh
+	dp       *api.Dataplane
+	gateway  *api.MeshGateway
+	opts     Options
+	proxy    *ir.Proxy
+	clusters map[string]*ir.Cluster
+	secrets  map[string]ir.Secret
+}
+
+func (b *builder) diag(meta *api.Meta, field, format string, args ...any) {
+	b.proxy.Diagnostics = append(b.proxy.Diagnostics, ir.Diagnostic{
+		Resource: meta.DisplayName(), Field: field, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// finish emits the collected clusters and secrets in name order.
+func (b *builder) finish() {
+	for _, c := range b.clusters {
+		b.proxy.Clusters = append(b.proxy.Clusters, *c)
+	}
+	sort.Slice(b.proxy.Clusters, func(i, j int) bool { return b.proxy.Clusters[i].Name < b.proxy.Clusters[j].Name })
+	for _, s := range b.secrets {
+		b.proxy.Secrets = append(b.proxy.Secrets, s)
+	}
+	sort.Slice(b.proxy.Secrets, func(i, j int) bool { return b.proxy.Secrets[i].Name < b.proxy.Secrets[j].Name })
+}
+
+// gatewayService is the gateway's identifying service: its stat prefix and tags header source.
+func (b *builder) gatewayService() string {
+	return b.dp.Spec.Networking.Gateway.Tags[names.ServiceTag]
+}

@@ -1,0 +1,97 @@
+package build
+
+import (
+	"net"
+	"sort"
+
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// cluster returns the name of the cluster for a destination, creating it on first use. A
+// destination used by both HTTP and TCP routes gets one cluster; HTTP protocol options are
+// harmless to tcp_proxy, so HTTP wins.
+func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) string {
+	name := names.Cluster(dest)
+	if c, ok := b.clusters[name]; ok {
+		if c.Protocol == ir.ClusterTCP && proto != ir.ClusterTCP {
+			c.Protocol = clusterProtocol(dest, proto)
+		}
+		return name
+	}
+	c := &ir.Cluster{
+		Name:        name,
+		Service:     dest[names.ServiceTag],
+		Destination: dest,
+		Protocol:    clusterProtocol(dest, proto),
+		Endpoints:   b.endpoints(dest),
+	}
+	if b.mesh.MTLSEnabled() {
+		c.MTLS = b.upstreamMTLS(dest)
+	}
+	b.clusters[name] = c
+	return name
+}
+
+// clusterProtocol follows Kuma: the destination's `kuma.io/protocol` tag decides HTTP/2; routes
+// of HTTP listeners are HTTP/1 otherwise.
+func clusterProtocol(dest map[string]string, routeProto ir.ClusterProtocol) ir.ClusterProtocol {
+	if routeProto == ir.ClusterTCP {
+		return ir.ClusterTCP
+	}
+	switch dest["kuma.io/protocol"] {
+	case "http2", "grpc":
+		return ir.ClusterHTTP2
+	}
+	return ir.ClusterHTTP
+}
+
+// endpoints are the inbounds, in the gateway's mesh, whose tags include every destination tag
+// (so subset tags like `version: v1` pick a subset of the service).
+func (b *builder) endpoints(dest map[string]string) []ir.Endpoint {
+	var out []ir.Endpoint
+	for _, dp := range b.mesh.Dataplanes {
+		for _, in := range dp.Spec.Networking.Inbound {
+			if in.Health != nil && !in.Health.Ready {
+				continue
+			}
+			if !model.SelectorMatches(dest, in.Tags) {
+				continue
+			}
+			addr := in.Address
+			if addr == "" {
+				addr = dp.Spec.Networking.Address
+			}
+			if net.ParseIP(addr) == nil {
+				// EDS endpoints must be IPs; Envoy would reject the whole assignment.
+				b.diag(&dp.Meta, "networking.address", "endpoint address %q is not an IP address; not used as an endpoint of %s", addr, names.Cluster(dest))
+				continue
+			}
+			out = append(out, ir.Endpoint{Address: addr, Port: in.Port, Weight: 1, Tags: in.Tags})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Address != out[j].Address {
+			return out[i].Address < out[j].Address
+		}
+		return out[i].Port < out[j].Port
+	})
+	return out
+}
+
+func (b *builder) upstreamMTLS(dest map[string]string) *ir.UpstreamMTLS {
+	svc := dest[names.ServiceTag]
+	m := &ir.UpstreamMTLS{
+		IdentitySecret:   names.IdentitySecret(b.mesh.Name),
+		ValidationSecret: names.MeshCASecret(b.mesh.Name),
+		SNI:              names.UpstreamSNI(b.mesh.Name, dest),
+		ALPN:             []string{names.MeshALPN},
+	}
+	if id, err := names.ServiceID(b.mesh.Name, svc); err == nil {
+		m.SAN = id.String()
+	} else {
+		b.diag(&b.gateway.Meta, "conf", "cannot verify upstream %q: %v", svc, err)
+	}
+	return m
+}

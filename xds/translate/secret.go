@@ -1,0 +1,20 @@
+package translate
+
+import (
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/meshgate/meshgate/xds/ir"
+)
+
+// secret inlines a listener's server certificate. Mesh identities and bundles are not here:
+// the CA serves those by name over SDS.
+func secret(s ir.Secret) *tlsv3.Secret {
+	return &tlsv3.Secret{
+		Name: s.Name,
+		Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+			CertificateChain: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s.CertificateChain}},
+			PrivateKey:       &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s.PrivateKey}},
+		}},
+	}
+}

@@ -1,0 +1,17 @@
+package translate
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/meshgate/meshgate/xds/ir"
+)
+
+func TestSecret(t *testing.T) {
+	out := secret(ir.Secret{Name: "cert.ecdsa:secret:a", CertificateChain: "CHAIN", PrivateKey: "KEY"})
+	requireValid(t, out)
+	assert.Equal(t, "cert.ecdsa:secret:a", out.GetName())
+	assert.Equal(t, "CHAIN", out.GetTlsCertificate().GetCertificateChain().GetInlineString())
+	assert.Equal(t, "KEY", out.GetTlsCertificate().GetPrivateKey().GetInlineString())
+}
