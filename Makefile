@@ -1,6 +1,6 @@
 GO       ?= go
 BIN      := bin/meshgate
-EXAMPLES := examples
+EXAMPLES := examples/gateway
 GATEWAY  := default/gateway-instance-1
 
 .PHONY: build test run golden bench lint

@@ -75,16 +75,27 @@ func (w *walker) deref(n *yaml.Node, path string) *yaml.Node {
 	return n
 }
 
-func (w *walker) visit(n *yaml.Node, path string) (leave func(), ok bool) {
-	if w.aliasDepth > 0 {
-		w.budget.left--
-		if w.budget.left < 0 {
-			if !w.reported {
-				w.reported = true
-				w.errorf(n, path, "aliases expand to too many nodes (more than %d in this file)", aliasNodeLimit)
-			}
-			return nil, false
-		}
+// charge counts a node against the file's alias budget when it was reached through an alias.
+func (w *walker) charge(n *yaml.Node, path string) bool {
+	if w.aliasDepth == 0 {
+		return true
+	}
+	w.budget.left--
+	if w.budget.left >= 0 {
+		return true
+	}
+	if !w.reported {
+		w.reported = true
+		w.errorf(n, path, "aliases expand to too many nodes (more than %d in this file)", aliasNodeLimit)
+	}
+	return false
+}
+
+// enter starts decoding n, refusing an anchored node already being decoded: an alias inside its
+// own anchor's value would otherwise recurse forever.
+func (w *walker) enter(n *yaml.Node, path string) (leave func(), ok bool) {
+	if !w.charge(n, path) {
+		return nil, false
 	}
 	if n.Anchor == "" {
 		return func() {}, true
@@ -109,7 +120,7 @@ func (w *walker) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n == nil {
 		return
 	}
-	leave, ok := w.visit(n, path)
+	leave, ok := w.enter(n, path)
 	if !ok {
 		return
 	}
@@ -139,7 +150,7 @@ func (w *walker) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Slice:
 		w.decodeSlice(n, v, path)
 	case reflect.Interface:
-		if val := w.toAny(n, path); val != nil {
+		if val := w.anyValue(n, path); val != nil {
 			v.Set(reflect.ValueOf(val))
 		}
 	default:
@@ -255,12 +266,16 @@ func (w *walker) toAny(n *yaml.Node, path string) any {
 	if n == nil {
 		return nil
 	}
-	leave, ok := w.visit(n, path)
+	leave, ok := w.enter(n, path)
 	if !ok {
 		return nil
 	}
 	defer leave()
+	return w.anyValue(n, path)
+}
 
+// anyValue converts a node that has already been entered.
+func (w *walker) anyValue(n *yaml.Node, path string) any {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		return w.scalarAny(n, path)
@@ -314,11 +329,9 @@ func anyChild(path, key string) string {
 // pairs lists a mapping's key/value pairs with YAML merge keys (`<<: *base`) expanded; keys
 // written explicitly win over merged ones, and earlier merged mappings over later ones.
 func (w *walker) pairs(n *yaml.Node, path string) []pair {
-	leave, ok := w.visit(n, path)
-	if !ok {
+	if !w.charge(n, path) {
 		return nil
 	}
-	defer leave()
 	var explicit, merged []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -357,15 +370,15 @@ func (w *walker) mergePairs(val *yaml.Node, path string, listOK bool) []pair {
 	}
 	w.aliasDepth++
 	defer func() { w.aliasDepth-- }()
+	leave, ok := w.enter(val, path)
+	if !ok {
+		return nil
+	}
+	defer leave()
 	switch {
 	case val.Kind == yaml.MappingNode:
 		return w.pairs(val, path)
 	case val.Kind == yaml.SequenceNode && listOK:
-		leave, ok := w.visit(val, path)
-		if !ok {
-			return nil
-		}
-		defer leave()
 		var out []pair
 		for _, e := range val.Content {
 			out = append(out, w.mergePairs(e, path, false)...)

@@ -21,6 +21,9 @@ func routeConfig(rc ir.RouteConfig) *routev3.RouteConfiguration {
 		ValidateClusters:         wrapperspb.Bool(false),
 		IgnorePortInHostMatching: true,
 		RequestHeadersToRemove:   append([]string(nil), rc.RequestHeadersToRemove...),
+		// Envoy otherwise applies the route configuration's mutations last, so stripping a
+		// client-sent x-kuma-tags here would also strip the value the route sets for backends.
+		MostSpecificHeaderMutationsWins: true,
 	}
 	for _, vh := range rc.VirtualHosts {
 		out.VirtualHosts = append(out.VirtualHosts, virtualHost(vh))

@@ -49,6 +49,7 @@ func TestRouteConfigAndVirtualHost(t *testing.T) {
 	require.NotNil(t, rc.GetValidateClusters())
 	assert.False(t, rc.GetValidateClusters().GetValue())
 	assert.True(t, rc.GetIgnorePortInHostMatching())
+	assert.True(t, rc.GetMostSpecificHeaderMutationsWins(), "route-level x-kuma-tags must survive the config-level removal")
 	assert.Equal(t, []string{"x-kuma-tags"}, rc.GetRequestHeadersToRemove())
 
 	require.Len(t, rc.GetVirtualHosts(), 2)
