@@ -65,7 +65,7 @@ func (w *walker) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
 }
 
 // scalarInteger reads an integer. For non-negative values u holds the value and i too when it
-// fits; big reports a value beyond 64 bits.
+// fits; big reports an integer beyond 64 bits.
 func scalarInteger(n *yaml.Node, tag string) (i int64, u uint64, big, ok bool) {
 	switch tag {
 	case "!!int":
@@ -89,7 +89,12 @@ func scalarInteger(n *yaml.Node, tag string) (i int64, u uint64, big, ok bool) {
 		if x, err := strconv.ParseUint(n.Value, 10, 64); err == nil {
 			return 0, x, false, true
 		}
-		if _, err := strconv.ParseFloat(n.Value, 64); err == nil && isDigits(n.Value) {
+		if isDigits(n.Value) {
+			return 0, 0, true, true
+		}
+	case "!!float":
+		// YAML resolves integers too large for 64 bits as floats.
+		if isDigits(n.Value) {
 			return 0, 0, true, true
 		}
 	}

@@ -25,8 +25,9 @@ import (
 // bufferLimit is Kuma's per-connection buffer for gateway listeners and clusters.
 const bufferLimit = 32768
 
-// Translate validates p and returns its Envoy resources, each type sorted by name. Every
-// resource has passed its ValidateAll; an error names each resource that did not.
+// Translate validates p and returns its Envoy resources, each type sorted by name. Envoy's own
+// field rules (ValidateAll) are checked once, by snapshot.New, the gate every published
+// configuration passes; checking here too doubled the cost of a rebuild.
 func Translate(p *ir.Proxy) (*envoyres.Resources, error) {
 	if p == nil {
 		return nil, errors.New("translate: nil proxy")
@@ -67,47 +68,16 @@ func Translate(p *ir.Proxy) (*envoyres.Resources, error) {
 		return out.Endpoints[i].GetClusterName() < out.Endpoints[j].GetClusterName()
 	})
 	sortByName(out.Secrets)
-	if err := validateAll(out); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 
 type named interface {
 	proto.Message
 	GetName() string
-	ValidateAll() error
 }
 
 func sortByName[T named](rs []T) {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].GetName() < rs[j].GetName() })
-}
-
-// validateAll runs Envoy's own field rules (protoc-gen-validate) over every resource so that a
-// translator bug shows up here, naming the resource, instead of as a NACK.
-func validateAll(r *envoyres.Resources) error {
-	var errs []error
-	check := func(kind, name string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
-		}
-	}
-	for _, x := range r.Listeners {
-		check("listener", x.GetName(), x.ValidateAll())
-	}
-	for _, x := range r.Routes {
-		check("route configuration", x.GetName(), x.ValidateAll())
-	}
-	for _, x := range r.Clusters {
-		check("cluster", x.GetName(), x.ValidateAll())
-	}
-	for _, x := range r.Endpoints {
-		check("cluster load assignment", x.GetClusterName(), x.ValidateAll())
-	}
-	for _, x := range r.Secrets {
-		check("secret", x.GetName(), x.ValidateAll())
-	}
-	return errors.Join(errs...)
 }
 
 // ads is the config source of every RDS, EDS and SDS reference: all of a dataplane's

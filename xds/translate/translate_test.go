@@ -159,15 +159,3 @@ func TestTranslateRejectsInvalidIR(t *testing.T) {
 	_, err = Translate(nil)
 	require.Error(t, err)
 }
-
-// Whatever slips past the IR check is still caught by Envoy's own rules, naming the resource.
-func TestValidateAllNamesTheResource(t *testing.T) {
-	res, err := Translate(fixture())
-	require.NoError(t, err)
-	res.Routes[0].VirtualHosts[0].Domains = nil
-	res.Clusters[1].ConnectTimeout.Seconds = -1
-	err = validateAll(res)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `route configuration "gw:HTTP:8080:*"`)
-	assert.Contains(t, err.Error(), `cluster "db"`)
-}
