@@ -3,7 +3,6 @@ package explain
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -53,6 +52,9 @@ func (e *explainer) forward(rc *routev3.RouteConfiguration, vh *routev3.VirtualH
 		act.Forward = []Backend{e.backend(cs.Cluster, 1, notFound)}
 	case *routev3.RouteAction_ClusterHeader:
 		name, _ := r.first(asciiLower(cs.ClusterHeader))
+		if name == "" {
+			e.out.note("the request has no %s header to name the cluster", cs.ClusterHeader)
+		}
 		b := e.backend(name, 1, notFound)
 		b.FromHeader = cs.ClusterHeader
 		act.Forward = []Backend{b}
@@ -71,8 +73,10 @@ func (e *explainer) forward(rc *routev3.RouteConfiguration, vh *routev3.VirtualH
 			e.perFilterConfig(c.GetTypedPerFilterConfig())
 			act.Forward = append(act.Forward, b)
 		}
-	default:
+	case *routev3.RouteAction_ClusterSpecifierPlugin, *routev3.RouteAction_InlineClusterSpecifierPlugin:
 		e.out.note("the route picks its cluster with a cluster specifier plugin, which explain does not run")
+	default:
+		e.out.note("the route names no cluster (Envoy rejects such a route)")
 	}
 
 	if err := e.rewrite(act, rt, ra, r); err != nil {
@@ -125,199 +129,6 @@ func (e *explainer) forward(rc *routev3.RouteConfiguration, vh *routev3.VirtualH
 		}
 	}
 	return act, nil
-}
-
-// rewrite computes the upstream :path and :authority as Envoy's
-// currentUrlPathAfterRewriteWithMatchedPath and finalizeRequestHeaders do.
-func (e *explainer) rewrite(act *Action, rt *routev3.Route, ra *routev3.RouteAction, r *httpRequest) error {
-	rw := &Rewrite{}
-	act.UpstreamPath = r.path
-	switch {
-	case ra.GetPrefixRewrite() != "":
-		matched := matchedPath(rt.GetMatch(), r)
-		rw.Prefix, rw.Replaces = ra.GetPrefixRewrite(), matched
-		if len(matched) <= len(r.path) {
-			act.UpstreamPath = ra.GetPrefixRewrite() + r.path[len(matched):]
-		}
-	case ra.GetRegexRewrite() != nil:
-		rr := ra.GetRegexRewrite()
-		rw.Regex = &RegexRewrite{Pattern: rr.GetPattern().GetRegex(), Substitution: rr.GetSubstitution()}
-		p, err := e.replaceAll(rw.Regex.Pattern, rw.Regex.Substitution, r.pathOnly())
-		if err != nil {
-			return fmt.Errorf("regex_rewrite: %w", err)
-		}
-		act.UpstreamPath = p + r.path[len(r.pathOnly()):]
-	case ra.GetPathRewrite() != "":
-		rw.FullPath = ra.GetPathRewrite()
-		act.UpstreamPath = rw.FullPath + r.path[len(r.pathOnly()):]
-		if strings.Contains(rw.FullPath, "%") {
-			e.out.note("path_rewrite %q has substitution formatters, which explain leaves unevaluated", rw.FullPath)
-		}
-	case ra.GetPathRewritePolicy() != nil:
-		e.out.note("the route rewrites the path with a path_rewrite_policy extension, which explain does not run")
-	}
-
-	act.UpstreamHost = r.authority
-	switch h := ra.GetHostRewriteSpecifier().(type) {
-	case *routev3.RouteAction_HostRewriteLiteral:
-		rw.Host, act.UpstreamHost = h.HostRewriteLiteral, h.HostRewriteLiteral
-	case *routev3.RouteAction_AutoHostRewrite:
-		if h.AutoHostRewrite.GetValue() {
-			rw.AutoHost = true
-			e.autoHost(act)
-		}
-	case *routev3.RouteAction_HostRewriteHeader:
-		rw.HostFromHeader = h.HostRewriteHeader
-		if v, ok := r.first(asciiLower(h.HostRewriteHeader)); ok && v != "" {
-			act.UpstreamHost = v
-		}
-	case *routev3.RouteAction_HostRewritePathRegex:
-		rw.HostRegex = &RegexRewrite{Pattern: h.HostRewritePathRegex.GetPattern().GetRegex(), Substitution: h.HostRewritePathRegex.GetSubstitution()}
-		host, err := e.replaceAll(rw.HostRegex.Pattern, rw.HostRegex.Substitution, r.pathOnly())
-		if err != nil {
-			return fmt.Errorf("host_rewrite_path_regex: %w", err)
-		}
-		act.UpstreamHost = host
-	}
-	if *rw != (Rewrite{}) {
-		act.Rewrite = rw
-	}
-	return nil
-}
-
-// autoHost resolves auto_host_rewrite when every endpoint it could pick agrees on a hostname.
-func (e *explainer) autoHost(act *Action) {
-	hosts := map[string]bool{}
-	for _, b := range act.Forward {
-		if c := e.cluster(b.Cluster); c != nil {
-			for h := range e.endpointHostnames(c) {
-				hosts[h] = true
-			}
-		}
-	}
-	if len(hosts) == 1 {
-		for h := range hosts {
-			act.UpstreamHost = h
-		}
-		return
-	}
-	e.out.note("auto_host_rewrite: the Host becomes the hostname of the endpoint Envoy picks, when it has one")
-}
-
-// matchedPath is the part of :path that prefix_rewrite replaces.
-func matchedPath(m *routev3.RouteMatch, r *httpRequest) string {
-	switch ps := m.GetPathSpecifier().(type) {
-	case *routev3.RouteMatch_Prefix:
-		return r.path[:min(len(ps.Prefix), len(r.path))]
-	case *routev3.RouteMatch_Path:
-		return r.path[:min(len(ps.Path), len(r.path))]
-	case *routev3.RouteMatch_PathSeparatedPrefix:
-		return r.path[:min(len(ps.PathSeparatedPrefix), len(r.path))]
-	}
-	return r.pathOnly()
-}
-
-// redirect computes the Location Envoy sends (RouteEntryImplBase::newUri).
-func (e *explainer) redirect(rt *routev3.Route, ra *routev3.RedirectAction, r *httpRequest) (*Action, error) {
-	out := &Redirect{StatusCode: redirectStatus(ra.GetResponseCode()), StripQuery: ra.GetStripQuery(), Port: ra.GetPortRedirect()}
-	scheme := r.scheme
-	switch s := ra.GetSchemeRewriteSpecifier().(type) {
-	case *routev3.RedirectAction_HttpsRedirect:
-		if s.HttpsRedirect {
-			scheme = "https"
-		}
-	case *routev3.RedirectAction_SchemeRedirect:
-		if s.SchemeRedirect != "" {
-			scheme = s.SchemeRedirect
-		}
-	}
-	if scheme != r.scheme {
-		out.Scheme = scheme
-	}
-
-	port := ""
-	if ra.GetPortRedirect() != 0 {
-		port = fmt.Sprintf(":%d", ra.GetPortRedirect())
-	}
-	host := ra.GetHostRedirect()
-	out.Host = host
-	if host == "" {
-		host = r.authority
-		if p, ok := hostPort(host); ok {
-			// The request's port goes when a new one is set, or when it was the old scheme's
-			// default and the scheme changes.
-			if port != "" || scheme != r.scheme && (r.scheme == "https" && p == "443" || r.scheme == "http" && p == "80") {
-				host = stripPort(host)
-			}
-		}
-	}
-
-	path := r.path
-	hasQuery := false
-	switch p := ra.GetPathRewriteSpecifier().(type) {
-	case *routev3.RedirectAction_PathRedirect:
-		out.Path = p.PathRedirect
-		if strings.Contains(p.PathRedirect, "?") {
-			// A query in path_redirect replaces the request's and survives strip_query.
-			path, hasQuery = p.PathRedirect, true
-		} else {
-			path = p.PathRedirect + r.query()
-		}
-	case *routev3.RedirectAction_PrefixRewrite:
-		out.PrefixRewrite = p.PrefixRewrite
-		matched := matchedPath(rt.GetMatch(), r)
-		path = p.PrefixRewrite + r.path[len(matched):]
-	case *routev3.RedirectAction_RegexRewrite:
-		out.RegexRewrite = &RegexRewrite{Pattern: p.RegexRewrite.GetPattern().GetRegex(), Substitution: p.RegexRewrite.GetSubstitution()}
-		np, err := e.replaceAll(out.RegexRewrite.Pattern, out.RegexRewrite.Substitution, r.pathOnly())
-		if err != nil {
-			return nil, fmt.Errorf("regex_rewrite: %w", err)
-		}
-		path = np + r.query()
-	case *routev3.RedirectAction_PathRewrite:
-		out.Path = p.PathRewrite
-		path = p.PathRewrite + r.query()
-	}
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
-	}
-	if ra.GetStripQuery() && !hasQuery {
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
-	}
-	out.Location = scheme + "://" + host + port + path
-	return &Action{Redirect: out}, nil
-}
-
-func directResponse(d *routev3.DirectResponseAction) *DirectResponse {
-	out := &DirectResponse{Status: int(d.GetStatus())}
-	b := d.GetBody()
-	switch {
-	case b.GetInlineString() != "":
-		out.Body = b.GetInlineString()
-	case len(b.GetInlineBytes()) > 0:
-		out.Body = string(b.GetInlineBytes())
-	case b.GetFilename() != "":
-		out.BodyFile = b.GetFilename()
-	case b.GetEnvironmentVariable() != "":
-		out.BodyFile = "$" + b.GetEnvironmentVariable()
-	}
-	return out
-}
-
-func redirectStatus(c routev3.RedirectAction_RedirectResponseCode) int {
-	switch c {
-	case routev3.RedirectAction_FOUND:
-		return 302
-	case routev3.RedirectAction_SEE_OTHER:
-		return 303
-	case routev3.RedirectAction_TEMPORARY_REDIRECT:
-		return 307
-	case routev3.RedirectAction_PERMANENT_REDIRECT:
-		return 308
-	}
-	return 301
 }
 
 func clusterNotFoundStatus(c routev3.RouteAction_ClusterNotFoundResponseCode) uint32 {

@@ -32,15 +32,22 @@ func (e *explainer) backend(name string, weight, notFound uint32) Backend {
 			}
 		}
 	}
-	if n, known := e.healthyEndpoints(c); known {
-		b.Endpoints = &n
-		if n == 0 {
-			if notFound != 0 {
-				e.out.note("cluster %q has no healthy endpoints: Envoy answers 503 (no healthy upstream)", name)
-			} else {
-				e.out.note("cluster %q has no healthy endpoints: Envoy closes connections sent to it", name)
-			}
-		}
+	n, known, noCLA := e.healthyEndpoints(c)
+	if !known {
+		return b
+	}
+	b.Endpoints = &n
+	if n > 0 {
+		return b
+	}
+	why := "has no healthy endpoints"
+	if noCLA {
+		why = "has no ClusterLoadAssignment among the resources, so no endpoints"
+	}
+	if notFound != 0 {
+		e.out.note("cluster %q %s: Envoy answers 503 (no healthy upstream)", name, why)
+	} else {
+		e.out.note("cluster %q %s: Envoy closes connections sent to it", name, why)
 	}
 	return b
 }
@@ -58,28 +65,35 @@ func (e *explainer) cluster(name string) *clusterv3.Cluster {
 }
 
 // healthyEndpoints counts the endpoints Envoy would balance over; known is false where the
-// resources cannot say (DNS resolution, original destination, custom cluster types).
-func (e *explainer) healthyEndpoints(c *clusterv3.Cluster) (n int, known bool) {
+// resources cannot say (DNS resolution, original destination, custom cluster types). An EDS
+// cluster whose assignment is missing ends up with none once Envoy stops waiting for it.
+func (e *explainer) healthyEndpoints(c *clusterv3.Cluster) (n int, known, noCLA bool) {
 	if c.GetClusterType() != nil {
-		return 0, false
+		return 0, false, false
 	}
 	switch c.GetType() {
 	case clusterv3.Cluster_STATIC:
-		return countHealthy(c.GetLoadAssignment()), true
+		return countHealthy(c.GetLoadAssignment()), true, false
 	case clusterv3.Cluster_EDS:
-		svc := c.GetEdsClusterConfig().GetServiceName()
-		if svc == "" {
-			svc = c.GetName()
+		if cla := e.loadAssignment(c); cla != nil {
+			return countHealthy(cla), true, false
 		}
-		for _, cla := range e.res.Endpoints {
-			if cla != nil && cla.GetClusterName() == svc {
-				return countHealthy(cla), true
-			}
-		}
-		e.out.note("cluster %q has no ClusterLoadAssignment %q, so Envoy knows no endpoints for it", c.GetName(), svc)
-		return 0, true
+		return 0, true, true
 	}
-	return 0, false
+	return 0, false, false
+}
+
+func (e *explainer) loadAssignment(c *clusterv3.Cluster) *endpointv3.ClusterLoadAssignment {
+	svc := c.GetEdsClusterConfig().GetServiceName()
+	if svc == "" {
+		svc = c.GetName()
+	}
+	for _, cla := range e.res.Endpoints {
+		if cla != nil && cla.GetClusterName() == svc {
+			return cla
+		}
+	}
+	return nil
 }
 
 func countHealthy(cla *endpointv3.ClusterLoadAssignment) int {
@@ -115,15 +129,7 @@ func (e *explainer) endpointHostnames(c *clusterv3.Cluster) map[string]bool {
 	case clusterv3.Cluster_STRICT_DNS, clusterv3.Cluster_LOGICAL_DNS:
 		add(c.GetLoadAssignment(), true)
 	case clusterv3.Cluster_EDS:
-		svc := c.GetEdsClusterConfig().GetServiceName()
-		if svc == "" {
-			svc = c.GetName()
-		}
-		for _, cla := range e.res.Endpoints {
-			if cla != nil && cla.GetClusterName() == svc {
-				add(cla, false)
-			}
-		}
+		add(e.loadAssignment(c), false)
 	default:
 		add(c.GetLoadAssignment(), false)
 	}

@@ -124,7 +124,7 @@ func Explain(res *envoyres.Resources, req Request) (*Result, error) {
 	return e.out, nil
 }
 
-func (e *explainer) regexp(expr string, full bool) (*regexp.Regexp, error) {
+func (e *explainer) compile(expr string, full bool) (*regexp.Regexp, error) {
 	key := expr
 	if full {
 		// RE2's FullMatch, which Envoy's safe_regex uses, anchors at both ends.
@@ -142,7 +142,7 @@ func (e *explainer) regexp(expr string, full bool) (*regexp.Regexp, error) {
 }
 
 func (e *explainer) fullMatch(expr, s string) (bool, error) {
-	re, err := e.regexp(expr, true)
+	re, err := e.compile(expr, true)
 	if err != nil {
 		return false, err
 	}
@@ -152,7 +152,7 @@ func (e *explainer) fullMatch(expr, s string) (bool, error) {
 // replaceAll is RE2::GlobalReplace, which Envoy's regex rewrites use: the substitution's \N
 // groups become Go's ${N}.
 func (e *explainer) replaceAll(expr, subst, s string) (string, error) {
-	re, err := e.regexp(expr, false)
+	re, err := e.compile(expr, false)
 	if err != nil {
 		return "", err
 	}

@@ -421,3 +421,36 @@ func TestMissingRouteConfiguration(t *testing.T) {
 	assert.Nil(t, r.Action)
 	assert.Contains(t, r.Reason, `route configuration "edge:HTTP:8080:*" is not among the resources`)
 }
+
+func TestEndpointsAndAutoHostRewrite(t *testing.T) {
+	res := gateway(t)
+	// Drop the "web" assignment: Envoy never learns an endpoint for it.
+	for i, cla := range res.Endpoints {
+		if cla.GetClusterName() == "web" {
+			res.Endpoints = append(res.Endpoints[:i], res.Endpoints[i+1:]...)
+			break
+		}
+	}
+	r, err := Explain(res, Request{Port: 8080, Host: "www.example.com"})
+	require.NoError(t, err)
+	require.NotNil(t, r.Action.Forward[0].Endpoints)
+	assert.Equal(t, 0, *r.Action.Forward[0].Endpoints)
+	assert.Contains(t, r.Notes, `cluster "web" has no ClusterLoadAssignment among the resources, so no endpoints: Envoy answers 503 (no healthy upstream)`)
+
+	// auto_host_rewrite to a DNS cluster takes the name it resolves.
+	for _, c := range res.Clusters {
+		if c.GetName() == "static" {
+			c.LoadAssignment = loadAssignment("static", 1, 0)
+			c.LoadAssignment.Endpoints[0].LbEndpoints[0].GetEndpoint().GetAddress().GetSocketAddress().Address = "static.example.org"
+		}
+	}
+	for _, rt := range res.Routes[0].VirtualHosts[5].Routes {
+		if rt.GetName() == "static" {
+			rt.GetRoute().HostRewriteSpecifier = &routev3.RouteAction_AutoHostRewrite{AutoHostRewrite: wrapperspb.Bool(true)}
+		}
+	}
+	r, err = Explain(res, Request{Port: 8080, Host: "gw.local", Path: "/static/app.js"})
+	require.NoError(t, err)
+	assert.Equal(t, &Rewrite{AutoHost: true}, r.Action.Rewrite)
+	assert.Equal(t, "static.example.org", r.Action.UpstreamHost)
+}

@@ -1,0 +1,168 @@
+// Package bootstrap produces the Envoy v3 bootstrap a dataplane starts with: its node identity
+// and an ADS connection to the control plane, everything else arriving over xDS.
+package bootstrap
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// XDSCluster is the bootstrap's static cluster pointing at the control plane.
+const XDSCluster = "meshgate-xds"
+
+// Request describes the dataplane and where its control plane is.
+type Request struct {
+	Dataplane *api.Dataplane
+	// ControlPlane is `host:port` or `grpc://host:port`.
+	ControlPlane string
+	// AdminAddress is Envoy's admin listener; it must stay on loopback.
+	AdminAddress string
+	AdminPort    uint32
+}
+
+// New builds and validates the bootstrap.
+func New(req Request) (*bootstrapv3.Bootstrap, error) {
+	host, port, err := splitControlPlane(req.ControlPlane)
+	if err != nil {
+		return nil, err
+	}
+	dp := req.Dataplane
+	if req.AdminAddress == "" {
+		req.AdminAddress = "127.0.0.1"
+	}
+	if req.AdminPort == 0 {
+		req.AdminPort = 9901
+		if dp.Spec.Networking.Admin != nil && dp.Spec.Networking.Admin.Port != 0 {
+			req.AdminPort = dp.Spec.Networking.Admin.Port
+		}
+	}
+	spec, err := api.Encode(dp)
+	if err != nil {
+		return nil, err
+	}
+	metadata, err := structpb.NewStruct(map[string]any{
+		"dataplane.resource": string(spec),
+		"meshgate.mesh":      dp.Mesh,
+		"meshgate.name":      dp.Name,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h2, err := anypb.New(&httpv3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+			ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+				ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
+				},
+			},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ads := &corev3.ConfigSource{
+		ResourceApiVersion:    corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+	}
+	b := &bootstrapv3.Bootstrap{
+		Node: &corev3.Node{
+			Id:       names.Node(dp.Mesh, dp.Name),
+			Cluster:  serviceOf(dp),
+			Metadata: metadata,
+		},
+		Admin: &bootstrapv3.Admin{Address: socket(req.AdminAddress, req.AdminPort)},
+		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
+			AdsConfig: &corev3.ApiConfigSource{
+				ApiType:             corev3.ApiConfigSource_GRPC,
+				TransportApiVersion: corev3.ApiVersion_V3,
+				// The node is sent once per stream; meshgate keys everything on it.
+				SetNodeOnFirstMessageOnly: true,
+				GrpcServices: []*corev3.GrpcService{{
+					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSCluster}},
+				}},
+			},
+			LdsConfig: ads,
+			CdsConfig: ads,
+		},
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
+			Clusters: []*clusterv3.Cluster{{
+				Name:                          XDSCluster,
+				ConnectTimeout:                durationpb.New(time.Second),
+				ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterType(host)},
+				TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": h2},
+				LoadAssignment: &endpointv3.ClusterLoadAssignment{
+					ClusterName: XDSCluster,
+					Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{{
+						HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socket(host, port)}},
+					}}}},
+				},
+			}},
+		},
+	}
+	if err := b.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("bootstrap for %s: %w", dp.Meta.DisplayName(), err)
+	}
+	return b, nil
+}
+
+func splitControlPlane(s string) (string, uint32, error) {
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		if u.Scheme != "grpc" {
+			return "", 0, fmt.Errorf("control plane address %q: scheme must be grpc", s)
+		}
+		s = u.Host
+	}
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("control plane address %q: want host:port: %w", s, err)
+	}
+	port, err := strconv.ParseUint(p, 10, 16)
+	if err != nil || port == 0 {
+		return "", 0, fmt.Errorf("control plane address %q: bad port", s)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return host, uint32(port), nil
+}
+
+// clusterType resolves a hostname with DNS and uses an IP as is.
+func clusterType(host string) clusterv3.Cluster_DiscoveryType {
+	if net.ParseIP(host) != nil {
+		return clusterv3.Cluster_STATIC
+	}
+	return clusterv3.Cluster_STRICT_DNS
+}
+
+func socket(host string, port uint32) *corev3.Address {
+	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+		Address: host, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
+	}}}
+}
+
+func serviceOf(dp *api.Dataplane) string {
+	if g := dp.Spec.Networking.Gateway; g != nil {
+		return g.Tags[names.ServiceTag]
+	}
+	for _, in := range dp.Spec.Networking.Inbound {
+		if s := in.Tags[names.ServiceTag]; s != "" {
+			return s
+		}
+	}
+	return dp.Name
+}
