@@ -138,8 +138,12 @@ func (d *docDecoder) start(info KindInfo) *Meta {
 // finish names the resource in its decode errors and checks what the decoder alone can.
 func (d *docDecoder) finish(info KindInfo) decoded {
 	m := d.obj.GetMeta()
-	if m.Name == "" {
-		d.errorAt(d.nameField(), "cannot be empty")
+	if m.Name == "" && !d.hasError(d.nameField()) {
+		line := d.line
+		if l, ok := d.w.fields["name"]; ok {
+			line = l
+		}
+		d.w.errs = append(d.w.errs, FieldError{File: d.file, Line: line, Field: d.nameField(), Message: "cannot be empty"})
 	}
 	if !info.Global && m.Mesh == "" {
 		m.Mesh = DefaultMesh
@@ -153,6 +157,15 @@ func (d *docDecoder) finish(info KindInfo) decoded {
 		}
 	}
 	return decoded{errs: d.w.errs}
+}
+
+func (d *docDecoder) hasError(field string) bool {
+	for _, e := range d.w.errs {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *docDecoder) nameField() string {

@@ -333,7 +333,7 @@ tags: &svc2 {team: edge}
 `)))
 	// *svc2 is used before its anchor is defined: a YAML error.
 	assert.Empty(t, objs)
-	assert.Equal(t, []string{`test.yaml: invalid YAML: unknown anchor 'svc2' referenced`}, errStrings(errs))
+	assert.Equal(t, []string{`test.yaml:6: invalid YAML: unknown anchor 'svc2' referenced`}, errStrings(errs))
 
 	gw := decodeOne(t, `
 type: MeshGateway
@@ -514,99 +514,6 @@ func TestDecodeErrors(t *testing.T) {
 	})
 }
 
-func TestKubernetesForm(t *testing.T) {
-	runErrCases(t, []errCase{
-		{"unknown kind", "apiVersion: kuma.io/v1alpha1\nkind: MeshGatewayInstance\nmetadata: {name: gw}\n", []string{
-			`test.yaml:2: kind: unknown kind "MeshGatewayInstance" (known: Dataplane, Mesh, MeshGateway, MeshGatewayRoute, Secret)`}},
-		{"missing kind", "apiVersion: kuma.io/v1alpha1\nmetadata: {name: gw}\n", []string{
-			`test.yaml:1: kind: cannot be empty`}},
-		{"missing apiVersion", "kind: Mesh\nmetadata: {name: m}\n", []string{
-			`test.yaml:1: apiVersion: cannot be empty`}},
-		{"wrong apiVersion", "apiVersion: kuma.io/v1\nkind: Mesh\nmetadata: {name: m}\n", []string{
-			`test.yaml:1: Mesh m: apiVersion: must be "kuma.io/v1alpha1" for kind Mesh`}},
-		{"missing name", "apiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata: {namespace: x}\n", []string{
-			`test.yaml:1: metadata.name: cannot be empty`}},
-		{"unknown top-level field", "apiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata: {name: m}\nstatus: {}\n", []string{
-			`test.yaml:4: Mesh m: unknown field "status"`}},
-		{"unknown metadata field", "apiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata: {name: m, nam: x}\n", []string{
-			`test.yaml:3: Mesh m: metadata: unknown field "nam"`}},
-		{"unknown spec field", "apiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata: {name: m}\nspec:\n  mtl: {}\n", []string{
-			`test.yaml:5: Mesh m: unknown field "mtl"`}},
-		{"spec not a mapping", "apiVersion: kuma.io/v1alpha1\nkind: Mesh\nmetadata: {name: m}\nspec: [a]\n", []string{
-			`test.yaml:4: Mesh m: spec: must be a mapping`}},
-		{"mesh and label disagree", "apiVersion: kuma.io/v1alpha1\nkind: MeshGateway\nmesh: a\nmetadata:\n  name: gw\n  labels: {kuma.io/mesh: b}\nspec:\n  selectors: [{match: {kuma.io/service: gw}}]\n  conf: {listeners: [{port: 80, protocol: HTTP}]}\n", []string{
-			`test.yaml:3: MeshGateway a/gw: mesh: does not match the kuma.io/mesh label (b)`}},
-		{"secret of another type", "apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata: {name: s}\ndata: {value: aGk=}\n", []string{
-			`test.yaml:3: Secret default/s: type: must be "system.kuma.io/secret": meshgate reads only Kuma mesh secrets`}},
-		{"secret with other keys", "apiVersion: v1\nkind: Secret\ntype: system.kuma.io/secret\nmetadata: {name: s}\ndata: {value: aGk=, key: aGk=}\n", []string{
-			`test.yaml:5: Secret default/s: data: unknown field "key"`}},
-		{"secret that is not base64", "apiVersion: v1\nkind: Secret\ntype: system.kuma.io/secret\nmetadata: {name: s}\ndata:\n  value: '!!'\n", []string{
-			`test.yaml:6: Secret default/s: data: must be valid base64`}},
-	})
-
-	dp := decodeOne(t, `
-apiVersion: kuma.io/v1alpha1
-kind: Dataplane
-mesh: default
-metadata:
-  name: web-1
-  namespace: kuma-demo
-  creationTimestamp: "2024-05-01T10:00:00Z"
-  labels: {app: web}
-  annotations: {kuma.io/gateway: builtin}
-  uid: 0b5a
-  resourceVersion: "42"
-  generation: 3
-  managedFields: [{manager: kubectl, fieldsV1: {f:spec: {}}}]
-spec:
-  networking:
-    address: 10.0.0.7
-    gateway: {type: BUILTIN, tags: {kuma.io/service: edge}}
-`).(*Dataplane)
-	assert.Equal(t, "web-1.kuma-demo", dp.Name, "namespaced kinds get Kuma's <name>.<namespace>")
-	assert.Equal(t, time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC), dp.CreationTime)
-	assert.Equal(t, map[string]string{"app": "web"}, dp.Labels)
-	assert.Equal(t, 5, dp.Source.Fields["name"])
-	assert.Equal(t, 16, dp.Source.Fields["networking.address"])
-
-	secret := decodeOne(t, `
-apiVersion: v1
-kind: Secret
-type: system.kuma.io/secret
-metadata: {name: plain, labels: {kuma.io/mesh: payments}}
-stringData:
-  value: hello
-`).(*Secret)
-	assert.Equal(t, "Secret payments/plain", secret.DisplayName())
-	b, err := secret.Spec.Bytes()
-	require.NoError(t, err)
-	assert.Equal(t, "hello", string(b))
-}
-
-func TestKubernetesList(t *testing.T) {
-	objs, errs := Decode("list.yaml", []byte(doc(`
-apiVersion: v1
-kind: List
-metadata: {resourceVersion: ""}
-items:
-- apiVersion: kuma.io/v1alpha1
-  kind: Mesh
-  metadata: {name: one}
-- apiVersion: kuma.io/v1alpha1
-  kind: Mesh
-  metadata: {name: two}
-  spec: {mtls: {enabledBackend: nope}}
-- apiVersion: kuma.io/v1alpha1
-  kind: Mesh
-  metadata: {name: three}
-`)))
-	require.Len(t, objs, 2)
-	assert.Equal(t, "one", objs[0].GetMeta().Name)
-	assert.Equal(t, 5, objs[0].GetMeta().Source.Line)
-	assert.Equal(t, "three", objs[1].GetMeta().Name)
-	assert.Equal(t, []string{`list.yaml:11: Mesh two: mtls.enabledBackend: has to be set to one of the backends in the mesh`}, errStrings(errs))
-}
-
 func TestUniversalMetadata(t *testing.T) {
 	m := decodeOne(t, `
 type: Mesh
@@ -632,5 +539,41 @@ func TestTestdataIsVerbatimFromSeed(t *testing.T) {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
 		assert.Contains(t, string(seed), string(data), f)
+	}
+}
+
+func TestAnchoredValuesOfPointerFields(t *testing.T) {
+	gw := decodeOne(t, `
+type: MeshGateway
+name: gw
+selectors: [{match: {kuma.io/service: gw}}]
+conf:
+  listeners:
+  - port: 443
+    protocol: HTTPS
+    hostname: a.example.com
+    tls: &tls {mode: TERMINATE, certificates: [{secret: a}]}
+    resources: &res {connectionLimit: 5}
+  - port: 443
+    protocol: HTTPS
+    hostname: b.example.com
+    tls: *tls
+    resources: *res
+`).(*MeshGateway)
+	ls := gw.Spec.Conf.Listeners
+	assert.Equal(t, ls[0].TLS, ls[1].TLS)
+	assert.NotSame(t, ls[0].TLS, ls[1].TLS, "each use of an alias decodes into its own value")
+	assert.Equal(t, uint32(5), ls[1].Resources.ConnectionLimit)
+}
+
+func TestYAMLSyntaxErrorsHaveLines(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"type: Mesh\nname: m\n  mtls: {}\n", "test.yaml:3: invalid YAML: mapping values are not allowed in this context"},
+		{"\t- a\n", "test.yaml:1: invalid YAML: found character that cannot start any token"},
+		{"type: Mesh\nname: m\nlogging: *nope\n", "test.yaml:3: invalid YAML: unknown anchor 'nope' referenced"},
+		{"type: Mesh\nname: m\nlogging: {a: \"\xff\"}\n", "test.yaml:3: invalid YAML: invalid leading UTF-8 octet"},
+		{"type: Mesh\n---\ntype: Mesh\nname: \x01\n", "test.yaml:4: invalid YAML: control characters are not allowed"},
+	} {
+		assert.Equal(t, []string{tc.want}, decodeErrs(tc.in), tc.in)
 	}
 }

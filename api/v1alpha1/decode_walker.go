@@ -3,9 +3,6 @@ package v1alpha1
 import (
 	"fmt"
 	"reflect"
-	"regexp"
-	"strings"
-	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -27,14 +24,6 @@ type walker struct {
 	// active holds the anchored nodes being decoded, to reject aliases that contain themselves.
 	active map[*yaml.Node]bool
 }
-
-// aliasBudget bounds, per file, the nodes decoded through aliases, so that a small input cannot
-// expand into an enormous one (the "billion laughs" shape).
-type aliasBudget struct{ left int }
-
-const aliasNodeLimit = 100_000
-
-func newAliasBudget() *aliasBudget { return &aliasBudget{left: aliasNodeLimit} }
 
 type pair struct {
 	key, value *yaml.Node
@@ -63,51 +52,6 @@ func (w *walker) record(path string, line int) {
 	}
 }
 
-// deref follows an alias to its anchored node; nil if the alias is dangling.
-func (w *walker) deref(n *yaml.Node, path string) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
-		if n.Alias == nil || i > 100 {
-			w.errorf(n, path, "unknown anchor %q", n.Value)
-			return nil
-		}
-		n = n.Alias
-	}
-	return n
-}
-
-// charge counts a node against the file's alias budget when it was reached through an alias.
-func (w *walker) charge(n *yaml.Node, path string) bool {
-	if w.aliasDepth == 0 {
-		return true
-	}
-	w.budget.left--
-	if w.budget.left >= 0 {
-		return true
-	}
-	if !w.reported {
-		w.reported = true
-		w.errorf(n, path, "aliases expand to too many nodes (more than %d in this file)", aliasNodeLimit)
-	}
-	return false
-}
-
-// enter starts decoding n, refusing an anchored node already being decoded: an alias inside its
-// own anchor's value would otherwise recurse forever.
-func (w *walker) enter(n *yaml.Node, path string) (leave func(), ok bool) {
-	if !w.charge(n, path) {
-		return nil, false
-	}
-	if n.Anchor == "" {
-		return func() {}, true
-	}
-	if w.active[n] {
-		w.errorf(n, path, "anchor %q is used inside its own value", n.Anchor)
-		return nil, false
-	}
-	w.active[n] = true
-	return func() { delete(w.active, n) }, true
-}
-
 // decode fills v (addressable) from n.
 func (w *walker) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n != nil && n.Kind == yaml.AliasNode {
@@ -125,7 +69,11 @@ func (w *walker) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	defer leave()
+	w.decodeValue(n, v, path)
+}
 
+// decodeValue fills v from a node that has already been entered.
+func (w *walker) decodeValue(n *yaml.Node, v reflect.Value, path string) {
 	if isNull(n) {
 		v.Set(reflect.Zero(v.Type()))
 		return
@@ -137,7 +85,7 @@ func (w *walker) decode(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		elem := reflect.New(v.Type().Elem())
-		w.decode(n, elem.Elem(), path)
+		w.decodeValue(n, elem.Elem(), path)
 		v.Set(elem)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -253,209 +201,6 @@ func (w *walker) decodeEnum(n *yaml.Node, v reflect.Value, path string, spec *en
 	v.SetString(val)
 }
 
-// toAny converts free-form YAML (fields typed map[string]any) into JSON-compatible values, so
-// that later consumers can marshal them as JSON.
-func (w *walker) toAny(n *yaml.Node, path string) any {
-	if n != nil && n.Kind == yaml.AliasNode {
-		if n = w.deref(n, path); n == nil {
-			return nil
-		}
-		w.aliasDepth++
-		defer func() { w.aliasDepth-- }()
-	}
-	if n == nil {
-		return nil
-	}
-	leave, ok := w.enter(n, path)
-	if !ok {
-		return nil
-	}
-	defer leave()
-	return w.anyValue(n, path)
-}
-
-// anyValue converts a node that has already been entered.
-func (w *walker) anyValue(n *yaml.Node, path string) any {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		return w.scalarAny(n, path)
-	case yaml.SequenceNode:
-		out := make([]any, 0, len(n.Content))
-		for i, c := range n.Content {
-			child := joinIndex(path, i)
-			w.record(child, c.Line)
-			out = append(out, w.toAny(c, child))
-		}
-		return out
-	case yaml.MappingNode:
-		out := make(map[string]any, len(n.Content)/2)
-		for _, p := range w.pairs(n, path) {
-			key, ok := w.key(p.key, path)
-			if !ok {
-				continue
-			}
-			if _, dup := out[key]; dup {
-				w.errorf(p.key, path, "duplicate key %q", key)
-				continue
-			}
-			child := anyChild(path, key)
-			w.record(child, p.key.Line)
-			if p.merged {
-				w.aliasDepth++
-			}
-			out[key] = w.toAny(p.value, child)
-			if p.merged {
-				w.aliasDepth--
-			}
-		}
-		return out
-	default:
-		w.errorf(n, path, "unsupported YAML node")
-		return nil
-	}
-}
-
-var identifierKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// anyChild names a key of a free-form map: such maps mostly stand for proto messages Kuma has
-// and meshgate does not model (`logging.backends[0].name`), so plain keys read as fields.
-func anyChild(path, key string) string {
-	if identifierKey.MatchString(key) {
-		return joinField(path, key)
-	}
-	return joinKey(path, key)
-}
-
-// pairs lists a mapping's key/value pairs with YAML merge keys (`<<: *base`) expanded; keys
-// written explicitly win over merged ones, and earlier merged mappings over later ones.
-func (w *walker) pairs(n *yaml.Node, path string) []pair {
-	if !w.charge(n, path) {
-		return nil
-	}
-	var explicit, merged []pair
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" {
-			merged = append(merged, w.mergePairs(val, path, true)...)
-			continue
-		}
-		explicit = append(explicit, pair{key: k, value: val})
-	}
-	if len(merged) == 0 {
-		return explicit
-	}
-	have := map[string]bool{}
-	for _, p := range explicit {
-		if k := w.deref(p.key, path); k != nil && k.Kind == yaml.ScalarNode {
-			have[k.Value] = true
-		}
-	}
-	for _, p := range merged {
-		p.merged = true
-		if k := w.deref(p.key, path); k != nil && k.Kind == yaml.ScalarNode {
-			if have[k.Value] {
-				continue
-			}
-			have[k.Value] = true
-		}
-		explicit = append(explicit, p)
-	}
-	return explicit
-}
-
-func (w *walker) mergePairs(val *yaml.Node, path string, listOK bool) []pair {
-	orig := val
-	if val = w.deref(val, path); val == nil {
-		return nil
-	}
-	w.aliasDepth++
-	defer func() { w.aliasDepth-- }()
-	leave, ok := w.enter(val, path)
-	if !ok {
-		return nil
-	}
-	defer leave()
-	switch {
-	case val.Kind == yaml.MappingNode:
-		return w.pairs(val, path)
-	case val.Kind == yaml.SequenceNode && listOK:
-		var out []pair
-		for _, e := range val.Content {
-			out = append(out, w.mergePairs(e, path, false)...)
-		}
-		return out
-	default:
-		w.errorf(orig, path, "a merge key (<<) needs a mapping or a list of mappings")
-		return nil
-	}
-}
-
-// key returns a mapping key as a string; JSON and protojson only know string keys, so a YAML
-// key that is a mapping or a list cannot name anything.
-func (w *walker) key(k *yaml.Node, path string) (string, bool) {
-	orig := k
-	if k = w.deref(k, path); k == nil {
-		return "", false
-	}
-	if k.Kind != yaml.ScalarNode {
-		w.errorf(orig, path, "mapping keys must be strings")
-		return "", false
-	}
-	return k.Value, true
-}
-
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-type fieldInfo struct {
-	index int
-	name  string
-}
-
-var structInfos sync.Map // reflect.Type → map[string]fieldInfo
-
-// structInfoOf maps each accepted key of a struct (json name and its snake_case form) to its field.
-func structInfoOf(t reflect.Type) map[string]fieldInfo {
-	if m, ok := structInfos.Load(t); ok {
-		return m.(map[string]fieldInfo)
-	}
-	m := map[string]fieldInfo{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		fi := fieldInfo{index: i, name: name}
-		m[name] = fi
-		if s := snakeCase(name); s != name {
-			m[s] = fi
-		}
-	}
-	structInfos.Store(t, m)
-	return m
-}
-
-// snakeCase turns a json name back into its proto field name (`replacePrefixMatch` →
-// `replace_prefix_match`), the other spelling protojson accepts.
-func snakeCase(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if r >= 'A' && r <= 'Z' {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			b.WriteRune(r - 'A' + 'a')
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -8,7 +8,6 @@ import (
 
 const (
 	kumaAPIVersion = "kuma.io/v1alpha1"
-	meshLabel      = "kuma.io/mesh"
 	// kumaSecretType is the Kubernetes Secret type Kuma reads as a mesh-scoped Secret.
 	kumaSecretType = "system.kuma.io/secret"
 )
@@ -64,7 +63,7 @@ func (d *docDecoder) kubernetes(budget *aliasBudget) []decoded {
 		switch {
 		case k == "apiVersion" || k == "kind":
 		case k == "metadata":
-			d.k8sMeta(p, info.Namespaced)
+			d.k8sMeta(p, info)
 		case k == "mesh" && !info.Global:
 			mesh = d.headerString(p, k)
 			meshLine = p.key.Line
@@ -75,9 +74,9 @@ func (d *docDecoder) kubernetes(budget *aliasBudget) []decoded {
 		}
 	}
 	if mesh != "" {
-		if label := m.Labels[meshLabel]; label != "" && label != mesh {
+		if label := m.Labels[MeshTag]; label != "" && label != mesh {
 			d.w.errs = append(d.w.errs, FieldError{File: d.file, Line: meshLine, Field: "mesh",
-				Message: "does not match the " + meshLabel + " label (" + label + ")"})
+				Message: "does not match the " + MeshTag + " label (" + label + ")"})
 		}
 		m.Mesh = mesh
 		d.w.record("mesh", meshLine)
@@ -86,7 +85,7 @@ func (d *docDecoder) kubernetes(budget *aliasBudget) []decoded {
 }
 
 // k8sMeta reads metadata into Meta. Namespaced kinds get Kuma's `<name>.<namespace>` name.
-func (d *docDecoder) k8sMeta(p pair, namespaced bool) {
+func (d *docDecoder) k8sMeta(p pair, info KindInfo) {
 	if n := d.w.deref(p.value, "metadata"); n != nil && n.Kind != yaml.MappingNode && !isNull(n) {
 		d.w.errorf(n, "metadata", "must be a mapping")
 		return
@@ -95,7 +94,7 @@ func (d *docDecoder) k8sMeta(p pair, namespaced bool) {
 	lines := d.decodeHeader(p, &km, "metadata")
 	m := d.obj.GetMeta()
 	m.Name = km.Name
-	if namespaced && km.Name != "" && km.Namespace != "" {
+	if info.Namespaced && km.Name != "" && km.Namespace != "" {
 		m.Name = km.Name + "." + km.Namespace
 	}
 	if l, ok := lines["metadata.name"]; ok {
@@ -103,8 +102,8 @@ func (d *docDecoder) k8sMeta(p pair, namespaced bool) {
 	}
 	m.Labels = km.Labels
 	m.CreationTime = d.parseTime(km.CreationTimestamp, lines["metadata.creationTimestamp"], "metadata.creationTimestamp")
-	labelPath := joinKey("metadata.labels", meshLabel)
-	if mesh := km.Labels[meshLabel]; mesh != "" && m.Kind != KindMesh {
+	labelPath := joinKey("metadata.labels", MeshTag)
+	if mesh := km.Labels[MeshTag]; mesh != "" && !info.Global {
 		m.Mesh = mesh
 		d.w.record("mesh", lines[labelPath])
 	}
@@ -135,7 +134,7 @@ func (d *docDecoder) k8sSecret() decoded {
 		switch k {
 		case "apiVersion", "kind":
 		case "metadata":
-			d.k8sMeta(p, false)
+			d.k8sMeta(p, info)
 		case "type":
 			typ = d.headerString(p, k)
 			if typ != kumaSecretType {

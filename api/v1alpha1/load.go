@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -159,19 +160,55 @@ func parseDocuments(file string, data []byte) (docs []*yaml.Node, errs ErrorList
 			return docs, errs
 		}
 		if err != nil {
-			return docs, append(errs, syntaxError(file, err))
+			return docs, append(errs, syntaxError(file, data, err))
 		}
 		docs = append(docs, &doc)
 	}
 }
 
-var yamlLineError = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	yamlLineError     = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlUnknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+)
 
-func syntaxError(file string, err error) FieldError {
+func syntaxError(file string, data []byte, err error) FieldError {
 	msg := err.Error()
 	if m := yamlLineError.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return FieldError{File: file, Line: line, Message: "invalid YAML: " + m[2]}
 	}
-	return FieldError{File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return FieldError{File: file, Line: guessLine(data, msg), Message: "invalid YAML: " + msg}
+}
+
+// guessLine finds the line of a yaml.v3 error that carries none: yaml.v3 omits the line when
+// the problem is on the first line, and for errors raised outside its scanner.
+func guessLine(data []byte, msg string) int {
+	offset := 0
+	switch {
+	case yamlUnknownAnchor.MatchString(msg):
+		name := yamlUnknownAnchor.FindStringSubmatch(msg)[1]
+		offset = bytes.Index(data, []byte("*"+name))
+	case strings.Contains(msg, "UTF-8"):
+		offset = firstInvalidUTF8(data)
+	case strings.Contains(msg, "control characters"):
+		offset = bytes.IndexFunc(data, func(r rune) bool {
+			return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+		})
+	}
+	if offset < 0 {
+		return 0
+	}
+	return bytes.Count(data[:offset], []byte("\n")) + 1
+}
+
+func firstInvalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }

@@ -20,15 +20,6 @@ func (v *validator) addf(path, format string, args ...any) {
 	v.add(path, fmt.Sprintf(format, args...))
 }
 
-// Well-known tags.
-const (
-	ServiceTag         = "kuma.io/service"
-	ProtocolTag        = "kuma.io/protocol"
-	ZoneTag            = "kuma.io/zone"
-	MeshTag            = "kuma.io/mesh"
-	ExternalServiceTag = "kuma.io/external-service-name"
-)
-
 // The character sets and the DNS name pattern are Kuma's (pkg/core/resources/apis/mesh/validators.go).
 var (
 	tagNameCharset       = regexp.MustCompile(`^[a-zA-Z0-9.\-_:/]*$`)
