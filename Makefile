@@ -8,17 +8,20 @@ GATEWAY  := default/gateway-instance-1
 build:
 	$(GO) build -o $(BIN) ./cmd/meshgate
 
-# Vet, then every test. Golden, explain, CLI and README-example tests run here too.
+# Packages with concurrency run under the race detector; the rest run plain (faster on 2 cores).
+RACE_PKGS := ./store/... ./xds/server/... ./controlplane/... ./test/...
+
+# Vet, then every test: goldens, explain, CLI, README examples, store contract tests on SQLite
+# and on a throwaway PostgreSQL (.ci/postgres.sh starts one unless MESHGATE_TEST_POSTGRES is set).
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	export MESHGATE_TEST_POSTGRES="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" && \
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(store|xds/server|controlplane|test)(/|$$)') && \
+	$(GO) test -count=1 -race $(RACE_PKGS)
 
-# Render the example gateway and ask it the seed's two questions.
+# Serve the example gateway from the embedded store in ./meshgate-data (Ctrl-C stops it).
 run: build
-	./$(BIN) validate -f $(EXAMPLES)
-	./$(BIN) render -f $(EXAMPLES) --dataplane $(GATEWAY)
-	./$(BIN) explain -f $(EXAMPLES) --dataplane $(GATEWAY) --port 8080 --host foo.example.com --path /api/foo
-	./$(BIN) explain -f $(EXAMPLES) --dataplane $(GATEWAY) --port 8080 --host foo.example.com --path /asset
+	./$(BIN) run --data-dir meshgate-data --resources $(EXAMPLES)
 
 # Rewrite golden files after an intended change; review the diff before committing.
 golden:

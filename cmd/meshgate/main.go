@@ -46,6 +46,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newValidateCmd(), newRenderCmd(), newExplainCmd())
+	root.AddCommand(newValidateCmd(), newRenderCmd(), newExplainCmd(),
+		newApplyCmd(), newGetCmd(), newDeleteCmd(), newInspectCmd())
+	root.AddCommand(newRunCmd(), newBootstrapCmd())
 	return root
 }

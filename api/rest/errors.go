@@ -1,0 +1,67 @@
+package rest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/meshgate/meshgate/api/rest/wire"
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+)
+
+// apiError is a failure the handler has classified: the status and Kuma's error body.
+type apiError struct {
+	status  int
+	title   string
+	details string
+	causes  []wire.Cause
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.title, e.details) }
+
+func notFound(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusNotFound, title: "Not found", details: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, title: "Bad request", details: fmt.Sprintf(format, args...)}
+}
+
+func preconditionFailed(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusPreconditionFailed, title: "Precondition failed", details: fmt.Sprintf(format, args...)}
+}
+
+// invalid reports every violation at once, as Kuma does, so a client fixes them in one pass.
+func invalid(errs api.ErrorList) *apiError {
+	causes := make([]wire.Cause, len(errs))
+	for i, e := range errs {
+		causes[i] = wire.Cause{Field: e.Field, Message: e.Message, Resource: e.Resource, Line: e.Line}
+	}
+	return &apiError{status: http.StatusBadRequest, title: "Could not process a resource",
+		details: "Resource is not valid", causes: causes}
+}
+
+// fieldInvalid is a single-cause 400 about one field of the request.
+func fieldInvalid(field, format string, args ...any) *apiError {
+	return invalid(api.ErrorList{{Field: field, Message: fmt.Sprintf(format, args...)}})
+}
+
+// fail writes err; anything not already classified is the server's fault and is logged.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &tooBig):
+		ae = &apiError{status: http.StatusRequestEntityTooLarge, title: "Request body too large",
+			details: fmt.Sprintf("the body exceeds %d bytes", tooBig.Limit)}
+	default:
+		h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, title: "Internal error", details: err.Error()}
+	}
+	writeError(w, r, ae)
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	writeValue(w, r, e.status, wire.Error{Title: e.title, Details: e.details, Causes: e.causes})
+}

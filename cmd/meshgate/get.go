@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshgate/meshgate/api/client"
+	"github.com/meshgate/meshgate/api/rest/wire"
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+)
+
+func newGetCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "get KIND [NAME] [--mesh M] [-o table|yaml|json]",
+		Short: "Show resources stored in a running control plane",
+		Long: "Show one resource, or list a kind. KIND is the plural (meshgateways), the singular\n" +
+			"(meshgateway) or the type (MeshGateway).",
+		Args: cobra.RangeArgs(1, 2),
+	}
+	copts := clientFlags(cmd)
+	f := cmd.Flags()
+	mesh := f.StringP("mesh", "m", api.DefaultMesh, "mesh of the resources")
+	allMeshes := f.BoolP("all-meshes", "A", false, "list the kind in every mesh")
+	output := f.StringP("output", "o", "table", "output format: table, yaml or json")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		info, err := parseKind(args[0])
+		if err != nil {
+			return err
+		}
+		if err := checkOutput(*output, "table", "yaml", "json"); err != nil {
+			return err
+		}
+		c, err := copts.client(cmd)
+		if err != nil {
+			return err
+		}
+		var items []client.Resource
+		if len(args) == 2 {
+			res, err := c.Get(cmd.Context(), info.Kind, *mesh, args[1])
+			if err != nil {
+				return apiFailure(cmd.ErrOrStderr(), err, nil)
+			}
+			if *output != "table" {
+				return printJSON(cmd.OutOrStdout(), res.Raw, *output)
+			}
+			items = []client.Resource{*res}
+		} else {
+			listMesh := *mesh
+			if *allMeshes {
+				listMesh = ""
+			}
+			if items, err = c.List(cmd.Context(), info.Kind, listMesh); err != nil {
+				return apiFailure(cmd.ErrOrStderr(), err, nil)
+			}
+			if *output != "table" {
+				return printList(cmd.OutOrStdout(), items, *output)
+			}
+		}
+		return printTable(cmd.OutOrStdout(), info, items, time.Now())
+	}
+	return cmd
+}
+
+func checkOutput(got string, allowed ...string) error {
+	for _, a := range allowed {
+		if got == a {
+			return nil
+		}
+	}
+	return &exitError{code: 1, err: fmt.Errorf("output format %q: want one of %v", got, allowed)}
+}
+
+// printJSON prints a JSON document as served, indented, or as YAML with its key order kept.
+func printJSON(w io.Writer, raw []byte, format string) error {
+	var out []byte
+	var err error
+	if format == "yaml" {
+		out, err = wire.JSONToYAML(raw)
+	} else {
+		out, err = json.MarshalIndent(json.RawMessage(raw), "", "  ")
+		out = append(out, '\n')
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// printList prints a listing in the API's own list shape, all pages merged.
+func printList(w io.Writer, items []client.Resource, format string) error {
+	list := wire.List{Total: len(items), Items: make([]json.RawMessage, len(items))}
+	for i, r := range items {
+		list.Items[i] = r.Raw
+	}
+	raw, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	return printJSON(w, raw, format)
+}
+
+// printTable prints the columns every kind has, so kinds registered later print too.
+func printTable(w io.Writer, info api.KindInfo, items []client.Resource, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	if info.Global {
+		fmt.Fprintln(tw, "NAME\tAGE")
+	} else {
+		fmt.Fprintln(tw, "MESH\tNAME\tAGE")
+	}
+	for _, r := range items {
+		if !info.Global {
+			fmt.Fprint(tw, r.Mesh+"\t")
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", r.Name, age(r.CreationTime, now))
+	}
+	return tw.Flush()
+}
+
+// age is kubectl's short form: 45s, 12m, 5h, 3d.
+func age(created, now time.Time) string {
+	if created.IsZero() {
+		return "<unknown>"
+	}
+	d := now.Sub(created)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshgate/meshgate/controlplane"
+)
+
+func newRunCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the control plane: xDS, HTTP API and diagnostics",
+		Args:  cobra.NoArgs,
+	}
+	cfg := controlplane.DefaultConfig()
+	opts := gatewayFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&cfg.XDSAddress, "xds-address", cfg.XDSAddress, "xDS (ADS gRPC) listen address")
+	f.StringVar(&cfg.APIAddress, "api-address", cfg.APIAddress, "HTTP API listen address; beyond loopback it needs --admin-token")
+	f.StringVar(&cfg.DiagAddress, "diag-address", cfg.DiagAddress, "diagnostics listen address: /metrics, /healthz, /ready")
+	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded store")
+	f.StringVar(&cfg.StoreURL, "store", "", "store URL: empty for the embedded store in --data-dir, or postgres://...")
+	f.StringVar(&cfg.ResourcesDir, "resources", "", "directory of resource YAML to load at start and watch")
+	f.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("MESHGATE_ADMIN_TOKEN"), "bearer token required by the HTTP API (env MESHGATE_ADMIN_TOKEN)")
+	f.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce changes arriving within this interval into one rebuild")
+	logFormat := f.String("log-format", "text", "log format: text or json")
+	logLevel := f.String("log-level", "info", "log level: debug, info, warn or error")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		logger, err := newLogger(cmd.ErrOrStderr(), *logFormat, *logLevel)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		cfg.Logger = logger
+		cfg.Build = *opts
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		cp, err := controlplane.New(ctx, cfg)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		return cp.Run(ctx)
+	}
+	return cmd
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,61 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/meshgate/meshgate/api/rest"
+	"github.com/meshgate/meshgate/store"
+	"github.com/meshgate/meshgate/xds/names"
+	"github.com/meshgate/meshgate/xds/render"
+	xdsserver "github.com/meshgate/meshgate/xds/server"
+)
+
+func (cp *ControlPlane) apiHandler() http.Handler {
+	return rest.NewHandler(rest.Options{
+		Store:      cp.store,
+		Render:     cp.renderDataplane,
+		Inspect:    cp.inspectDataplane,
+		AdminToken: cp.cfg.AdminToken,
+		Logger:     cp.log,
+	})
+}
+
+// renderDataplane answers GET .../xds with exactly what `meshgate render` prints, built from
+// the model of the last rebuild: the configuration the dataplane is being served.
+func (cp *ControlPlane) renderDataplane(_ context.Context, mesh, name string) (any, error) {
+	m := cp.rec.Model()
+	if m == nil || m.Mesh(mesh) == nil || m.Mesh(mesh).Dataplane(name) == nil {
+		return nil, fmt.Errorf("dataplane %s/%s: %w", mesh, name, store.ErrNotFound)
+	}
+	out, err := render.Dataplane(m, mesh, name, cp.cfg.Build)
+	if err != nil {
+		return nil, err
+	}
+	return render.NewDocument(out.Resources)
+}
+
+// Inspection is the control plane's view of one dataplane.
+type Inspection struct {
+	DataplaneState
+	XDS *xdsserver.NodeStatus `json:"xds,omitempty"`
+}
+
+func (cp *ControlPlane) inspectDataplane(_ context.Context, mesh, name string) (any, error) {
+	node := names.Node(mesh, name)
+	for _, st := range cp.rec.Dataplanes() {
+		if st.Node != node {
+			continue
+		}
+		in := Inspection{DataplaneState: st}
+		for _, ns := range cp.xds.Nodes() {
+			if ns.Node == node {
+				ns := ns
+				in.XDS = &ns
+			}
+		}
+		return in, nil
+	}
+	return nil, fmt.Errorf("dataplane %s/%s: %w", mesh, name, store.ErrNotFound)
+}

@@ -1,0 +1,45 @@
+// Package controlplane wires meshgate together: the store, the reconcile loop that turns
+// resources into per-dataplane snapshots, the ADS server, the HTTP API, the resource-file
+// watcher and the diagnostics endpoints. It is the only package that knows all of them.
+package controlplane
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/meshgate/meshgate/xds/build"
+)
+
+// Config is everything `meshgate run` can be told. Every address may use port 0.
+type Config struct {
+	XDSAddress  string
+	APIAddress  string
+	DiagAddress string
+	// DataDir holds the embedded store; StoreURL, when set, selects another store
+	// (postgres://...).
+	DataDir  string
+	StoreURL string
+	// ResourcesDir, when set, is loaded at start and watched; its files own the resources they
+	// define.
+	ResourcesDir string
+	// AdminToken is required on the HTTP API when it listens beyond loopback.
+	AdminToken string
+	// Debounce coalesces bursts of changes into one rebuild.
+	Debounce time.Duration
+	Build    build.Options
+	Logger   *slog.Logger
+}
+
+// DefaultConfig works on a laptop: xDS on every interface (dataplanes connect from elsewhere),
+// the API and diagnostics on loopback only.
+func DefaultConfig() Config {
+	return Config{
+		XDSAddress:  ":5678",
+		APIAddress:  "127.0.0.1:5681",
+		DiagAddress: "127.0.0.1:5680",
+		DataDir:     "meshgate-data",
+		Debounce:    100 * time.Millisecond,
+		Build:       build.DefaultOptions(),
+		Logger:      slog.Default(),
+	}
+}

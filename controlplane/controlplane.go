@@ -1,0 +1,193 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/meshgate/meshgate/store"
+	xdsserver "github.com/meshgate/meshgate/xds/server"
+)
+
+// ControlPlane is one running meshgate.
+type ControlPlane struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	xds      *xdsserver.Server
+	registry *prometheus.Registry
+	rec      *reconciler
+	files    *fileSync
+
+	xdsLis, apiLis, diagLis net.Listener
+
+	readyOnce sync.Once
+	ready     chan struct{}
+}
+
+// Addrs are the addresses the control plane actually listens on (ports resolved).
+type Addrs struct {
+	XDS, API, Diag string
+}
+
+// New opens the store and binds every listener, so that a port already in use or a
+// non-writable data dir fails here, before anything runs.
+func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := checkAPIExposure(cfg.APIAddress, cfg.AdminToken); err != nil {
+		return nil, err
+	}
+	cp := &ControlPlane{cfg: cfg, log: cfg.Logger, registry: prometheus.NewRegistry(), ready: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			cp.closeListeners()
+			if cp.store != nil {
+				_ = cp.store.Close()
+			}
+		}
+	}()
+	if cp.store, err = openStore(ctx, cfg.StoreURL, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	m := newMetrics(cp.registry)
+	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry}); err != nil {
+		return nil, err
+	}
+	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild}
+	if cfg.ResourcesDir != "" {
+		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
+	}
+	for _, l := range []struct {
+		dst  *net.Listener
+		addr string
+		what string
+	}{{&cp.xdsLis, cfg.XDSAddress, "xDS"}, {&cp.apiLis, cfg.APIAddress, "API"}, {&cp.diagLis, cfg.DiagAddress, "diagnostics"}} {
+		if *l.dst, err = net.Listen("tcp", l.addr); err != nil {
+			return nil, fmt.Errorf("%s listener on %s: %w", l.what, l.addr, err)
+		}
+	}
+	return cp, nil
+}
+
+// Addrs reports the bound addresses.
+func (cp *ControlPlane) Addrs() Addrs {
+	return Addrs{XDS: cp.xdsLis.Addr().String(), API: cp.apiLis.Addr().String(), Diag: cp.diagLis.Addr().String()}
+}
+
+// Ready is closed once the first configuration has been built and published.
+func (cp *ControlPlane) Ready() <-chan struct{} { return cp.ready }
+
+// Run serves until ctx is cancelled, then shuts down gracefully: it stops accepting, lets
+// in-flight API requests finish, ends xDS streams and closes the store.
+func (cp *ControlPlane) Run(ctx context.Context) error {
+	defer cp.store.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if cp.files != nil {
+		// Load the files before serving, so the first configuration already holds them; a bad
+		// directory at start is fatal, since there is no last good state to keep.
+		if err := cp.files.sync(ctx); err != nil {
+			return fmt.Errorf("loading %s: %w", cp.cfg.ResourcesDir, err)
+		}
+	}
+
+	grpcServer := grpc.NewServer(
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	cp.xds.Register(grpcServer)
+	apiServer := &http.Server{Handler: cp.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
+	diagServer := &http.Server{Handler: cp.diagHandler(), ReadHeaderTimeout: 10 * time.Second}
+
+	errc := make(chan error, 5)
+	var wg sync.WaitGroup
+	spawn := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	spawn("xDS server", func() error { return ignoreClosed(grpcServer.Serve(cp.xdsLis)) })
+	spawn("API server", func() error { return ignoreClosed(apiServer.Serve(cp.apiLis)) })
+	spawn("diagnostics server", func() error { return ignoreClosed(diagServer.Serve(cp.diagLis)) })
+	spawn("reconciler", func() error {
+		return cp.rec.run(ctx, cp.cfg.Debounce, func() { cp.readyOnce.Do(func() { close(cp.ready) }) })
+	})
+	if cp.files != nil {
+		spawn("resource file watcher", func() error { return cp.files.watch(ctx, cp.cfg.Debounce) })
+	}
+	cp.log.Info("meshgate running", "xds", cp.Addrs().XDS, "api", cp.Addrs().API, "diagnostics", cp.Addrs().Diag)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		cp.log.Error("stopping", "error", runErr)
+	}
+	cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	_ = apiServer.Shutdown(shutdownCtx)
+	_ = diagServer.Shutdown(shutdownCtx)
+	// xDS streams never end by themselves; end them so GracefulStop can return.
+	cp.xds.Close()
+	stopped := make(chan struct{})
+	go func() { grpcServer.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-shutdownCtx.Done():
+		grpcServer.Stop()
+	}
+	wg.Wait()
+	cp.log.Info("meshgate stopped")
+	return runErr
+}
+
+func (cp *ControlPlane) closeListeners() {
+	for _, l := range []net.Listener{cp.xdsLis, cp.apiLis, cp.diagLis} {
+		if l != nil {
+			_ = l.Close()
+		}
+	}
+}
+
+func ignoreClosed(err error) error {
+	if err == nil || errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) || errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// checkAPIExposure refuses to serve the API beyond loopback without a token: it can change
+// every gateway's configuration.
+func checkAPIExposure(addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("API address %q: %w", addr, err)
+	}
+	if token != "" {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("API address %q is not loopback: set an admin token (--admin-token or MESHGATE_ADMIN_TOKEN) to serve the API beyond this machine", addr)
+}

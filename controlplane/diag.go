@@ -1,0 +1,46 @@
+package controlplane
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type metrics struct {
+	rebuild prometheus.Histogram
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &metrics{rebuild: prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "meshgate_xds_generation_seconds",
+		Help:    "Time to rebuild every dataplane's configuration after a change.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+	})}
+	reg.MustRegister(m.rebuild)
+	return m
+}
+
+func (m *metrics) observeRebuild(d time.Duration) { m.rebuild.Observe(d.Seconds()) }
+
+// diagHandler serves /metrics, /healthz (the process is alive) and /ready (the first
+// configuration is published, so dataplanes connecting now get it).
+func (cp *ControlPlane) diagHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cp.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-cp.ready:
+			_, _ = w.Write([]byte("ready\n"))
+		default:
+			http.Error(w, "not ready: first configuration not built yet", http.StatusServiceUnavailable)
+		}
+	})
+	return mux
+}

@@ -1,0 +1,144 @@
+package controlplane
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/store"
+)
+
+// fileOrigin marks records that a `--resources` file owns.
+const fileOriginPrefix = "file:"
+
+// fileSync keeps the store in step with a directory of resource files: every valid state of
+// the directory is applied in one transaction; an invalid one is reported and changes nothing,
+// so the last good configuration keeps serving.
+type fileSync struct {
+	dir   string
+	store store.Store
+	log   *slog.Logger
+}
+
+// sync applies the directory's current content. It returns the load errors, if any.
+func (f *fileSync) sync(ctx context.Context) error {
+	objs, errs := api.LoadFiles([]string{f.dir})
+	if _, merrs := model.Build(objs); len(merrs) > 0 {
+		errs = append(errs, merrs...)
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return errs
+	}
+	want := map[store.Key]store.Put{}
+	for _, o := range objs {
+		spec, err := api.Encode(o)
+		if err != nil {
+			return err
+		}
+		meta := o.GetMeta()
+		key := store.Key{Kind: string(meta.Kind), Mesh: meshOf(meta), Name: meta.Name}
+		want[key] = store.Put{Key: key, Spec: spec, Origin: fileOriginPrefix + meta.Source.File}
+	}
+	snap, err := f.store.All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading store: %w", err)
+	}
+	var req store.ApplyRequest
+	for _, rec := range snap.Records {
+		put, wanted := want[rec.Key]
+		switch {
+		case wanted && bytes.Equal(put.Spec, rec.Spec) && put.Origin == rec.Origin:
+			delete(want, rec.Key)
+		case wanted:
+			if !strings.HasPrefix(rec.Origin, fileOriginPrefix) {
+				f.log.Warn("resource file replaces a resource created through the API",
+					"resource", rec.Key, "file", strings.TrimPrefix(put.Origin, fileOriginPrefix))
+			}
+		case strings.HasPrefix(rec.Origin, fileOriginPrefix):
+			req.Deletes = append(req.Deletes, store.Delete{Key: rec.Key, ExpectedVersion: rec.Version})
+		}
+	}
+	for _, p := range want {
+		req.Puts = append(req.Puts, p)
+	}
+	if len(req.Puts) == 0 && len(req.Deletes) == 0 {
+		return nil
+	}
+	res, err := f.store.Apply(ctx, req)
+	if err != nil {
+		return fmt.Errorf("applying %s: %w", f.dir, err)
+	}
+	f.log.Info("resource files applied", "dir", f.dir, "written", len(req.Puts), "deleted", len(req.Deletes), "revision", res.Revision)
+	return nil
+}
+
+func meshOf(meta *api.Meta) string {
+	if meta.Kind == api.KindMesh {
+		return ""
+	}
+	return meta.Mesh
+}
+
+// watch syncs after every change in the directory tree, debounced so an editor's
+// write-rename-chmod burst is one sync.
+func (f *fileSync) watch(ctx context.Context, debounce time.Duration) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watching %s: %w", f.dir, err)
+	}
+	defer w.Close()
+	if err := addTree(w, f.dir); err != nil {
+		return err
+	}
+	var timer <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+					_ = addTree(w, ev.Name)
+				}
+			}
+			timer = time.After(debounce)
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			f.log.Warn("watching resource files", "dir", f.dir, "error", err)
+		case <-timer:
+			timer = nil
+			if err := f.sync(ctx); err != nil {
+				f.log.Error("resource files rejected; the last good configuration stays", "dir", f.dir, "error", err)
+			}
+		}
+	}
+}
+
+func addTree(w *fsnotify.Watcher, root string) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if err := w.Add(path); err != nil {
+				return fmt.Errorf("watching %s: %w", path, err)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,176 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/store"
+	"github.com/meshgate/meshgate/xds/build"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+	"github.com/meshgate/meshgate/xds/render"
+)
+
+// snapshotSink is the part of the ADS server the reconciler feeds.
+type snapshotSink interface {
+	SetSnapshot(ctx context.Context, node string, snap *cache.Snapshot) (bool, error)
+	ClearSnapshot(node string)
+}
+
+// DataplaneState is what the last rebuild produced for one dataplane.
+type DataplaneState struct {
+	Mesh        string          `json:"mesh"`
+	Name        string          `json:"name"`
+	Node        string          `json:"node"`
+	Diagnostics []ir.Diagnostic `json:"diagnostics,omitempty"`
+	// Error is set when no snapshot could be built; the dataplane keeps its previous one.
+	Error    string `json:"error,omitempty"`
+	Revision int64  `json:"revision"`
+}
+
+// reconciler rebuilds every dataplane's snapshot from the store.
+type reconciler struct {
+	store store.Store
+	sink  snapshotSink
+	opts  build.Options
+	log   *slog.Logger
+	onRun func(time.Duration)
+
+	mu       sync.RWMutex
+	states   map[string]DataplaneState // by node
+	revision int64
+	model    *model.Model
+}
+
+// rebuild reads the whole store and pushes a snapshot to every dataplane. The ADS server
+// drops snapshots whose versions did not change, so untouched dataplanes get nothing.
+func (r *reconciler) rebuild(ctx context.Context) error {
+	start := time.Now()
+	snap, err := r.store.All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading store: %w", err)
+	}
+	m := decodeModel(snap.Records, r.log)
+	states := map[string]DataplaneState{}
+	for _, mesh := range m.Meshes() {
+		for _, dp := range mesh.Dataplanes {
+			node := names.Node(mesh.Name, dp.Name)
+			st := DataplaneState{Mesh: mesh.Name, Name: dp.Name, Node: node, Revision: snap.Revision}
+			out, err := render.Dataplane(m, mesh.Name, dp.Name, r.opts)
+			if err != nil {
+				st.Error = err.Error()
+				r.log.Error("building dataplane configuration", "node", node, "error", err)
+				states[node] = st
+				continue
+			}
+			st.Diagnostics = out.Proxy.Diagnostics
+			if _, err := r.sink.SetSnapshot(ctx, node, out.Snapshot); err != nil {
+				st.Error = err.Error()
+				r.log.Error("publishing snapshot", "node", node, "error", err)
+			}
+			states[node] = st
+		}
+	}
+	r.mu.Lock()
+	for node := range r.states {
+		if _, ok := states[node]; !ok {
+			r.sink.ClearSnapshot(node)
+		}
+	}
+	r.states, r.revision, r.model = states, snap.Revision, m
+	r.mu.Unlock()
+	if r.onRun != nil {
+		r.onRun(time.Since(start))
+	}
+	r.log.Debug("reconciled", "revision", snap.Revision, "dataplanes", len(states), "took", time.Since(start))
+	return nil
+}
+
+// decodeModel turns stored records back into a model. Records were validated when written, so
+// a record that no longer decodes (written by a newer meshgate, say) is logged and skipped
+// rather than stopping every other dataplane's updates.
+func decodeModel(records []store.Record, log *slog.Logger) *model.Model {
+	var objs []api.Object
+	for _, rec := range records {
+		src := fmt.Sprintf("store:%s/%s/%s", rec.Kind, rec.Mesh, rec.Name)
+		decoded, errs := api.Decode(src, rec.Spec)
+		if len(errs) > 0 {
+			log.Error("stored resource no longer valid; ignored", "resource", src, "error", errs)
+			continue
+		}
+		for _, o := range decoded {
+			o.GetMeta().CreationTime = rec.CreationTime
+		}
+		objs = append(objs, decoded...)
+	}
+	m, errs := model.Build(objs)
+	for _, e := range errs {
+		log.Error("resource ignored", "error", e.Error())
+	}
+	return m
+}
+
+// run rebuilds once, then after every store change, coalescing changes that arrive within the
+// debounce interval.
+func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func()) error {
+	changes, err := r.store.Watch(ctx)
+	if err != nil {
+		return fmt.Errorf("watching store: %w", err)
+	}
+	if err := r.rebuild(ctx); err != nil {
+		return err
+	}
+	ready()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-changes:
+			if !ok {
+				return nil
+			}
+		}
+		timer := time.NewTimer(debounce)
+	drain:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return nil
+			case <-changes:
+			case <-timer.C:
+				break drain
+			}
+		}
+		if err := r.rebuild(ctx); err != nil {
+			r.log.Error("rebuild failed; keeping the previous configuration", "error", err)
+		}
+	}
+}
+
+// Dataplanes returns the state of every dataplane after the last rebuild, by node.
+func (r *reconciler) Dataplanes() []DataplaneState {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]DataplaneState, 0, len(r.states))
+	for _, s := range r.states {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
+	return out
+}
+
+// Model returns the model of the last rebuild.
+func (r *reconciler) Model() *model.Model {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.model
+}

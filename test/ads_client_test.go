@@ -1,0 +1,140 @@
+package test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+)
+
+// sotwClient speaks ADS state-of-the-world the way Envoy does: it subscribes to listeners and
+// clusters, ACKs every response with its version and nonce, and NACKs on request.
+type sotwClient struct {
+	t      *testing.T
+	stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	node   *corev3.Node
+	recv   chan *discoveryv3.DiscoveryResponse
+	// held keeps responses of other types that arrived while waiting for one type.
+	held []*discoveryv3.DiscoveryResponse
+}
+
+func dialADS(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+func newSotW(t *testing.T, conn *grpc.ClientConn, node string) *sotwClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	require.NoError(t, err)
+	c := &sotwClient{t: t, stream: stream, node: &corev3.Node{Id: node}, recv: make(chan *discoveryv3.DiscoveryResponse, 100)}
+	go func() {
+		defer close(c.recv)
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			c.recv <- resp
+		}
+	}()
+	return c
+}
+
+func (c *sotwClient) send(req *discoveryv3.DiscoveryRequest) {
+	c.t.Helper()
+	req.Node = c.node
+	require.NoError(c.t, c.stream.Send(req))
+}
+
+func (c *sotwClient) subscribe(typeURL string, names ...string) {
+	c.send(&discoveryv3.DiscoveryRequest{TypeUrl: typeURL, ResourceNames: names})
+}
+
+func (c *sotwClient) ack(resp *discoveryv3.DiscoveryResponse, names ...string) {
+	c.send(&discoveryv3.DiscoveryRequest{TypeUrl: resp.TypeUrl, VersionInfo: resp.VersionInfo, ResponseNonce: resp.Nonce, ResourceNames: names})
+}
+
+func (c *sotwClient) nack(resp *discoveryv3.DiscoveryResponse, lastGood string, names ...string) {
+	c.send(&discoveryv3.DiscoveryRequest{
+		TypeUrl: resp.TypeUrl, VersionInfo: lastGood, ResponseNonce: resp.Nonce, ResourceNames: names,
+		ErrorDetail: &statuspb.Status{Code: 3, Message: "rejected by test"},
+	})
+}
+
+// next waits for the next response of typeURL, failing after timeout.
+func (c *sotwClient) next(typeURL string, timeout time.Duration) *discoveryv3.DiscoveryResponse {
+	c.t.Helper()
+	for i, resp := range c.held {
+		if resp.TypeUrl == typeURL {
+			c.held = append(c.held[:i], c.held[i+1:]...)
+			return resp
+		}
+	}
+	deadline := time.After(timeout)
+	for {
+		select {
+		case resp, ok := <-c.recv:
+			require.True(c.t, ok, "stream closed")
+			if resp.TypeUrl == typeURL {
+				return resp
+			}
+			c.held = append(c.held, resp)
+		case <-deadline:
+			c.t.Fatalf("no %s response within %s", typeURL, timeout)
+		}
+	}
+}
+
+// quiet asserts that nothing at all arrives within d.
+func (c *sotwClient) quiet(d time.Duration) {
+	c.t.Helper()
+	if len(c.held) > 0 {
+		c.t.Fatalf("unexpected push: %s version %s", c.held[0].TypeUrl, c.held[0].VersionInfo)
+	}
+	select {
+	case resp := <-c.recv:
+		c.t.Fatalf("unexpected push: %s version %s", resp.TypeUrl, resp.VersionInfo)
+	case <-time.After(d):
+	}
+}
+
+// count drains for d and returns how many responses arrived.
+func (c *sotwClient) count(d time.Duration) int {
+	n := len(c.held)
+	c.held = nil
+	deadline := time.After(d)
+	for {
+		select {
+		case <-c.recv:
+			n++
+		case <-deadline:
+			return n
+		}
+	}
+}
+
+// resourceNames returns the names of the resources in a response.
+func resourceNames(t *testing.T, resp *discoveryv3.DiscoveryResponse) []string {
+	t.Helper()
+	var out []string
+	for _, a := range resp.Resources {
+		m, err := a.UnmarshalNew()
+		require.NoError(t, err)
+		out = append(out, cache.GetResourceName(m))
+	}
+	return out
+}
+

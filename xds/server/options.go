@@ -1,0 +1,23 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Logger receives NACK warnings and go-control-plane's own messages; nil means slog.Default().
+	Logger *slog.Logger
+
+	// Registerer receives the server's metrics; nil leaves them unregistered.
+	Registerer prometheus.Registerer
+
+	// Authenticate vets the node of a stream on its first request, with the stream's context
+	// (peer, metadata). An error ends the stream: a gRPC status error is returned as is, any
+	// other error as Unauthenticated. Nil admits every node.
+	Authenticate func(ctx context.Context, node *corev3.Node) error
+}

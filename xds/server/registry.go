@@ -1,0 +1,89 @@
+package server
+
+import "sync"
+
+// registry is the server's shared view of nodes: the versions set for each, its open streams
+// (so ClearSnapshot can end them) and the per-type status Nodes reports. Streams keep their
+// protocol state (nonces, parked versions) to themselves; only what others read lives here.
+type registry struct {
+	mu    sync.Mutex
+	nodes map[string]*nodeEntry
+}
+
+type nodeEntry struct {
+	versions map[string]string // nil when no snapshot is set
+	streams  map[*stream]struct{}
+	types    map[string]*TypeStatus
+}
+
+func newRegistry() *registry {
+	return &registry{nodes: map[string]*nodeEntry{}}
+}
+
+// entry returns the node's entry, creating it; r.mu must be held.
+func (r *registry) entry(node string) *nodeEntry {
+	n := r.nodes[node]
+	if n == nil {
+		n = &nodeEntry{streams: map[*stream]struct{}{}, types: map[string]*TypeStatus{}}
+		r.nodes[node] = n
+	}
+	return n
+}
+
+// forget drops an entry nothing refers to any more; r.mu must be held.
+func (r *registry) forget(node string, n *nodeEntry) {
+	if n.versions == nil && len(n.streams) == 0 {
+		delete(r.nodes, node)
+	}
+}
+
+func (r *registry) attach(node string, st *stream) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.entry(node).streams[st] = struct{}{}
+}
+
+func (r *registry) detach(node string, st *stream) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := r.nodes[node]; n != nil {
+		delete(n.streams, st)
+		r.forget(node, n)
+	}
+}
+
+func (r *registry) setVersions(node string, versions map[string]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.entry(node).versions = versions
+}
+
+// clear forgets the node's snapshot and returns its open streams.
+func (r *registry) clear(node string) []*stream {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.nodes[node]
+	if n == nil {
+		return nil
+	}
+	n.versions = nil
+	out := make([]*stream, 0, len(n.streams))
+	for st := range n.streams {
+		out = append(out, st)
+	}
+	r.forget(node, n)
+	return out
+}
+
+// update applies f to the node's status for one type.
+func (r *registry) update(node, typeURL string, f func(*TypeStatus)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.entry(node)
+	ts := n.types[typeURL]
+	if ts == nil {
+		ts = &TypeStatus{TypeURL: typeURL}
+		n.types[typeURL] = ts
+	}
+	f(ts)
+}
