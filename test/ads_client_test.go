@@ -9,9 +9,9 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/stretchr/testify/require"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 )
 
 // sotwClient speaks ADS state-of-the-world the way Envoy does: it subscribes to listeners and
@@ -137,4 +137,3 @@ func resourceNames(t *testing.T, resp *discoveryv3.DiscoveryResponse) []string {
 	}
 	return out
 }
-
