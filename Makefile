@@ -15,9 +15,10 @@ RACE_PKGS := ./store/... ./xds/server/... ./controlplane/... ./test/...
 # and on a throwaway PostgreSQL (.ci/postgres.sh starts one unless MESHGATE_TEST_POSTGRES is set).
 test:
 	$(GO) vet ./...
-	export MESHGATE_TEST_POSTGRES="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" && \
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '/(store|xds/server|controlplane|test)(/|$$)') && \
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	pg="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" || exit 1; \
+	export MESHGATE_TEST_POSTGRES="$$pg"; \
+	$(GO) test -count=1 -timeout 5m $$($(GO) list ./... | grep -v -E '/(store|xds/server|controlplane|test)(/|$$)') && \
+	$(GO) test -count=1 -timeout 5m -race $(RACE_PKGS)
 
 # Serve the example gateway from the embedded store in ./meshgate-data (Ctrl-C stops it).
 run: build

@@ -57,9 +57,16 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 			}
 		}
 	}()
-	if cp.store, err = openStore(ctx, cfg.StoreURL, cfg.DataDir); err != nil {
+	raw, err := openStore(ctx, cfg.StoreURL, cfg.DataDir)
+	if err != nil {
 		return nil, err
 	}
+	metered, err := newMeteredStore(raw, cp.registry)
+	if err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	cp.store = metered
 	m := newMetrics(cp.registry)
 	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry}); err != nil {
 		return nil, err

@@ -24,9 +24,6 @@ func (s *Store) Apply(ctx context.Context, req store.ApplyRequest) (store.ApplyR
 		}
 		return store.ApplyResult{Revision: rev}, nil
 	}
-	if err := backend.ValidateApply(req); err != nil {
-		return store.ApplyResult{}, fmt.Errorf("postgres: apply: %w", err)
-	}
 	// READ COMMITTED, whatever the server default: after waiting for the row lock each
 	// statement must see the commit it waited for, which REPEATABLE READ would refuse.
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
@@ -54,7 +51,7 @@ type pgTx struct{ tx pgx.Tx }
 
 func (t pgTx) Revision(ctx context.Context) (int64, error) {
 	var rev int64
-	err := t.tx.QueryRow(ctx, `SELECT value FROM revision WHERE id = 1`).Scan(&rev)
+	err := t.tx.QueryRow(ctx, `SELECT value FROM revision WHERE id = 1 FOR UPDATE`).Scan(&rev)
 	return rev, err
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/meshgate/meshgate/store/internal/backend"
 )
 
 const (
@@ -39,7 +41,7 @@ func (s *Store) startListener(ctx context.Context) error {
 	s.listenMu.Lock()
 	defer s.listenMu.Unlock()
 	if s.ctx.Err() != nil {
-		return errors.New("store is closed")
+		return backend.ErrClosed
 	}
 	if s.listening {
 		return nil
@@ -65,6 +67,9 @@ func (s *Store) startListener(ctx context.Context) error {
 // connection was listening is announced now.
 func (s *Store) connectListener(ctx context.Context) (*pgx.Conn, error) {
 	cfg := s.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
 	cfg.RuntimeParams["application_name"] = listenerAppName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -67,9 +67,12 @@ func redact(cfg *pgxpool.Config) string {
 // more than once.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.listenMu.Lock()
+		// Cancel before taking listenMu: that aborts a first Watch still connecting, which
+		// holds it. Taking it afterwards waits for that Watch to give up or to have added
+		// its listener to wg.
 		s.cancel()
-		s.listenMu.Unlock()
+		s.listenMu.Lock()
+		s.listenMu.Unlock() //nolint:staticcheck // empty critical section is the point
 		s.wg.Wait()
 		s.hub.Close()
 		s.pool.Close()

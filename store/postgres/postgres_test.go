@@ -21,7 +21,7 @@ import (
 
 // adminURL is the server the tests create their databases on. A missing server fails the
 // tests rather than skipping them, so CI cannot pass without having run them.
-func adminURL(t *testing.T) string {
+func adminURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("MESHGATE_TEST_POSTGRES")
 	if u != "" {
@@ -39,7 +39,7 @@ func adminURL(t *testing.T) string {
 // freshDatabase creates an empty database for t and drops it when t ends. It uses an ICU
 // locale where the server has one, so a query that sorts by the database collation instead
 // of byte order shows up as a failing list test.
-func freshDatabase(t *testing.T) string {
+func freshDatabase(t testing.TB) string {
 	t.Helper()
 	admin := adminURL(t)
 	ctx := context.Background()
@@ -74,7 +74,7 @@ func freshDatabase(t *testing.T) string {
 	return u.String()
 }
 
-func openStore(t *testing.T, dbURL string) *postgres.Store {
+func openStore(t testing.TB, dbURL string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(context.Background(), dbURL)
 	require.NoError(t, err)
@@ -244,4 +244,8 @@ func TestOpenErrors(t *testing.T) {
 	require.Error(t, err)
 	_, err = postgres.Open(context.Background(), "postgres://%zz")
 	require.Error(t, err)
+}
+
+func BenchmarkApply(b *testing.B) {
+	storetest.BenchmarkApply(b, openStore(b, freshDatabase(b)))
 }

@@ -20,9 +20,6 @@ func (s *Store) Apply(ctx context.Context, req store.ApplyRequest) (store.ApplyR
 		}
 		return store.ApplyResult{Revision: rev}, nil
 	}
-	if err := backend.ValidateApply(req); err != nil {
-		return store.ApplyResult{}, fmt.Errorf("sqlite: apply: %w", err)
-	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)

@@ -21,6 +21,9 @@ import (
 // FileName is the database file inside a data dir.
 const FileName = "meshgate.db"
 
+// maxConns bounds concurrent readers; writers are serialised anyway.
+const maxConns = 8
+
 // Store is a store.Store in one SQLite file. It is safe for concurrent use. Watch reports
 // changes made through this Store only, not by other processes writing the same file.
 type Store struct {
@@ -60,6 +63,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Every connection is a SQLite handle with its own cache and pragmas; keep them around
+	// rather than reopening them, which database/sql's default of two idle ones would do.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, err)

@@ -109,3 +109,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 	_, err = sqlite.OpenDir(ctx, dir)
 	require.ErrorContains(t, err, "newer than this binary supports")
 }
+
+func BenchmarkApply(b *testing.B) {
+	s, err := sqlite.OpenDir(context.Background(), b.TempDir())
+	require.NoError(b, err)
+	defer s.Close()
+	storetest.BenchmarkApply(b, s)
+}

@@ -37,7 +37,7 @@ func (s *Store) PutState(ctx context.Context, key string, value []byte, expected
 		q    string
 		args []any
 	)
-		switch expectedVersion {
+	switch expectedVersion {
 	case 0:
 		q = `INSERT INTO state (key, value, version) VALUES (?, ?, 1)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = state.version + 1
