@@ -15,8 +15,28 @@ import (
 	"github.com/meshgate/meshgate/xds/names"
 )
 
-// Proxy builds the IR for dataplane mesh/name.
-func Proxy(m *model.Model, mesh, name string, opts Options) (*ir.Proxy, error) {
+// Request names the dataplane to build and everything its configuration depends on.
+type Request struct {
+	Model   *model.Model
+	Mesh    string
+	Name    string
+	Options Options
+	// Identity is the dataplane's workload certificate and its mesh's trust bundle, issued by
+	// the CA. When nil (an offline render), mTLS clusters still name the SDS secrets, which only
+	// a running control plane delivers.
+	Identity *Identity
+}
+
+// Identity is PEM material for the mesh identity and trust bundle secrets.
+type Identity struct {
+	CertificateChain string
+	PrivateKey       string
+	TrustBundle      string
+}
+
+// Proxy builds the IR for one dataplane.
+func Proxy(req Request) (*ir.Proxy, error) {
+	m, mesh, name, opts := req.Model, req.Mesh, req.Name, req.Options
 	ms := m.Mesh(mesh)
 	if ms == nil {
 		return nil, fmt.Errorf("mesh %q not found", mesh)
@@ -43,6 +63,7 @@ func Proxy(m *model.Model, mesh, name string, opts Options) (*ir.Proxy, error) {
 		return b.proxy, nil
 	}
 	b.gateway = gw
+	b.identitySecrets(req.Identity)
 	if net.ParseIP(dp.Spec.Networking.Address) == nil {
 		b.diag(&dp.Meta, "networking.address", "gateway listeners bind to this address, so it must be an IP address, not %q", dp.Spec.Networking.Address)
 		return b.proxy, nil
@@ -82,6 +103,18 @@ func (b *builder) finish() {
 		b.proxy.Secrets = append(b.proxy.Secrets, s)
 	}
 	sort.Slice(b.proxy.Secrets, func(i, j int) bool { return b.proxy.Secrets[i].Name < b.proxy.Secrets[j].Name })
+}
+
+// identitySecrets adds the mesh identity and trust bundle, which every mTLS cluster of the
+// dataplane references.
+func (b *builder) identitySecrets(id *Identity) {
+	if id == nil || !b.mesh.MTLSEnabled() {
+		return
+	}
+	b.secrets[names.IdentitySecret(b.mesh.Name)] = ir.Secret{
+		Name: names.IdentitySecret(b.mesh.Name), CertificateChain: id.CertificateChain, PrivateKey: id.PrivateKey,
+	}
+	b.secrets[names.MeshCASecret(b.mesh.Name)] = ir.Secret{Name: names.MeshCASecret(b.mesh.Name), TrustedCA: id.TrustBundle}
 }
 
 // gatewayService is the gateway's identifying service: its stat prefix and tags header source.

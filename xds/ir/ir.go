@@ -280,9 +280,11 @@ type UpstreamMTLS struct {
 	ALPN []string
 }
 
-// Secret is a server certificate for a TLS-terminating listener.
+// Secret is either a certificate with its key (a listener's server certificate, a mesh
+// identity) or, with TrustedCA, a trust bundle to validate peers against.
 type Secret struct {
 	Name             string
 	CertificateChain string
 	PrivateKey       string
+	TrustedCA        string
 }

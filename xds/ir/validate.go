@@ -296,6 +296,12 @@ func (v *validator) cluster(path string, c Cluster) {
 
 func (v *validator) secret(path string, s Secret) {
 	v.unique(v.secrets, path+".name", s.Name)
+	if s.TrustedCA != "" {
+		if s.CertificateChain != "" || s.PrivateKey != "" {
+			v.add(path, "a trust bundle secret cannot also carry a certificate or key")
+		}
+		return
+	}
 	if strings.TrimSpace(s.CertificateChain) == "" {
 		v.add(path+".certificateChain", "must be set")
 	}

@@ -199,6 +199,7 @@ func TestValidateRejects(t *testing.T) {
 		{"secret name duplicate", func(p *ir.Proxy) { p.Secrets = append(p.Secrets, p.Secrets[0]) }, `secrets[1].name: duplicate "cert"`},
 		{"secret key empty", func(p *ir.Proxy) { p.Secrets[0].PrivateKey = " " }, "secrets[0].privateKey: must be set"},
 		{"secret chain empty", func(p *ir.Proxy) { p.Secrets[0].CertificateChain = "" }, "secrets[0].certificateChain: must be set"},
+		{"trust bundle with key", func(p *ir.Proxy) { p.Secrets[0].TrustedCA = "BUNDLE" }, "secrets[0]: a trust bundle secret cannot also carry a certificate or key"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

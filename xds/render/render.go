@@ -38,9 +38,16 @@ func Load(paths []string) (*model.Model, error) {
 	return m, nil
 }
 
-// Dataplane produces the configuration of dataplane `mesh/name`.
+// Dataplane produces the configuration of dataplane `mesh/name` without a CA: what `meshgate
+// render` shows offline.
 func Dataplane(m *model.Model, mesh, name string, opts build.Options) (*Output, error) {
-	p, err := build.Proxy(m, mesh, name, opts)
+	return Render(build.Request{Model: m, Mesh: mesh, Name: name, Options: opts})
+}
+
+// Render produces the configuration one dataplane is served.
+func Render(req build.Request) (*Output, error) {
+	mesh, name := req.Mesh, req.Name
+	p, err := build.Proxy(req)
 	if err != nil {
 		return nil, err
 	}

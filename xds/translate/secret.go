@@ -10,6 +10,14 @@ import (
 // secret inlines a listener's server certificate. Mesh identities and bundles are not here:
 // the CA serves those by name over SDS.
 func secret(s ir.Secret) *tlsv3.Secret {
+	if s.TrustedCA != "" {
+		return &tlsv3.Secret{
+			Name: s.Name,
+			Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+				TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s.TrustedCA}},
+			}},
+		}
+	}
 	return &tlsv3.Secret{
 		Name: s.Name,
 		Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{

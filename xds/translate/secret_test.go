@@ -15,3 +15,10 @@ func TestSecret(t *testing.T) {
 	assert.Equal(t, "CHAIN", out.GetTlsCertificate().GetCertificateChain().GetInlineString())
 	assert.Equal(t, "KEY", out.GetTlsCertificate().GetPrivateKey().GetInlineString())
 }
+
+func TestTrustBundleSecret(t *testing.T) {
+	out := secret(ir.Secret{Name: "mesh_ca:secret:default", TrustedCA: "BUNDLE"})
+	requireValid(t, out)
+	assert.Nil(t, out.GetTlsCertificate())
+	assert.Equal(t, "BUNDLE", out.GetValidationContext().GetTrustedCa().GetInlineString())
+}
