@@ -22,16 +22,12 @@ func (cp *ControlPlane) apiHandler() http.Handler {
 	})
 }
 
-// renderDataplane answers GET .../xds with exactly what `meshgate render` prints, built from
-// the model of the last rebuild: the configuration the dataplane is being served.
+// renderDataplane answers GET .../xds in `meshgate render`'s format with the snapshot the
+// dataplane is being served (private keys redacted).
 func (cp *ControlPlane) renderDataplane(_ context.Context, mesh, name string) (any, error) {
-	m := cp.rec.Model()
-	if m == nil || m.Mesh(mesh) == nil || m.Mesh(mesh).Dataplane(name) == nil {
+	out := cp.rec.Output(names.Node(mesh, name))
+	if out == nil {
 		return nil, fmt.Errorf("dataplane %s/%s: %w", mesh, name, store.ErrNotFound)
-	}
-	out, err := render.Dataplane(m, mesh, name, cp.cfg.Build)
-	if err != nil {
-		return nil, err
 	}
 	return render.NewDocument(out.Resources)
 }

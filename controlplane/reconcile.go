@@ -46,6 +46,7 @@ type reconciler struct {
 
 	mu       sync.RWMutex
 	states   map[string]DataplaneState // by node
+	outputs  map[string]*render.Output // what each node is being served, by node
 	revision int64
 	model    *model.Model
 }
@@ -60,6 +61,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 	}
 	m := decodeModel(snap.Records, r.log)
 	states := map[string]DataplaneState{}
+	outputs := map[string]*render.Output{}
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
 			node := names.Node(mesh.Name, dp.Name)
@@ -75,6 +77,8 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			if _, err := r.sink.SetSnapshot(ctx, node, out.Snapshot); err != nil {
 				st.Error = err.Error()
 				r.log.Error("publishing snapshot", "node", node, "error", err)
+			} else {
+				outputs[node] = out
 			}
 			states[node] = st
 		}
@@ -85,7 +89,13 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			r.sink.ClearSnapshot(node)
 		}
 	}
-	r.states, r.revision, r.model = states, snap.Revision, m
+	for node, out := range r.outputs {
+		// A dataplane whose rebuild failed keeps being served its previous snapshot.
+		if _, ok := outputs[node]; !ok && states[node].Error != "" {
+			outputs[node] = out
+		}
+	}
+	r.states, r.outputs, r.revision, r.model = states, outputs, snap.Revision, m
 	r.mu.Unlock()
 	if r.onRun != nil {
 		r.onRun(time.Since(start))
@@ -166,6 +176,13 @@ func (r *reconciler) Dataplanes() []DataplaneState {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out
+}
+
+// Output returns what a node is being served, or nil.
+func (r *reconciler) Output(node string) *render.Output {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.outputs[node]
 }
 
 // Model returns the model of the last rebuild.
