@@ -24,6 +24,9 @@ type Config struct {
 	ResourcesDir string
 	// AdminToken is required on the HTTP API when it listens beyond loopback.
 	AdminToken string
+	// XDSAuth is how xDS streams authenticate: XDSAuthToken (also when empty) requires each
+	// dataplane's token, XDSAuthNone admits anyone.
+	XDSAuth string
 	// Debounce coalesces bursts of changes into one rebuild.
 	Debounce time.Duration
 	Build    build.Options
@@ -38,6 +41,7 @@ func DefaultConfig() Config {
 		APIAddress:  "127.0.0.1:5681",
 		DiagAddress: "127.0.0.1:5680",
 		DataDir:     "meshgate-data",
+		XDSAuth:     XDSAuthToken,
 		Debounce:    100 * time.Millisecond,
 		Build:       build.DefaultOptions(),
 		Logger:      slog.Default(),

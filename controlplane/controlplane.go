@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/meshgate/meshgate/ca/tokens"
 	"github.com/meshgate/meshgate/store"
 	xdsserver "github.com/meshgate/meshgate/xds/server"
 )
@@ -24,6 +25,7 @@ type ControlPlane struct {
 	log      *slog.Logger
 	store    store.Store
 	xds      *xdsserver.Server
+	tokens   *tokens.Issuer
 	registry *prometheus.Registry
 	rec      *reconciler
 	files    *fileSync
@@ -68,10 +70,19 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	}
 	cp.store = metered
 	m := newMetrics(cp.registry)
-	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry}); err != nil {
+	cp.tokens = tokens.New(cp.store, tokens.Options{Logger: cfg.Logger})
+	auth, err := cp.xdsAuthenticator()
+	if err != nil {
 		return nil, err
 	}
-	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild}
+	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry, Authenticate: auth}); err != nil {
+		return nil, err
+	}
+	ids, err := newIdentities(cp.store)
+	if err != nil {
+		return nil, err
+	}
+	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids}
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}
@@ -115,7 +126,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	cp.xds.Register(grpcServer)
-	apiServer := &http.Server{Handler: cp.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
+	apiServer := &http.Server{Handler: cp.withTokenAPI(cp.apiHandler()), ReadHeaderTimeout: 10 * time.Second}
 	diagServer := &http.Server{Handler: cp.diagHandler(), ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 5)

@@ -43,12 +43,16 @@ type reconciler struct {
 	opts  build.Options
 	log   *slog.Logger
 	onRun func(time.Duration)
+	// ids issues workload certificates for dataplanes of mTLS meshes.
+	ids *identities
 
 	mu       sync.RWMutex
 	states   map[string]DataplaneState // by node
 	outputs  map[string]*render.Output // what each node is being served, by node
 	revision int64
 	model    *model.Model
+	// renewal is the earliest time a served certificate must be renewed.
+	renewal time.Time
 }
 
 // rebuild reads the whole store and pushes a snapshot to every dataplane. The ADS server
@@ -60,13 +64,27 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		return fmt.Errorf("reading store: %w", err)
 	}
 	m := decodeModel(snap.Records, r.log)
+	r.ids.setModel(m)
+	var renewal time.Time
 	states := map[string]DataplaneState{}
 	outputs := map[string]*render.Output{}
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
 			node := names.Node(mesh.Name, dp.Name)
 			st := DataplaneState{Mesh: mesh.Name, Name: dp.Name, Node: node, Revision: snap.Revision}
-			out, err := render.Dataplane(m, mesh.Name, dp.Name, r.opts)
+			// No snapshot goes out without the identity and bundle its mTLS clusters reference:
+			// the dataplane keeps its previous configuration instead.
+			id, renewAt, err := r.ids.forDataplane(ctx, mesh, dp)
+			if err != nil {
+				st.Error = err.Error()
+				r.log.Error("dataplane identity", "node", node, "error", err)
+				states[node] = st
+				continue
+			}
+			if !renewAt.IsZero() && (renewal.IsZero() || renewAt.Before(renewal)) {
+				renewal = renewAt
+			}
+			out, err := render.Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id})
 			if err != nil {
 				st.Error = err.Error()
 				r.log.Error("building dataplane configuration", "node", node, "error", err)
@@ -95,8 +113,9 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			outputs[node] = out
 		}
 	}
-	r.states, r.outputs, r.revision, r.model = states, outputs, snap.Revision, m
+	r.states, r.outputs, r.revision, r.model, r.renewal = states, outputs, snap.Revision, m, renewal
 	r.mu.Unlock()
+	r.ids.forget(states)
 	if r.onRun != nil {
 		r.onRun(time.Since(start))
 	}
@@ -128,8 +147,8 @@ func decodeModel(records []store.Record, log *slog.Logger) *model.Model {
 	return m
 }
 
-// run rebuilds once, then after every store change, coalescing changes that arrive within the
-// debounce interval.
+// run rebuilds once, then after every store change (coalescing changes that arrive within the
+// debounce interval) and whenever a served certificate is due for renewal.
 func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func()) error {
 	changes, err := r.store.Watch(ctx)
 	if err != nil {
@@ -140,30 +159,54 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 	}
 	ready()
 	for {
+		renew := r.renewalTimer()
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-renew:
 		case _, ok := <-changes:
 			if !ok {
 				return nil
 			}
-		}
-		timer := time.NewTimer(debounce)
-	drain:
-		for {
-			select {
-			case <-ctx.Done():
-				timer.Stop()
+			if !r.debounce(ctx, changes, debounce) {
 				return nil
-			case <-changes:
-			case <-timer.C:
-				break drain
 			}
 		}
 		if err := r.rebuild(ctx); err != nil {
 			r.log.Error("rebuild failed; keeping the previous configuration", "error", err)
 		}
 	}
+}
+
+// debounce absorbs the changes that arrive within one interval of the first, so a burst is one
+// rebuild; the window does not extend, so a steady stream of changes cannot starve rebuilds.
+// It returns false when ctx ends or the store stops watching.
+func (r *reconciler) debounce(ctx context.Context, changes <-chan int64, interval time.Duration) bool {
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case _, ok := <-changes:
+			if !ok {
+				return false
+			}
+		case <-timer.C:
+			return true
+		}
+	}
+}
+
+// renewalTimer fires when the earliest served certificate is due; nil (never) without one.
+func (r *reconciler) renewalTimer() <-chan time.Time {
+	r.mu.RLock()
+	at := r.renewal
+	r.mu.RUnlock()
+	if at.IsZero() {
+		return nil
+	}
+	return time.After(time.Until(at))
 }
 
 // Dataplanes returns the state of every dataplane after the last rebuild, by node.

@@ -57,6 +57,7 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 	var errs api.ErrorList
 	m := &Model{meshes: map[string]*Mesh{}}
 	seen := map[string]*api.Meta{}
+	nodes := map[string]*api.Meta{}
 	unique := func(meta *api.Meta) bool {
 		if first, ok := seen[meta.Key()]; ok {
 			errs = append(errs, api.FieldError{
@@ -95,6 +96,17 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 		}
 		switch r := o.(type) {
 		case *api.Dataplane:
+			// Envoy knows a dataplane only by its node id `<mesh>.<name>`; with dots allowed in
+			// both, `a.b`/`c` and `a`/`b.c` would share one and receive each other's config.
+			node := r.Mesh + "." + r.Name
+			if first, ok := nodes[node]; ok {
+				errs = append(errs, api.FieldError{
+					File: meta.Source.File, Line: meta.Source.Line, Resource: meta.DisplayName(), Field: "name",
+					Message: fmt.Sprintf("node id %q is already used by %s (%s:%d)", node, first.DisplayName(), first.Source.File, first.Source.Line),
+				})
+				continue
+			}
+			nodes[node] = meta
 			mesh.Dataplanes = append(mesh.Dataplanes, r)
 		case *api.MeshGateway:
 			mesh.Gateways = append(mesh.Gateways, r)

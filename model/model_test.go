@@ -96,3 +96,25 @@ func TestSelectors(t *testing.T) {
 
 	assert.Equal(t, map[string]string{"a": "2", "b": "1"}, MergeTags(map[string]string{"a": "1", "b": "1"}, map[string]string{"a": "2"}))
 }
+
+func TestBuildRejectsAmbiguousNodeIDs(t *testing.T) {
+	_, errs := Build(decode(t, `
+type: Mesh
+name: a.b
+---
+type: Mesh
+name: a
+---
+type: Dataplane
+mesh: a
+name: b.c
+networking: {address: 10.0.0.1, inbound: [{port: 80, tags: {kuma.io/service: web}}]}
+---
+type: Dataplane
+mesh: a.b
+name: c
+networking: {address: 10.0.0.2, inbound: [{port: 80, tags: {kuma.io/service: web}}]}
+`))
+	require.Len(t, errs, 1)
+	assert.Contains(t, errs[0].Error(), `node id "a.b.c" is already used by Dataplane a/b.c`)
+}

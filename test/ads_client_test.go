@@ -12,6 +12,7 @@ import (
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 )
 
 // sotwClient speaks ADS state-of-the-world the way Envoy does: it subscribes to listeners and
@@ -25,6 +26,15 @@ type sotwClient struct {
 	held []*discoveryv3.DiscoveryResponse
 }
 
+// withToken attaches a dataplane token as the gRPC metadata Envoy sends from its bootstrap's
+// initial_metadata; an empty token attaches nothing.
+func withToken(ctx context.Context, token string) context.Context {
+	if token == "" {
+		return ctx
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+}
+
 func dialADS(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -33,9 +43,10 @@ func dialADS(t *testing.T, addr string) *grpc.ClientConn {
 	return conn
 }
 
-func newSotW(t *testing.T, conn *grpc.ClientConn, node string) *sotwClient {
+// newSotW opens a stream as node, presenting token as Envoy does from its bootstrap.
+func newSotW(t *testing.T, conn *grpc.ClientConn, node, token string) *sotwClient {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(withToken(context.Background(), token))
 	t.Cleanup(cancel)
 	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
 	require.NoError(t, err)

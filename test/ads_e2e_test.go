@@ -93,10 +93,11 @@ func TestSeedExampleOverADS(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, string(body))
 
 	conn := dialADS(t, cp.addrs.XDS)
-	gw := newSotW(t, conn, gatewayNode)
+	gwToken := tokenFor(t, cp, "default", "gateway-instance-1")
+	gw := newSotW(t, conn, gatewayNode, gwToken)
 	before := fetchAll(t, gw)
 
-	other := newSotW(t, conn, otherNode)
+	other := newSotW(t, conn, otherNode, tokenFor(t, cp, "other", "gateway-other"))
 	other.subscribe(resourcev3.ListenerType)
 	olds := other.next(resourcev3.ListenerType, wait)
 	other.ack(olds)
@@ -129,10 +130,11 @@ func TestSeedExampleOverADS(t *testing.T) {
 		resourcev3.RouteType:    rds2.VersionInfo,
 	}
 
-	// Restart on the same data dir: a fresh stream gets exactly the versions served before.
+	// Restart on the same data dir: a fresh stream, with the token issued before the restart,
+	// gets exactly the versions served before.
 	cp.stop()
 	cp2 := startCP(t, dataDir)
-	gw2 := newSotW(t, dialADS(t, cp2.addrs.XDS), gatewayNode)
+	gw2 := newSotW(t, dialADS(t, cp2.addrs.XDS), gatewayNode, gwToken)
 	gw2.subscribe(resourcev3.ClusterType)
 	cds := gw2.next(resourcev3.ClusterType, wait)
 	gw2.subscribe(resourcev3.ListenerType)

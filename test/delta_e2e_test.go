@@ -22,9 +22,9 @@ type deltaClient struct {
 	first  bool
 }
 
-func newDelta(t *testing.T, addr, node string) *deltaClient {
+func newDelta(t *testing.T, addr, node, token string) *deltaClient {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(withToken(context.Background(), token))
 	t.Cleanup(cancel)
 	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(dialADS(t, addr)).DeltaAggregatedResources(ctx)
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func TestSeedExampleOverDeltaADS(t *testing.T) {
 	code, body := cp.call(t, http.MethodPost, "/apply", "application/yaml", exampleYAML(t))
 	require.Equal(t, http.StatusOK, code, string(body))
 
-	c := newDelta(t, cp.addrs.XDS, gatewayNode)
+	c := newDelta(t, cp.addrs.XDS, gatewayNode, tokenFor(t, cp, "default", "gateway-instance-1"))
 	c.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.ClusterType})
 	cds := c.next(resourcev3.ClusterType)
 	c.ack(cds)

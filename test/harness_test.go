@@ -5,6 +5,7 @@ package test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -85,6 +86,21 @@ func (c *runningCP) call(t *testing.T, method, path, contentType string, body []
 	out, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, out
+}
+
+// tokenFor issues a dataplane token through the API, as `meshgate token dataplane` does.
+func tokenFor(t *testing.T, cp *runningCP, mesh, name string) string {
+	t.Helper()
+	return tokenValidFor(t, cp, mesh, name, "")
+}
+
+func tokenValidFor(t *testing.T, cp *runningCP, mesh, name, validFor string) string {
+	t.Helper()
+	body, err := json.Marshal(map[string]string{"mesh": mesh, "name": name, "validFor": validFor})
+	require.NoError(t, err)
+	code, out := cp.call(t, http.MethodPost, "/tokens/dataplane", "application/json", body)
+	require.Equal(t, http.StatusOK, code, string(out))
+	return string(out)
 }
 
 // exampleYAML is every file of the README's example gateway, as one multi-document body.

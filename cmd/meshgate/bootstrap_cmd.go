@@ -3,22 +3,25 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/ca/tokens"
 	"github.com/meshgate/meshgate/xds/bootstrap"
 	"github.com/meshgate/meshgate/xds/render"
 )
 
 func newBootstrapCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bootstrap --dataplane-file F [--cp-address HOST:PORT] [-o FILE]",
+		Use:   "bootstrap --dataplane-file F [--dataplane-token-file T] [--cp-address HOST:PORT] [-o FILE]",
 		Short: "Print the Envoy bootstrap for a dataplane: its identity and the ADS connection to meshgate",
 		Args:  cobra.NoArgs,
 	}
 	f := cmd.Flags()
 	file := f.String("dataplane-file", "", "file holding the Dataplane resource")
+	tokenFile := f.String("dataplane-token-file", "", "file holding the dataplane's token (meshgate token dataplane); Envoy presents it to the control plane")
 	cp := f.String("cp-address", "127.0.0.1:5678", "control plane xDS address, host:port or grpc://host:port")
 	adminPort := f.Uint32("admin-port", 0, "Envoy admin port on 127.0.0.1 (default: the Dataplane's networking.admin.port, else 9901)")
 	out := f.StringP("output", "o", "", "write to this file instead of standard output")
@@ -38,7 +41,11 @@ func newBootstrapCmd() *cobra.Command {
 		if len(dps) != 1 {
 			return &exitError{code: 1, err: fmt.Errorf("%s: want exactly one Dataplane, found %d", *file, len(dps))}
 		}
-		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: *cp, AdminPort: *adminPort})
+		token, err := readDataplaneToken(*tokenFile, dps[0])
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: *cp, AdminPort: *adminPort, Token: token})
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -57,7 +64,52 @@ func newBootstrapCmd() *cobra.Command {
 			_, err = cmd.OutOrStdout().Write(data)
 			return err
 		}
-		return os.WriteFile(*out, data, 0o644)
+		if token == "" {
+			return os.WriteFile(*out, data, 0o644)
+		}
+		return writeSecretFile(*out, data)
 	}
 	return cmd
+}
+
+// writeSecretFile writes a bootstrap holding a token, which is as secret as the token file:
+// owner-only, also when the file already existed with wider permissions.
+func writeSecretFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// readDataplaneToken reads the token file, if any, and checks that the token names this
+// dataplane: a mix-up is caught here rather than as a refused xDS stream.
+func readDataplaneToken(path string, dp *api.Dataplane) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("dataplane token: %w", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if token == "" {
+		return "", fmt.Errorf("dataplane token file %s is empty", path)
+	}
+	info, err := tokens.ParseUnverified(token)
+	if err != nil {
+		return "", fmt.Errorf("dataplane token file %s: %w", path, err)
+	}
+	if info.Mesh != dp.Mesh || info.Name != dp.Name {
+		return "", fmt.Errorf("dataplane token file %s holds a token for dataplane %s/%s, not %s/%s", path, info.Mesh, info.Name, dp.Mesh, dp.Name)
+	}
+	return token, nil
 }

@@ -49,5 +49,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newValidateCmd(), newRenderCmd(), newExplainCmd(),
 		newApplyCmd(), newGetCmd(), newDeleteCmd(), newInspectCmd())
 	root.AddCommand(newRunCmd(), newBootstrapCmd())
+	root.AddCommand(newTokenCmd())
 	return root
 }

@@ -28,6 +28,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&cfg.StoreURL, "store", "", "store URL: empty for the embedded store in --data-dir, or postgres://...")
 	f.StringVar(&cfg.ResourcesDir, "resources", "", "directory of resource YAML to load at start and watch")
 	f.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("MESHGATE_ADMIN_TOKEN"), "bearer token required by the HTTP API (env MESHGATE_ADMIN_TOKEN)")
+	f.StringVar(&cfg.XDSAuth, "xds-auth", cfg.XDSAuth, "xDS authentication: token (every dataplane presents its dataplane token) or none (anyone may connect as any dataplane; local experiments only)")
 	f.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce changes arriving within this interval into one rebuild")
 	logFormat := f.String("log-format", "text", "log format: text or json")
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn or error")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -33,6 +34,9 @@ type Request struct {
 	// AdminAddress is Envoy's admin listener; it must stay on loopback.
 	AdminAddress string
 	AdminPort    uint32
+	// Token is the dataplane token; Envoy sends it on every xDS stream as gRPC metadata
+	// `authorization: Bearer <token>`, as kuma-dp does with --dataplane-token-file.
+	Token string
 }
 
 // New builds and validates the bootstrap.
@@ -75,6 +79,15 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
+	xdsService := &corev3.GrpcService{
+		TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSCluster}},
+	}
+	if req.Token != "" {
+		if strings.ContainsAny(req.Token, " \t\r\n") {
+			return nil, fmt.Errorf("bootstrap for %s: the dataplane token contains whitespace", dp.Meta.DisplayName())
+		}
+		xdsService.InitialMetadata = []*corev3.HeaderValue{{Key: "authorization", Value: "Bearer " + req.Token}}
+	}
 	ads := &corev3.ConfigSource{
 		ResourceApiVersion:    corev3.ApiVersion_V3,
 		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
@@ -92,9 +105,7 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 				TransportApiVersion: corev3.ApiVersion_V3,
 				// The node is sent once per stream; meshgate keys everything on it.
 				SetNodeOnFirstMessageOnly: true,
-				GrpcServices: []*corev3.GrpcService{{
-					TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSCluster}},
-				}},
+				GrpcServices:              []*corev3.GrpcService{xdsService},
 			},
 			LdsConfig: ads,
 			CdsConfig: ads,

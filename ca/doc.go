@@ -1,0 +1,13 @@
+// Package ca runs one certificate authority per mesh. A Manager turns a Mesh's `mtls` section
+// into an Authority: every listed backend is loaded (and, for builtin ones, created on first
+// use and persisted in the store), all of their roots form the mesh's trust bundle, and the
+// enabled backend issues workload certificates.
+//
+// Signing goes through smallstep's CAS interface (cas/apiv1.CertificateAuthorityService,
+// implemented by cas/softcas for the builtin and provided backends), so that an external
+// step-ca (cas/stepcas) can slot in behind the same code. Templates, keys and PEM come from
+// package certs. Every certificate is verified against the mesh's bundle before it is returned:
+// a CA that hands out a certificate its own dataplanes would reject fails loudly here instead.
+//
+// Package ca knows nothing of xDS: SDS wiring, rotation and tokens build on top of it.
+package ca

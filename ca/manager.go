@@ -1,0 +1,117 @@
+package ca
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/certs"
+	"github.com/meshgate/meshgate/store"
+)
+
+// Manager builds and caches the Authority of every mesh.
+type Manager struct {
+	store store.Store
+	opts  Options
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	// mtls is the mesh's mtls section as JSON: an Authority is rebuilt when it changes.
+	mtls string
+	ca   *meshCA
+}
+
+// New returns a Manager keeping builtin roots in st.
+func New(st store.Store, opts Options) (*Manager, error) {
+	if st == nil {
+		return nil, errors.New("ca: store is nil")
+	}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{store: st, opts: opts, cache: map[string]cached{}}, nil
+}
+
+// For returns the mesh's Authority, loading every backend the mesh lists and creating builtin
+// roots that do not exist yet. The result is cached until the mesh's mtls section changes;
+// provided CAs read from files or Secrets are reloaded only then, or after Forget.
+func (m *Manager) For(ctx context.Context, mesh *api.Mesh) (Authority, error) {
+	if mesh == nil {
+		return nil, errors.New("ca: mesh is nil")
+	}
+	name := mesh.Name
+	if !mesh.Spec.MTLSEnabled() {
+		return nil, fmt.Errorf("mesh %q: %w", name, ErrMTLSDisabled)
+	}
+	fp, err := json.Marshal(mesh.Spec.MTLS)
+	if err != nil {
+		return nil, fmt.Errorf("mesh %q: mtls: %w", name, err)
+	}
+	// One lock for all meshes keeps two builds of one mesh from racing; builds are rare (first
+	// use, config change) and the store already settles races between processes.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.cache[name]; ok && c.mtls == string(fp) {
+		return c.ca, nil
+	}
+	ca, err := m.build(ctx, name, mesh.Spec.MTLS)
+	if err != nil {
+		return nil, err
+	}
+	m.cache[name] = cached{mtls: string(fp), ca: ca}
+	return ca, nil
+}
+
+// Forget drops the cached Authority of a mesh, so that the next For reloads its backends (a
+// provided CA's file or Secret changed).
+func (m *Manager) Forget(mesh string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.cache, mesh)
+}
+
+func (m *Manager) build(ctx context.Context, mesh string, mtls *api.MTLS) (*meshCA, error) {
+	bundle, err := certs.NewBundle(mesh)
+	if err != nil {
+		return nil, err
+	}
+	ca := &meshCA{mesh: mesh, bundle: bundle, leafKey: m.opts.LeafKey, backdate: m.opts.Backdate, now: m.opts.Now}
+	for _, b := range mtls.Backends {
+		be, err := m.loadBackend(ctx, mesh, b)
+		if err != nil {
+			return nil, &BackendError{Mesh: mesh, Backend: b.Name, Type: b.Type, Err: err}
+		}
+		bundle.AddX509Authority(be.root)
+		if b.Name == mtls.EnabledBackend {
+			ca.issuer = be
+		}
+	}
+	if ca.issuer == nil {
+		return nil, fmt.Errorf("mesh %q: enabledBackend %q is not one of its backends", mesh, mtls.EnabledBackend)
+	}
+	return ca, nil
+}
+
+func (m *Manager) loadBackend(ctx context.Context, mesh string, b api.CABackend) (*backend, error) {
+	lifetime, err := leafLifetime(b)
+	if err != nil {
+		return nil, err
+	}
+	switch b.Type {
+	case api.CABackendBuiltin:
+		return m.loadBuiltin(ctx, mesh, b, lifetime)
+	case api.CABackendProvided:
+		return m.loadProvided(ctx, mesh, b, lifetime)
+	case api.CABackendStepCA:
+		return m.loadStepCA(ctx, mesh, b, lifetime)
+	default:
+		return nil, fmt.Errorf("%w %q", ErrUnsupportedBackend, b.Type)
+	}
+}

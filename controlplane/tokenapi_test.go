@@ -1,0 +1,69 @@
+package controlplane
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshgate/meshgate/ca/tokens"
+	"github.com/meshgate/meshgate/store/sqlite"
+)
+
+// The token endpoints answer bad requests with Kuma's error body and leave every other path
+// to the resource API.
+func TestTokenAPI(t *testing.T) {
+	st, err := sqlite.OpenDir(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	cp := &ControlPlane{log: quietLogger(), tokens: tokens.New(st, tokens.Options{Logger: quietLogger()})}
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	srv := httptest.NewServer(cp.withTokenAPI(next))
+	t.Cleanup(srv.Close)
+	do := func(method, path, contentType, body string) (int, string) {
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(out)
+	}
+	const issue, revoke = "/tokens/dataplane", "/tokens/dataplane/revoke"
+	cases := []struct {
+		method, path, ct, body string
+		code                   int
+		want                   string
+	}{
+		{"POST", issue, "application/json", `{"mesh":"default","name":"gw","validFor":"24h"}`, 200, "eyJ"},
+		{"POST", issue, "", `{"mesh":"default","name":"gw"}`, 200, "eyJ"},
+		{"GET", issue, "", "", 405, "allowed: POST"},
+		{"POST", issue, "application/yaml", "mesh: default\nname: gw\n", 200, "eyJ"},
+		{"POST", issue, "application/x-www-form-urlencoded", `{"mesh":"default","name":"gw"}`, 200, "eyJ"},
+		{"POST", issue, "image/png", `{"mesh":"default","name":"gw"}`, 415, "send application/json or application/yaml"},
+		{"POST", issue, "application/json", `{"mesh":"default"`, 400, "request body"},
+		{"POST", issue, "application/json", `{"mesh":"default","name":"gw","tags":{}}`, 400, `unknown field \"tags\"`},
+		{"POST", issue, "application/json", `{"mesh":"default","name":"gw","validFor":"forever"}`, 400, `validFor \"forever\"`},
+		{"POST", issue, "application/json", `{"mesh":"default","name":"gw","validFor":"200000h"}`, 400, "out of range"},
+		{"POST", issue, "application/json", `{"mesh":"a.b","name":"gw"}`, 400, "no '.'"},
+		{"POST", issue, "application/json", `{"name":"gw"}`, 400, "mesh is empty"},
+		{"POST", revoke, "application/json", `{"mesh":"default","id":"abc"}`, 204, ""},
+		{"POST", revoke, "application/json", `{"mesh":"default"}`, 400, "token id"},
+		{"GET", "/meshes", "", "", http.StatusTeapot, ""},
+		{"POST", "/tokens", "", "", http.StatusTeapot, ""},
+	}
+	for _, c := range cases {
+		code, out := do(c.method, c.path, c.ct, c.body)
+		assert.Equal(t, c.code, code, "%s %s %s: %s", c.method, c.path, c.body, out)
+		assert.Contains(t, out, c.want, "%s %s %s", c.method, c.path, c.body)
+	}
+}
