@@ -126,7 +126,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	cp.xds.Register(grpcServer)
-	apiServer := &http.Server{Handler: cp.withTokenAPI(cp.apiHandler()), ReadHeaderTimeout: 10 * time.Second}
+	apiServer := &http.Server{Handler: cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler())), ReadHeaderTimeout: 10 * time.Second}
 	diagServer := &http.Server{Handler: cp.diagHandler(), ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 5)

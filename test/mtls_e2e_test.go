@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshgate/meshgate/api/client"
 	"github.com/meshgate/meshgate/certs"
 )
 
@@ -103,6 +105,19 @@ func TestMTLSMeshOverADS(t *testing.T) {
 	assert.NotEqual(t, first.SerialNumber, second.SerialNumber)
 	assert.Empty(t, gw.held, "a renewal must not re-push listeners, routes or clusters")
 	gw.quiet(quietWindow)
+
+	// The bundle endpoint serves the same roots the dataplane validates with, in the SPIFFE
+	// federation format, through the client and CLI alike.
+	c, err := client.New("http://"+cp.addrs.API, "")
+	require.NoError(t, err)
+	fed, err := c.MeshBundle(context.Background(), "default")
+	require.NoError(t, err)
+	sdsBundle, err := x509bundle.Parse(spiffeid.RequireTrustDomainFromString("default"),
+		[]byte(secretsOf(t, renewed)["mesh_ca:secret:default"].GetValidationContext().GetTrustedCa().GetInlineString()))
+	require.NoError(t, err)
+	assert.True(t, x509bundle.FromX509Authorities(fed.TrustDomain(), fed.X509Authorities()).Equal(sdsBundle))
+	code, body = cp.call(t, http.MethodGet, "/meshes/nowhere/bundle", "", nil)
+	assert.Equal(t, http.StatusNotFound, code, string(body))
 }
 
 // brokenCAMesh names a provided CA whose Secret does not exist: no identity can be issued.

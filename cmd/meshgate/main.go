@@ -49,6 +49,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newValidateCmd(), newRenderCmd(), newExplainCmd(),
 		newApplyCmd(), newGetCmd(), newDeleteCmd(), newInspectCmd())
 	root.AddCommand(newRunCmd(), newBootstrapCmd())
-	root.AddCommand(newTokenCmd())
+	root.AddCommand(newTokenCmd(), newCACmd())
 	return root
 }
