@@ -30,6 +30,8 @@ type Config struct {
 	// Debounce coalesces bursts of changes into one rebuild.
 	Debounce time.Duration
 	Build    build.Options
+	// Rotation paces re-issuing certificates after a mesh switches CA backend.
+	Rotation RotationOptions
 	Logger   *slog.Logger
 }
 
@@ -44,6 +46,7 @@ func DefaultConfig() Config {
 		XDSAuth:     XDSAuthToken,
 		Debounce:    100 * time.Millisecond,
 		Build:       build.DefaultOptions(),
+		Rotation:    DefaultRotationOptions(),
 		Logger:      slog.Default(),
 	}
 }

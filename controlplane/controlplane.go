@@ -78,7 +78,11 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry, Authenticate: auth}); err != nil {
 		return nil, err
 	}
-	ids, err := newIdentities(cp.store)
+	rotation := cfg.Rotation
+	if rotation == (RotationOptions{}) {
+		rotation = DefaultRotationOptions()
+	}
+	ids, err := newIdentitiesWith(cp.store, rotation, cfg.Logger, time.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +130,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	cp.xds.Register(grpcServer)
-	apiServer := &http.Server{Handler: cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler())), ReadHeaderTimeout: 10 * time.Second}
+	apiServer := &http.Server{Handler: cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler()))), ReadHeaderTimeout: 10 * time.Second}
 	diagServer := &http.Server{Handler: cp.diagHandler(), ReadHeaderTimeout: 10 * time.Second}
 
 	errc := make(chan error, 5)

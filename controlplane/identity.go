@@ -2,8 +2,10 @@ package controlplane
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/x509"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -11,7 +13,6 @@ import (
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/ca"
-	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/xds/build"
@@ -19,32 +20,65 @@ import (
 )
 
 // identities issues and caches each dataplane's workload certificate. A certificate is kept
-// until 80 % of its life has passed, or until what it certifies (services, tags) or the mesh's
-// CA configuration changes; so a rebuild for an unrelated change does not re-issue, and a
-// renewal changes only the dataplane's secrets.
+// until 80 % of its life has passed or what it certifies (services, tags) changes; so a rebuild
+// for an unrelated change does not re-issue, and a renewal changes only the dataplane's
+// secrets. A certificate from a backend that is no longer the enabled one (or from an older
+// configuration of it) stays valid and trusted, so it is replaced gradually: after a settle
+// time, jittered, and rate-limited (see RotationOptions).
 type identities struct {
-	ca  *ca.Manager
-	now func() time.Time
+	ca   transitionCAs
+	rot  *rotations
+	opts RotationOptions
+	now  func() time.Time
 
 	mu     sync.Mutex
 	byNode map[string]cachedIdentity
 	// model is the model being built, read by the CA's Secret resolver.
 	model *model.Model
+	// gen counts rebuilds: each mesh's trust is prepared once per rebuild (views).
+	gen     uint64
+	views   map[string]preparedView
+	limiter *tokenBucket
+}
+
+type preparedView struct {
+	gen  uint64
+	view meshView
 }
 
 type cachedIdentity struct {
+	mesh string
+	// key is what the certificate states: services and tags.
 	key      string
-	identity build.Identity
+	chain    string
+	keyPEM   string
+	backend  string
+	root     *x509.Certificate
+	rootFP   string
+	spec     string
+	issuedAt time.Time
+	notAfter time.Time
 	renewAt  time.Time
+	// reissueAt is when a rate-limited re-issue from the enabled backend is due; zero while
+	// the certificate comes from it.
+	reissueAt time.Time
 }
 
-func newIdentities(st store.Store) (*identities, error) {
-	i := &identities{now: time.Now, byNode: map[string]cachedIdentity{}}
-	m, err := ca.New(st, ca.Options{Secrets: i.resolveSecret})
+func (c cachedIdentity) live(now time.Time) bool { return now.Before(c.notAfter) }
+
+// stale: issued by a backend, or a configuration of it, that no longer issues.
+func (c cachedIdentity) stale(v meshView) bool {
+	return c.rootFP != v.enabledFP || c.spec != v.enabled.Spec
+}
+
+func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, now func() time.Time) (*identities, error) {
+	i := &identities{now: now, opts: opts, byNode: map[string]cachedIdentity{}, views: map[string]preparedView{}, limiter: newTokenBucket(opts.Rate, opts.Burst)}
+	m, err := ca.New(st, ca.Options{Secrets: i.resolveSecret, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	i.ca = m
+	i.rot = newRotations(m, opts, log)
+	i.ca = transitionCAs{Manager: m, rot: i.rot}
 	return i, nil
 }
 
@@ -59,53 +93,134 @@ func (i *identities) resolveSecret(_ context.Context, mesh, name string) ([]byte
 	return m.Mesh(mesh).Secrets[name].Spec.Bytes()
 }
 
+// setModel starts a rebuild.
 func (i *identities) setModel(m *model.Model) {
 	i.mu.Lock()
 	i.model = m
+	i.gen++
 	i.mu.Unlock()
 }
 
-// forDataplane returns the dataplane's identity (nil when its mesh has no mTLS) and when it
-// must be renewed.
+// forDataplane returns the dataplane's identity (nil when its mesh has no mTLS) and when the
+// identities must be looked at again: a renewal, a scheduled re-issue, or a retiring root due
+// to leave the bundle.
 func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api.Dataplane) (*build.Identity, time.Time, error) {
 	if !mesh.MTLSEnabled() {
 		return nil, time.Time{}, nil
 	}
 	services, tags := identityOf(dp)
-	mtls, err := json.Marshal(mesh.Resource.Spec.MTLS)
+	node := names.Node(mesh.Name, dp.Name)
+	key := strings.Join(services, ",") + "|" + fmt.Sprint(tags)
+	v, err := i.view(ctx, mesh)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	node := names.Node(mesh.Name, dp.Name)
-	key := string(mtls) + "|" + strings.Join(services, ",") + "|" + fmt.Sprint(tags)
+	now := i.now()
 	i.mu.Lock()
 	cached, ok := i.byNode[node]
+	keep, wake := i.decide(&cached, ok, key, v, now)
+	if keep {
+		i.byNode[node] = cached
+	}
 	i.mu.Unlock()
-	if ok && cached.key == key && i.now().Before(cached.renewAt) {
-		id := cached.identity
-		return &id, cached.renewAt, nil
+	if !keep {
+		if cached, err = i.issue(ctx, mesh.Name, node, services, tags, key, v); err != nil {
+			return nil, time.Time{}, err
+		}
+		i.mu.Lock()
+		i.byNode[node] = cached
+		i.mu.Unlock()
+		wake = cached.renewAt
 	}
-	authority, err := i.ca.For(ctx, mesh.Resource)
+	id := build.Identity{CertificateChain: cached.chain, PrivateKey: cached.keyPEM, TrustBundle: v.bundlePEM}
+	return &id, earliest(wake, v.wake), nil
+}
+
+// decide says whether the cached certificate is kept, and if so when to look at it again. It
+// runs under i.mu: it spends rate-limit tokens and schedules re-issues.
+func (i *identities) decide(c *cachedIdentity, ok bool, key string, v meshView, now time.Time) (bool, time.Time) {
+	if !ok || c.key != key || !now.Before(c.renewAt) || !v.trusted[c.rootFP] {
+		return false, time.Time{}
+	}
+	if !c.stale(v) {
+		c.reissueAt = time.Time{}
+		return true, c.renewAt
+	}
+	if c.reissueAt.IsZero() {
+		life := c.notAfter.Sub(c.issuedAt)
+		delay := i.opts.settleFor(life)
+		if w := i.opts.windowFor(life); w > 0 {
+			delay += rand.N(w)
+		}
+		c.reissueAt = now.Add(i.opts.roundUp(delay))
+	}
+	if now.Before(c.reissueAt) {
+		return true, earliest(c.renewAt, c.reissueAt)
+	}
+	if i.limiter.take(now) {
+		return false, time.Time{}
+	}
+	next := i.limiter.full(now)
+	if tick := now.Add(i.opts.Tick); next.Before(tick) {
+		next = tick
+	}
+	return true, earliest(c.renewAt, next)
+}
+
+func (i *identities) issue(ctx context.Context, mesh, node string, services []string, tags map[string][]string, key string, v meshView) (cachedIdentity, error) {
+	issued, err := v.authority.Issue(ctx, ca.IssueRequest{Mesh: mesh, Services: services, Tags: tags})
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("mesh %s CA: %w", mesh.Name, err)
+		return cachedIdentity{}, fmt.Errorf("issuing identity for %s: %w", node, err)
 	}
-	issued, err := authority.Issue(ctx, ca.IssueRequest{Mesh: mesh.Name, Services: services, Tags: tags})
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("issuing identity for %s: %w", node, err)
+	root, ok := v.byBackend[issued.Backend]
+	if !ok {
+		return cachedIdentity{}, fmt.Errorf("issuing identity for %s: backend %q has no known root", node, issued.Backend)
 	}
-	bundle, err := authority.Bundle(ctx)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("mesh %s trust bundle: %w", mesh.Name, err)
-	}
-	bundlePEM, err := certs.BundlePEM(bundle)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	id := build.Identity{CertificateChain: string(issued.CertPEM), PrivateKey: string(issued.KeyPEM), TrustBundle: string(bundlePEM)}
+	return cachedIdentity{
+		mesh: mesh, key: key, chain: string(issued.CertPEM), keyPEM: string(issued.KeyPEM),
+		backend: issued.Backend, root: root.Cert, rootFP: ca.Fingerprint(root.Cert), spec: root.Spec,
+		issuedAt: i.now(), notAfter: issued.NotAfter, renewAt: issued.RenewAt,
+	}, nil
+}
+
+// view prepares the mesh's trust once per rebuild, from the leaves cached before any of them
+// is replaced in this rebuild.
+func (i *identities) view(ctx context.Context, mesh *model.Mesh) (meshView, error) {
 	i.mu.Lock()
-	i.byNode[node] = cachedIdentity{key: key, identity: id, renewAt: issued.RenewAt}
+	gen := i.gen
+	if p, ok := i.views[mesh.Name]; ok && p.gen == gen {
+		i.mu.Unlock()
+		return p.view, nil
+	}
+	now := i.now()
+	held := i.heldLocked(mesh.Name, now)
 	i.mu.Unlock()
-	return &id, issued.RenewAt, nil
+	v, err := i.rot.prepare(ctx, mesh.Resource, held, now)
+	if err != nil {
+		return meshView{}, fmt.Errorf("mesh %s CA: %w", mesh.Name, err)
+	}
+	i.mu.Lock()
+	i.views[mesh.Name] = preparedView{gen: gen, view: v}
+	i.mu.Unlock()
+	return v, nil
+}
+
+// heldLocked sums up the mesh's live leaves by the root they chain to.
+func (i *identities) heldLocked(mesh string, now time.Time) map[string]heldRoot {
+	held := map[string]heldRoot{}
+	for _, c := range i.byNode {
+		if c.mesh != mesh || !c.live(now) {
+			continue
+		}
+		h := held[c.rootFP]
+		h.backend, h.cert, h.leaves = c.backend, c.root, h.leaves+1
+		if c.notAfter.After(h.until) {
+			h.until = c.notAfter
+		}
+		h.life = max(h.life, c.notAfter.Sub(c.issuedAt))
+		held[c.rootFP] = h
+	}
+	return held
 }
 
 // forget drops cached identities of nodes that no longer exist.
@@ -117,6 +232,14 @@ func (i *identities) forget(keep map[string]DataplaneState) {
 			delete(i.byNode, node)
 		}
 	}
+}
+
+// earliest is the earlier of two times, zero meaning "never".
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // identityOf is what a dataplane's certificate states: its services (sorted, the primary one

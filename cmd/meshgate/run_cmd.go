@@ -30,6 +30,9 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("MESHGATE_ADMIN_TOKEN"), "bearer token required by the HTTP API (env MESHGATE_ADMIN_TOKEN)")
 	f.StringVar(&cfg.XDSAuth, "xds-auth", cfg.XDSAuth, "xDS authentication: token (every dataplane presents its dataplane token) or none (anyone may connect as any dataplane; local experiments only)")
 	f.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce changes arriving within this interval into one rebuild")
+	f.Float64Var(&cfg.Rotation.Rate, "ca-reissue-rate", cfg.Rotation.Rate, "certificates re-issued per second after a mesh switches CA backend (0: no limit)")
+	f.DurationVar(&cfg.Rotation.Jitter, "ca-reissue-jitter", cfg.Rotation.Jitter, "window over which re-issues after a CA switch are spread")
+	f.DurationVar(&cfg.Rotation.Settle, "ca-settle", cfg.Rotation.Settle, "time a new trust bundle is given to reach every dataplane before leaves depend on it")
 	logFormat := f.String("log-format", "text", "log format: text or json")
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn or error")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
