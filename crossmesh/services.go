@@ -1,0 +1,57 @@
+package crossmesh
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// serviceNames lists `<service>.mesh` for every inbound service of every mesh. A cross-mesh
+// exposure is an explicit, global claim, so it wins over a service name it collides with;
+// otherwise the same query would answer differently depending on the asker's mesh.
+func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Problem) {
+	exposed := map[string]Exposure{}
+	for _, e := range exposures {
+		if _, ok := exposed[e.Name]; !ok {
+			exposed[e.Name] = e
+		}
+	}
+	var (
+		out      []ServiceName
+		problems []Problem
+	)
+	for _, mesh := range m.Meshes() {
+		services := map[string]string{} // service → first dataplane declaring it
+		for _, dp := range mesh.Dataplanes {
+			for i, in := range dp.Spec.Networking.Inbound {
+				svc := in.Tags[names.ServiceTag]
+				if svc == "" {
+					continue
+				}
+				if _, ok := services[svc]; ok {
+					continue
+				}
+				services[svc] = dp.DisplayName()
+				name := canonical(ServiceDNSName(svc))
+				if e, ok := exposed[name]; ok {
+					problems = append(problems, Problem{
+						Resource: dp.DisplayName(),
+						Field:    fmt.Sprintf("networking.inbound[%d].tags[%s]", i, names.ServiceTag),
+						Message:  fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name),
+					})
+					continue
+				}
+				out = append(out, ServiceName{Mesh: mesh.Name, Service: svc, Name: name})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Mesh != out[j].Mesh {
+			return out[i].Mesh < out[j].Mesh
+		}
+		return out[i].Service < out[j].Service
+	})
+	return out, problems
+}

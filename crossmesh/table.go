@@ -1,0 +1,84 @@
+package crossmesh
+
+import (
+	"fmt"
+
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/meshgate/meshgate/crossmesh/vip"
+)
+
+// Table is the result of Resolve: every valid cross-mesh exposure and every service name.
+type Table struct {
+	// Exposures are sorted by mesh, gateway and listener index.
+	Exposures []Exposure
+	// Services are sorted by mesh, then service.
+	Services []ServiceName
+}
+
+// Exposure is one crossMesh listener, reachable from dataplanes of every mesh at Name:Port.
+type Exposure struct {
+	Mesh    string
+	Gateway string
+	// GatewayService is the gateway's `kuma.io/service`; clients check its SPIFFE ID.
+	GatewayService string
+	// Listener is the index in the MeshGateway's conf.listeners.
+	Listener int
+	Port     uint32
+	// Name is the listener hostname, or InternalName when it has none or a wildcard.
+	Name string
+	// Internal is true when Name was generated rather than written by the user.
+	Internal bool
+	// Endpoints are the builtin dataplanes bound to the gateway, sorted by dataplane name.
+	Endpoints []Endpoint
+	// SPIFFEID is `spiffe://<mesh>/<gateway service>`, the SAN clients require.
+	SPIFFEID spiffeid.ID
+}
+
+// Endpoint is one gateway dataplane serving an exposure.
+type Endpoint struct {
+	Dataplane string
+	Address   string
+	Port      uint32
+}
+
+// ServiceName is a `<service>.mesh` name that resolves only inside Mesh.
+type ServiceName struct {
+	Mesh    string
+	Service string
+	Name    string
+}
+
+// Problem is a cross-resource error: the named listener or service is left out of the Table,
+// everything else still resolves.
+type Problem struct {
+	// Resource is the display name, e.g. `MeshGateway default/edge`.
+	Resource string
+	// Field is the spec path, e.g. `conf.listeners[0].hostname`.
+	Field   string
+	Message string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s: %s: %s", p.Resource, p.Field, p.Message) }
+
+// VIPKeys lists the keys the VIP allocator needs for this table, sorted and without
+// duplicates: exposure names are global (empty mesh), service names are per mesh, so the same
+// `<service>.mesh` in two meshes gets two addresses and neither can leak into the other.
+func (t *Table) VIPKeys() []vip.Key {
+	seen := map[vip.Key]bool{}
+	var keys []vip.Key
+	add := func(k vip.Key) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, e := range t.Exposures {
+		add(vip.Key{Name: e.Name})
+	}
+	for _, s := range t.Services {
+		add(vip.Key{Mesh: s.Mesh, Name: s.Name})
+	}
+	vip.SortKeys(keys)
+	return keys
+}
