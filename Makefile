@@ -9,7 +9,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/meshgate
 
 # Packages with concurrency run under the race detector; the rest run plain (faster on 2 cores).
-RACE_PKGS := ./store/... ./xds/server/... ./controlplane/... ./test/... ./ca/...
+RACE_PKGS := ./store/... ./xds/server/... ./controlplane/... ./test/... ./ca/... ./dns/... ./crossmesh/...
 
 # Vet, then every test: goldens, explain, CLI, README examples, store contract tests on SQLite
 # and on a throwaway PostgreSQL, CA tests against a throwaway step-ca. The .ci scripts start
@@ -20,7 +20,7 @@ test:
 	pg="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" || exit 1; \
 	export MESHGATE_TEST_POSTGRES="$$pg"; \
 	if [ -z "$$MESHGATE_TEST_STEPCA_URL" ]; then stepca="$$(./.ci/stepca.sh start)" || exit 1; eval "$$stepca"; fi; \
-	$(GO) test -count=1 -timeout 5m $$($(GO) list ./... | grep -v -E '/(store|xds/server|controlplane|test|ca)(/|$$)') && \
+	$(GO) test -count=1 -timeout 5m $$($(GO) list ./... | grep -v -E '/(store|xds/server|controlplane|test|ca|dns|crossmesh)(/|$$)') && \
 	$(GO) test -count=1 -timeout 5m -race $(RACE_PKGS)
 
 # Serve the example gateway from the embedded store in ./meshgate-data (Ctrl-C stops it).

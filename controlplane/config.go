@@ -30,6 +30,8 @@ type Config struct {
 	// Debounce coalesces bursts of changes into one rebuild.
 	Debounce time.Duration
 	Build    build.Options
+	// DNS serves `.mesh` names.
+	DNS DNSConfig
 	// Rotation paces re-issuing certificates after a mesh switches CA backend.
 	Rotation RotationOptions
 	Logger   *slog.Logger
@@ -47,6 +49,23 @@ func DefaultConfig() Config {
 		Debounce:    100 * time.Millisecond,
 		Build:       build.DefaultOptions(),
 		Rotation:    DefaultRotationOptions(),
-		Logger:      slog.Default(),
+		DNS: DNSConfig{
+			Address: ":5653", TTL: 30 * time.Second, Forward: true, DefaultMesh: "default", VIPCIDR: "240.0.0.0/4",
+		},
+		Logger: slog.Default(),
 	}
+}
+
+// DNSConfig configures the embedded DNS server and the VIPs it hands out.
+type DNSConfig struct {
+	Address string
+	TTL     time.Duration
+	// Forward sends names outside `mesh.` to Upstreams (default: the host's resolv.conf);
+	// without it they are refused.
+	Forward   bool
+	Upstreams []string
+	// DefaultMesh is the mesh whose `<service>.mesh` names a client that is no dataplane sees.
+	DefaultMesh string
+	VIPCIDR     string
+	IPv6        bool
 }

@@ -29,6 +29,7 @@ type ControlPlane struct {
 	registry *prometheus.Registry
 	rec      *reconciler
 	files    *fileSync
+	dns      *meshDNS
 
 	xdsLis, apiLis, diagLis net.Listener
 
@@ -38,7 +39,7 @@ type ControlPlane struct {
 
 // Addrs are the addresses the control plane actually listens on (ports resolved).
 type Addrs struct {
-	XDS, API, Diag string
+	XDS, API, Diag, DNS string
 }
 
 // New opens the store and binds every listener, so that a port already in use or a
@@ -86,7 +87,11 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids}
+	if cp.dns, err = newMeshDNS(cfg.DNS, cp.store, cp.registry, cfg.Logger); err != nil {
+		return nil, err
+	}
+	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
+		onModel: cp.dns.update}
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}
@@ -99,12 +104,17 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 			return nil, fmt.Errorf("%s listener on %s: %w", l.what, l.addr, err)
 		}
 	}
+	// The DNS sockets live until Run shuts down (or New fails), not as long as ctx.
+	if err := cp.dns.server.Start(context.Background()); err != nil {
+		return nil, fmt.Errorf("DNS on %s: %w", cfg.DNS.Address, err)
+	}
 	return cp, nil
 }
 
 // Addrs reports the bound addresses.
 func (cp *ControlPlane) Addrs() Addrs {
-	return Addrs{XDS: cp.xdsLis.Addr().String(), API: cp.apiLis.Addr().String(), Diag: cp.diagLis.Addr().String()}
+	udp, _ := cp.dns.server.Addr()
+	return Addrs{XDS: cp.xdsLis.Addr().String(), API: cp.apiLis.Addr().String(), Diag: cp.diagLis.Addr().String(), DNS: udp}
 }
 
 // Ready is closed once the first configuration has been built and published.
@@ -153,7 +163,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	if cp.files != nil {
 		spawn("resource file watcher", func() error { return cp.files.watch(ctx, cp.cfg.Debounce) })
 	}
-	cp.log.Info("meshgate running", "xds", cp.Addrs().XDS, "api", cp.Addrs().API, "diagnostics", cp.Addrs().Diag)
+	cp.log.Info("meshgate running", "xds", cp.Addrs().XDS, "api", cp.Addrs().API, "diagnostics", cp.Addrs().Diag, "dns", cp.Addrs().DNS)
 
 	var runErr error
 	select {
@@ -164,6 +174,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	cancel()
 	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
 	defer done()
+	cp.dns.server.Close()
 	_ = apiServer.Shutdown(shutdownCtx)
 	_ = diagServer.Shutdown(shutdownCtx)
 	// xDS streams never end by themselves; end them so GracefulStop can return.
@@ -181,6 +192,9 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 }
 
 func (cp *ControlPlane) closeListeners() {
+	if cp.dns != nil && cp.dns.server != nil {
+		cp.dns.server.Close()
+	}
 	for _, l := range []net.Listener{cp.xdsLis, cp.apiLis, cp.diagLis} {
 		if l != nil {
 			_ = l.Close()

@@ -138,6 +138,7 @@ func TestFileWatch(t *testing.T) {
 func TestDiagnostics(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DNS.Address, cfg.DNS.Forward = "127.0.0.1:0", false
 	cfg.DataDir, cfg.Logger = t.TempDir(), quietLogger()
 	ctx, cancel := context.WithCancel(context.Background())
 	cp, err := New(ctx, cfg)

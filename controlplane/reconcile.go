@@ -45,6 +45,9 @@ type reconciler struct {
 	onRun func(time.Duration)
 	// ids issues workload certificates for dataplanes of mTLS meshes.
 	ids *identities
+	// onModel publishes what is derived from the whole model besides xDS (DNS names, VIPs).
+	// Its failure is logged and does not hold back configuration.
+	onModel func(context.Context, *model.Model) error
 
 	mu       sync.RWMutex
 	states   map[string]DataplaneState // by node
@@ -64,6 +67,11 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		return fmt.Errorf("reading store: %w", err)
 	}
 	m := decodeModel(snap.Records, r.log)
+	if r.onModel != nil {
+		if err := r.onModel(ctx, m); err != nil {
+			r.log.Error("publishing mesh names", "error", err)
+		}
+	}
 	r.ids.setModel(m)
 	var renewal time.Time
 	states := map[string]DataplaneState{}

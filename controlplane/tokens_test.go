@@ -107,6 +107,7 @@ func TestAuthenticateCountsResults(t *testing.T) {
 func TestUnknownXDSAuthMode(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DNS.Address, cfg.DNS.Forward = "127.0.0.1:0", false
 	cfg.DataDir, cfg.Logger, cfg.XDSAuth = t.TempDir(), quietLogger(), "tls"
 	_, err := New(context.Background(), cfg)
 	require.ErrorContains(t, err, `xDS auth mode "tls": want "token" or "none"`)

@@ -31,6 +31,7 @@ func startCP(t *testing.T, dataDir string, mutate ...func(*controlplane.Config))
 	t.Helper()
 	cfg := controlplane.DefaultConfig()
 	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DNS.Address, cfg.DNS.Forward = "127.0.0.1:0", false
 	cfg.DataDir = dataDir
 	cfg.Debounce = 20 * time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -33,6 +33,13 @@ func newRunCmd() *cobra.Command {
 	f.Float64Var(&cfg.Rotation.Rate, "ca-reissue-rate", cfg.Rotation.Rate, "certificates re-issued per second after a mesh switches CA backend (0: no limit)")
 	f.DurationVar(&cfg.Rotation.Jitter, "ca-reissue-jitter", cfg.Rotation.Jitter, "window over which re-issues after a CA switch are spread")
 	f.DurationVar(&cfg.Rotation.Settle, "ca-settle", cfg.Rotation.Settle, "time a new trust bundle is given to reach every dataplane before leaves depend on it")
+	f.StringVar(&cfg.DNS.Address, "dns-address", cfg.DNS.Address, "DNS listen address, UDP and TCP: .mesh names and VIPs")
+	f.DurationVar(&cfg.DNS.TTL, "dns-ttl", cfg.DNS.TTL, "TTL of .mesh answers")
+	f.BoolVar(&cfg.DNS.Forward, "dns-forward", cfg.DNS.Forward, "forward names outside .mesh to --dns-upstream (else REFUSED)")
+	f.StringSliceVar(&cfg.DNS.Upstreams, "dns-upstream", nil, "upstream resolvers host:port (default: the host's /etc/resolv.conf)")
+	f.StringVar(&cfg.DNS.DefaultMesh, "dns-default-mesh", cfg.DNS.DefaultMesh, "mesh whose <service>.mesh names clients that are no dataplane see")
+	f.StringVar(&cfg.DNS.VIPCIDR, "vip-cidr", cfg.DNS.VIPCIDR, "IPv4 range VIPs are allocated from, unique across meshes")
+	f.BoolVar(&cfg.DNS.IPv6, "vip-ipv6", cfg.DNS.IPv6, "also allocate IPv6 VIPs (AAAA answers)")
 	logFormat := f.String("log-format", "text", "log format: text or json")
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn or error")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {

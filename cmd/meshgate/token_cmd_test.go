@@ -22,6 +22,7 @@ func startControlPlane(t *testing.T) {
 	t.Helper()
 	cfg := controlplane.DefaultConfig()
 	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DNS.Address, cfg.DNS.Forward = "127.0.0.1:0", false
 	cfg.DataDir, cfg.AdminToken = t.TempDir(), testToken
 	cfg.Logger, _ = newLogger(&strings.Builder{}, "text", "error")
 	ctx, cancel := context.WithCancel(context.Background())

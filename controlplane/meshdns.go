@@ -1,0 +1,158 @@
+package controlplane
+
+import (
+	"context"
+
+	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/meshgate/meshgate/crossmesh"
+	"github.com/meshgate/meshgate/crossmesh/vip"
+	"github.com/meshgate/meshgate/dns"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/store"
+)
+
+// meshDNS publishes `.mesh` names: every cross-mesh listener's name (for every client) and
+// each mesh's `<service>.mesh` names (for that mesh's dataplanes, known by source address),
+// at VIPs that are unique across meshes and stable across restarts. dns knows nothing of
+// meshes; this is where the two meet.
+type meshDNS struct {
+	server      *dns.Server
+	vips        *vip.Allocator
+	cfg         DNSConfig
+	log         *slog.Logger
+	viewsByAddr atomic.Pointer[map[netip.Addr]string]
+
+	mu       sync.Mutex
+	problems []string
+}
+
+// newMeshDNS creates the DNS server (no socket yet) and the VIP allocator.
+func newMeshDNS(cfg DNSConfig, st store.Store, reg prometheus.Registerer, log *slog.Logger) (*meshDNS, error) {
+	d := &meshDNS{cfg: cfg, log: log}
+	empty := map[netip.Addr]string{}
+	d.viewsByAddr.Store(&empty)
+	cidr, err := netip.ParsePrefix(cfg.VIPCIDR)
+	if err != nil {
+		return nil, fmt.Errorf("VIP CIDR %q: %w", cfg.VIPCIDR, err)
+	}
+	// A VIP freed now may still sit in resolver caches for a TTL; twice that is safe.
+	if d.vips, err = vip.NewAllocator(st, vip.Options{CIDR4: cidr, IPv6: cfg.IPv6, Quarantine: 2 * cfg.TTL}); err != nil {
+		return nil, err
+	}
+	upstreams := cfg.Upstreams
+	if cfg.Forward && len(upstreams) == 0 {
+		if upstreams, err = dns.UpstreamsFromResolvConf(""); err != nil {
+			log.Warn("no upstream resolvers: names outside .mesh will be refused", "error", err)
+		}
+	}
+	if !cfg.Forward {
+		upstreams = nil
+	}
+	d.server, err = dns.New(dns.Options{
+		Address: cfg.Address, ViewOf: d.viewOf, DefaultView: cfg.DefaultMesh, Upstreams: upstreams,
+		SocketsPerCore: true, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// viewOf maps a querying dataplane's address to its mesh.
+func (d *meshDNS) viewOf(client netip.Addr) string {
+	return (*d.viewsByAddr.Load())[client]
+}
+
+// update resolves the cross-mesh table, allocates VIPs and swaps in the new zone. A problem
+// here never holds back xDS: names are published for what resolves, problems are logged.
+func (d *meshDNS) update(ctx context.Context, m *model.Model) error {
+	table, problems := crossmesh.Resolve(m)
+	d.report(problems)
+	vips, err := d.vips.Sync(ctx, table.VIPKeys())
+	if err != nil {
+		return fmt.Errorf("allocating VIPs: %w", err)
+	}
+	zc := dns.ZoneConfig{TTL: d.cfg.TTL, Views: map[string][]dns.Record{}}
+	seen := map[string]bool{}
+	for _, e := range table.Exposures {
+		if seen[e.Name] {
+			continue // one name, several ports: one record
+		}
+		seen[e.Name] = true
+		zc.Global = append(zc.Global, record(e.Name, vips[vip.Key{Name: e.Name}]))
+	}
+	for _, s := range table.Services {
+		zc.Views[s.Mesh] = append(zc.Views[s.Mesh], record(s.Name, vips[vip.Key{Mesh: s.Mesh, Name: s.Name}]))
+	}
+	zone, err := dns.NewZone(zc)
+	if err != nil {
+		return fmt.Errorf("building the DNS zone: %w", err)
+	}
+	d.server.SetZone(zone)
+	d.viewsByAddr.Store(dataplaneViews(m, d.log))
+	return nil
+}
+
+func record(name string, v vip.VIPs) dns.Record {
+	r := dns.Record{Name: name}
+	if v.V4.IsValid() {
+		r.A = []netip.Addr{v.V4}
+	}
+	if v.V6.IsValid() {
+		r.AAAA = []netip.Addr{v.V6}
+	}
+	return r
+}
+
+// dataplaneViews indexes dataplanes by address. An address used in two meshes cannot tell
+// them apart; its queries get the default view, and the clash is logged.
+func dataplaneViews(m *model.Model, log *slog.Logger) *map[netip.Addr]string {
+	views := map[netip.Addr]string{}
+	clash := map[netip.Addr]bool{}
+	for _, mesh := range m.Meshes() {
+		for _, dp := range mesh.Dataplanes {
+			addr, err := netip.ParseAddr(dp.Spec.Networking.Address)
+			if err != nil {
+				continue
+			}
+			addr = addr.Unmap()
+			if prev, ok := views[addr]; ok && prev != mesh.Name {
+				clash[addr] = true
+			}
+			views[addr] = mesh.Name
+		}
+	}
+	for addr := range clash {
+		delete(views, addr)
+		log.Warn("dataplanes of several meshes share an address; DNS answers it with the default view", "address", addr)
+	}
+	return &views
+}
+
+// report logs problems once when they first appear, not on every rebuild.
+func (d *meshDNS) report(problems []crossmesh.Problem) {
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.String()
+	}
+	sort.Strings(msgs)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := map[string]bool{}
+	for _, m := range d.problems {
+		old[m] = true
+	}
+	for _, m := range msgs {
+		if !old[m] {
+			d.log.Warn("cross-mesh name not published", "problem", m)
+		}
+	}
+	d.problems = msgs
+}
