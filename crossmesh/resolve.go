@@ -74,7 +74,7 @@ func gatewayCandidates(mesh *model.Mesh, gw *api.MeshGateway) ([]candidate, []Pr
 		// Clients verify the gateway's SVID; without a CA in its mesh there is none to present.
 		return nil, problem("mesh %q must have mTLS enabled to expose cross-mesh listeners", mesh.Name)
 	}
-	bound := boundDataplanes(mesh, gw)
+	bound := mesh.GatewayDataplanes(gw)
 	service, err := gatewayService(gw, bound)
 	if err != nil {
 		return nil, problem("%v", err)

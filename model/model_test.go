@@ -118,3 +118,42 @@ networking: {address: 10.0.0.2, inbound: [{port: 80, tags: {kuma.io/service: web
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0].Error(), `node id "a.b.c" is already used by Dataplane a/b.c`)
 }
+
+func TestGatewayBinding(t *testing.T) {
+	m, errs := Build(decode(t, `
+type: MeshGateway
+name: a-wide
+selectors: [{match: {kuma.io/service: gw}}]
+conf: {listeners: [{port: 80, protocol: HTTP}]}
+---
+type: MeshGateway
+name: z-narrow
+selectors: [{match: {kuma.io/service: gw, zone: east}}]
+conf: {listeners: [{port: 80, protocol: HTTP}]}
+---
+type: MeshGateway
+name: b-wide-twin
+selectors: [{match: {kuma.io/service: gw}}]
+conf: {listeners: [{port: 80, protocol: HTTP}]}
+---
+type: Dataplane
+name: east-1
+networking: {address: 10.0.0.1, gateway: {type: BUILTIN, tags: {kuma.io/service: gw, zone: east}}}
+---
+type: Dataplane
+name: west-1
+networking: {address: 10.0.0.2, gateway: {type: BUILTIN, tags: {kuma.io/service: gw, zone: west}}}
+`))
+	require.Empty(t, errs)
+	mesh := m.Mesh("default")
+	// The most specific selector wins, whatever the names.
+	assert.Equal(t, "z-narrow", mesh.Gateway(map[string]string{"kuma.io/service": "gw", "zone": "east"}).Name)
+	// Equal rank, no creation times: the name that sorts first.
+	assert.Equal(t, "a-wide", mesh.Gateway(map[string]string{"kuma.io/service": "gw", "zone": "west"}).Name)
+	assert.Nil(t, mesh.Gateway(map[string]string{"kuma.io/service": "other"}))
+	var names []string
+	for _, dp := range mesh.GatewayDataplanes(mesh.Gateway(map[string]string{"kuma.io/service": "gw", "zone": "east"})) {
+		names = append(names, dp.Name)
+	}
+	assert.Equal(t, []string{"east-1"}, names)
+}

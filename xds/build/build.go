@@ -57,7 +57,7 @@ func Proxy(req Request) (*ir.Proxy, error) {
 		b.diag(&dp.Meta, "networking", "only builtin gateway dataplanes are configured by this version of meshgate")
 		return b.proxy, nil
 	}
-	gw := bindGateway(ms.Gateways, dp.Spec.Networking.Gateway.Tags)
+	gw := ms.Gateway(dp.Spec.Networking.Gateway.Tags)
 	if gw == nil {
 		b.diag(&dp.Meta, "networking.gateway.tags", "no MeshGateway selects this dataplane; it gets no listeners")
 		return b.proxy, nil
