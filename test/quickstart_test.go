@@ -57,7 +57,7 @@ func TestReadmeQuickstart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	srv := exec.CommandContext(ctx, bin, "run", "--data-dir", t.TempDir(), "--resources", "../examples/gateway",
-		"--xds-address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--diag-address", "127.0.0.1:0", "--dns-address", "127.0.0.1:0")
+		"--xds-address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--diag-address", "127.0.0.1:0", "--dns-address", "127.0.0.1:0", "--dns-forward=false")
 	stderr, err := srv.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
