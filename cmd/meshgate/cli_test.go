@@ -126,3 +126,33 @@ conf:
 	assert.Equal(t, "ok\n", out)
 	assert.Contains(t, stderr, `warning: MeshGateway default/gw: conf.listeners[0].tls.certificates[0]: secret "missing" not found in mesh "default"`)
 }
+
+// Two meshes claiming one cross-mesh hostname: validate names the later claim, with file and
+// line, and fails; the control plane would publish only the first.
+func TestValidateRejectsCrossMeshConflicts(t *testing.T) {
+	dir := t.TempDir()
+	gw := func(mesh, created string) string {
+		return `
+type: Mesh
+name: ` + mesh + `
+mtls: {enabledBackend: ca, backends: [{name: ca, type: builtin}]}
+---
+type: MeshGateway
+mesh: ` + mesh + `
+name: edge
+creationTime: ` + created + `
+selectors: [{match: {kuma.io/service: edge}}]
+conf:
+  listeners:
+  - {port: 8080, protocol: HTTP, crossMesh: true, hostname: api.mesh}
+`
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(gw("a", "2026-01-01T00:00:00Z")), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.yaml"), []byte(gw("b", "2026-02-01T00:00:00Z")), 0o644))
+	_, stderr, code := runCLI(t, "validate", "-f", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "b.yaml:")
+	assert.Contains(t, stderr, "MeshGateway b/edge: conf.listeners[0]")
+	assert.Contains(t, stderr, "MeshGateway a/edge")
+	assert.NotContains(t, stderr, "MeshGateway a/edge: conf")
+}

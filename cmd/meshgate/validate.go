@@ -22,6 +22,10 @@ func newValidateCmd() *cobra.Command {
 			fmt.Fprintln(cmd.ErrOrStderr(), err)
 			return &exitError{code: 1, err: fmt.Errorf("validation failed")}
 		}
+		if errs := render.CrossMeshErrors(m); len(errs) > 0 {
+			fmt.Fprintln(cmd.ErrOrStderr(), errs)
+			return &exitError{code: 1, err: fmt.Errorf("validation failed")}
+		}
 		// Building every dataplane surfaces what only shows once resources meet: a route that
 		// matches no listener, a certificate secret that does not exist.
 		warnings, err := render.CheckAll(m, *opts)

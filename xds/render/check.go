@@ -1,6 +1,8 @@
 package render
 
 import (
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/ir"
@@ -38,4 +40,30 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// CrossMeshErrors are the cross-mesh conflicts (a hostname claimed by two gateways, a
+// cross-mesh gateway in a mesh without mTLS), located like validation errors. The control plane
+// publishes the first claim and skips the rest; validate rejects them before they are applied.
+func CrossMeshErrors(m *model.Model) api.ErrorList {
+	_, problems := crossmesh.Resolve(m)
+	metas := map[string]*api.Meta{}
+	for _, mesh := range m.Meshes() {
+		for _, gw := range mesh.Gateways {
+			metas[gw.DisplayName()] = &gw.Meta
+		}
+		for _, dp := range mesh.Dataplanes {
+			metas[dp.DisplayName()] = &dp.Meta
+		}
+	}
+	var errs api.ErrorList
+	for _, p := range problems {
+		e := api.FieldError{Resource: p.Resource, Field: p.Field, Message: p.Message}
+		if meta := metas[p.Resource]; meta != nil {
+			e.File, e.Line = meta.Source.File, meta.Source.LineOf(p.Field)
+		}
+		errs = append(errs, e)
+	}
+	errs.Sort()
+	return errs
 }
