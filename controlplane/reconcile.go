@@ -73,6 +73,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		}
 	}
 	r.ids.setModel(m)
+	bundles := r.ids.meshBundles(ctx, m, r.log)
 	var renewal time.Time
 	states := map[string]DataplaneState{}
 	outputs := map[string]*render.Output{}
@@ -92,7 +93,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			if !renewAt.IsZero() && (renewal.IsZero() || renewAt.Before(renewal)) {
 				renewal = renewAt
 			}
-			out, err := render.Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id})
+			out, err := render.Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: bundles})
 			if err != nil {
 				st.Error = err.Error()
 				r.log.Error("building dataplane configuration", "node", node, "error", err)

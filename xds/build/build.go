@@ -25,6 +25,9 @@ type Request struct {
 	// the CA. When nil (an offline render), mTLS clusters still name the SDS secrets, which only
 	// a running control plane delivers.
 	Identity *Identity
+	// MeshBundles is the PEM trust bundle of every mTLS mesh, by mesh name. Cross-mesh
+	// listeners trust exactly these; without them (an offline render) they are not built.
+	MeshBundles map[string]string
 }
 
 // Identity is PEM material for the mesh identity and trust bundle secrets.
@@ -52,6 +55,9 @@ func Proxy(req Request) (*ir.Proxy, error) {
 		proxy:    &ir.Proxy{Node: names.Node(mesh, name), Mesh: mesh, Dataplane: name},
 		clusters: map[string]*ir.Cluster{},
 		secrets:  map[string]ir.Secret{},
+		model:    m,
+		identity: req.Identity,
+		bundles:  req.MeshBundles,
 	}
 	if !dp.Spec.IsBuiltin() {
 		b.diag(&dp.Meta, "networking", "only builtin gateway dataplanes are configured by this version of meshgate")
@@ -85,6 +91,9 @@ type builder struct {
 	proxy    *ir.Proxy
 	clusters map[string]*ir.Cluster
 	secrets  map[string]ir.Secret
+	model    *model.Model
+	identity *Identity
+	bundles  map[string]string
 }
 
 func (b *builder) diag(meta *api.Meta, field, format string, args ...any) {

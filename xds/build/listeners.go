@@ -1,7 +1,6 @@
 package build
 
 import (
-	"fmt"
 	"sort"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
@@ -84,30 +83,34 @@ func (b *builder) listener(p *port) (ir.Listener, bool) {
 		Protocol:   ir.Protocol(p.protocol),
 		StatPrefix: b.gatewayService(),
 	}
+	crossMesh := false
 	for _, h := range p.hosts {
 		if h.spec.Resources != nil && h.spec.Resources.ConnectionLimit > 0 {
 			l.ConnectionLimit = h.spec.Resources.ConnectionLimit
 		}
-		if h.spec.CrossMesh {
-			b.diag(&b.gateway.Meta, fmt.Sprintf("conf.listeners[%d].crossMesh", h.index),
-				"cross-mesh listeners are not served by this version of meshgate; listener %s skipped", l.Name)
+		crossMesh = crossMesh || h.spec.CrossMesh
+	}
+	switch {
+	case crossMesh:
+		fc, ok := b.crossMeshChain(l.Name, p)
+		if !ok {
 			return l, false
 		}
-	}
-	switch p.protocol {
-	case api.ProtocolHTTP:
+		l.CrossMesh = true
+		l.FilterChains = []ir.FilterChain{fc}
+	case p.protocol == api.ProtocolHTTP:
 		l.FilterChains = []ir.FilterChain{b.httpChain(l.Name, "*", p.hosts, nil)}
-	case api.ProtocolHTTPS:
+	case p.protocol == api.ProtocolHTTPS:
 		for _, h := range p.hosts {
 			if fc, ok := b.httpsChain(l.Name, h); ok {
 				l.FilterChains = append(l.FilterChains, fc)
 			}
 		}
-	case api.ProtocolTCP:
+	case p.protocol == api.ProtocolTCP:
 		if fc, ok := b.tcpChain(l.Name, "*", p.hosts); ok {
 			l.FilterChains = append(l.FilterChains, fc)
 		}
-	case api.ProtocolTLS:
+	case p.protocol == api.ProtocolTLS:
 		for _, h := range p.hosts {
 			if fc, ok := b.tlsChain(l.Name, h); ok {
 				l.FilterChains = append(l.FilterChains, fc)

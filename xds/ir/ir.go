@@ -58,17 +58,31 @@ type FilterChain struct {
 	ServerNames []string
 	// TransportProtocolTLS matches only TLS connections (set for HTTPS and TLS listeners).
 	TransportProtocolTLS bool
+	// ApplicationProtocols is the ALPN match (`kuma` for cross-mesh listeners, which mesh
+	// clients reach with that ALPN and no meaningful SNI); it needs TransportProtocolTLS.
+	ApplicationProtocols []string
 	// TLS terminates TLS; nil for plain text and for TLS passthrough.
 	TLS  *DownstreamTLS
 	HTTP *HTTPConnectionManager
 	TCP  *TCPProxy
 }
 
+// DownstreamTLS presents either listener certificates or the mesh identity. With
+// RequireClientCert it is mutual TLS and each client is checked against its own trust domain.
 type DownstreamTLS struct {
 	// CertificateSecrets name Secrets of this Proxy, in the order the listener declared them.
 	CertificateSecrets []string
-	ALPN               []string
-	MinVersion         string
+	// IdentitySecret names the mesh identity (SVID) secret presented instead, for mTLS
+	// listeners; exactly one of it and CertificateSecrets is set.
+	IdentitySecret string
+	ALPN           []string
+	MinVersion     string
+	// RequireClientCert rejects clients without a certificate that SPIFFETrustDomains accepts.
+	RequireClientCert bool
+	// SPIFFETrustDomains maps each trusted trust domain (a mesh name) to its PEM bundle. Envoy's
+	// SPIFFE validator picks the bundle by the trust domain of the client's URI SAN, so a
+	// client is never checked against another mesh's CA. Required with RequireClientCert.
+	SPIFFETrustDomains map[string]string
 }
 
 // HTTPConnectionManager carries its route configuration inline; translation emits it as RDS.
@@ -76,6 +90,10 @@ type HTTPConnectionManager struct {
 	StatPrefix  string
 	RouteConfig RouteConfig
 	Options     HTTPOptions
+	// ForwardClientCert replaces any incoming x-forwarded-client-cert with the verified client's
+	// URI SAN, so backends learn the caller's SPIFFE ID and a client cannot forge it. Only
+	// meaningful on a chain that requires client certificates.
+	ForwardClientCert bool
 }
 
 // HTTPOptions are the edge settings of an HTTP connection manager (Envoy's edge best practices).

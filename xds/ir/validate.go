@@ -164,7 +164,7 @@ func (v *validator) filterChainMatch(path string, fc FilterChain, seen map[strin
 			v.add(fmt.Sprintf("%s.serverNames[%d]", path, i), "must not be empty")
 			continue
 		}
-		key := fmt.Sprintf("%t/%s", fc.TransportProtocolTLS, sn)
+		key := fmt.Sprintf("%t/%s/%s", fc.TransportProtocolTLS, strings.Join(fc.ApplicationProtocols, ","), sn)
 		if first, ok := seen[key]; ok && first != path {
 			v.add(path, "matches the same connections as %s (server name %q)", first, sn)
 			continue
@@ -180,8 +180,22 @@ func (v *validator) filterChain(path string, fc FilterChain) {
 	if fc.TLS != nil {
 		v.downstreamTLS(path+".tls", *fc.TLS)
 	}
+	// The TLS inspector reads ALPN only from TLS connections.
+	if len(fc.ApplicationProtocols) > 0 && !fc.TransportProtocolTLS {
+		v.add(path+".applicationProtocols", "requires transportProtocolTLS")
+	}
+	for i, a := range fc.ApplicationProtocols {
+		if a == "" {
+			v.add(fmt.Sprintf("%s.applicationProtocols[%d]", path, i), "must not be empty")
+		}
+	}
 	if fc.HTTP != nil {
 		v.hcm(path+".http", *fc.HTTP)
+		// Without a verified client certificate there is nothing to forward, so asking for it
+		// means the chain was built wrong.
+		if fc.HTTP.ForwardClientCert && (fc.TLS == nil || !fc.TLS.RequireClientCert) {
+			v.add(path+".http.forwardClientCert", "requires tls.requireClientCert")
+		}
 	}
 	if fc.TCP != nil {
 		v.tcp(path+".tcp", *fc.TCP)
@@ -189,9 +203,16 @@ func (v *validator) filterChain(path string, fc FilterChain) {
 }
 
 func (v *validator) downstreamTLS(path string, t DownstreamTLS) {
-	if len(t.CertificateSecrets) == 0 {
+	switch {
+	case len(t.CertificateSecrets) == 0 && t.IdentitySecret == "":
 		v.add(path+".certificateSecrets", "at least one certificate is required to terminate TLS")
+	case len(t.CertificateSecrets) > 0 && t.IdentitySecret != "":
+		v.add(path+".identitySecret", "cannot be set together with certificateSecrets")
 	}
+	if t.IdentitySecret != "" && v.secrets[t.IdentitySecret] == "" {
+		v.add(path+".identitySecret", "references unknown secret %q", t.IdentitySecret)
+	}
+	v.clientValidation(path, t)
 	seen := map[string]string{}
 	for i, name := range t.CertificateSecrets {
 		p := fmt.Sprintf("%s.certificateSecrets[%d]", path, i)

@@ -21,8 +21,11 @@ func filterChain(fc ir.FilterChain, pre []*listenerv3.Filter) (*listenerv3.Filte
 	for _, f := range pre {
 		out.Filters = append(out.Filters, proto.Clone(f).(*listenerv3.Filter))
 	}
-	if len(fc.ServerNames) > 0 || fc.TransportProtocolTLS {
-		out.FilterChainMatch = &listenerv3.FilterChainMatch{ServerNames: append([]string(nil), fc.ServerNames...)}
+	if len(fc.ServerNames) > 0 || fc.TransportProtocolTLS || len(fc.ApplicationProtocols) > 0 {
+		out.FilterChainMatch = &listenerv3.FilterChainMatch{
+			ServerNames:          append([]string(nil), fc.ServerNames...),
+			ApplicationProtocols: append([]string(nil), fc.ApplicationProtocols...),
+		}
 		if fc.TransportProtocolTLS {
 			out.FilterChainMatch.TransportProtocol = "tls"
 		}
@@ -67,9 +70,19 @@ func downstreamTLS(t ir.DownstreamTLS) (*corev3.TransportSocket, error) {
 	for _, name := range t.CertificateSecrets {
 		common.TlsCertificateSdsSecretConfigs = append(common.TlsCertificateSdsSecretConfigs, sdsSecret(name))
 	}
+	if t.IdentitySecret != "" {
+		common.TlsCertificateSdsSecretConfigs = append(common.TlsCertificateSdsSecretConfigs, sdsSecret(t.IdentitySecret))
+	}
+	if len(t.SPIFFETrustDomains) > 0 {
+		vc, err := spiffeValidation(t.SPIFFETrustDomains)
+		if err != nil {
+			return nil, err
+		}
+		common.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
+	}
 	return tlsSocket(&tlsv3.DownstreamTlsContext{
 		CommonTlsContext:         common,
-		RequireClientCertificate: wrapperspb.Bool(false),
+		RequireClientCertificate: wrapperspb.Bool(t.RequireClientCert),
 	})
 }
 

@@ -57,6 +57,12 @@ func hcmFilter(h ir.HTTPConnectionManager) (*listenerv3.Filter, error) {
 			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: router},
 		}},
 	}
+	if h.ForwardClientCert {
+		// SANITIZE_SET: a client-supplied header is dropped and replaced by what Envoy verified,
+		// so the URI (the caller's SPIFFE ID) can be trusted by backends.
+		cfg.ForwardClientCertDetails = hcmv3.HttpConnectionManager_SANITIZE_SET
+		cfg.SetCurrentClientCertDetails = &hcmv3.HttpConnectionManager_SetCurrentClientCertDetails{Uri: true}
+	}
 	if len(cidrs) > 0 {
 		cfg.InternalAddressConfig = &hcmv3.HttpConnectionManager_InternalAddressConfig{CidrRanges: cidrs}
 	}

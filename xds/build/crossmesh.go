@@ -1,0 +1,71 @@
+package build
+
+import (
+	"fmt"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// kumaALPN is what mesh clients offer when they dial another mesh's service; matching on it
+// keeps plain TLS clients from reaching the cross-mesh chain.
+const kumaALPN = "kuma"
+
+// crossMeshChain builds the one filter chain of a cross-mesh listener (spec §4.1-4.2, with the
+// merged bundle replaced by per-mesh SPIFFE validation). The gateway presents its mesh
+// identity and accepts a client of any mTLS mesh whose certificate chains to that mesh's own
+// CA.
+//
+// Authorization is not applied here: with no TrafficPermission type yet, every mTLS mesh may
+// call, which is Kuma's default allow-all permission. An RBAC filter on the forwarded SPIFFE
+// IDs is where per-mesh permissions will go.
+func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool) {
+	field := fmt.Sprintf("conf.listeners[%d].crossMesh", p.hosts[0].index)
+	for _, h := range p.hosts {
+		// API validation rejects these; the builder must not trust that a stored resource
+		// went through it.
+		if !h.spec.CrossMesh || p.protocol != api.ProtocolHTTP {
+			b.diag(&b.gateway.Meta, field, "a cross-mesh port must have only HTTP cross-mesh listeners; listener %s skipped", listener)
+			return ir.FilterChain{}, false
+		}
+	}
+	if !b.mesh.MTLSEnabled() {
+		b.diag(&b.gateway.Meta, field, "mTLS must be enabled in mesh %q for cross-mesh listeners; listener %s skipped", b.mesh.Name, listener)
+		return ir.FilterChain{}, false
+	}
+	domains := b.trustDomains()
+	if b.identity == nil || len(domains) == 0 {
+		b.diag(&b.gateway.Meta, field, "cross-mesh listeners need the mesh CA; served by `meshgate run`; listener %s skipped", listener)
+		return ir.FilterChain{}, false
+	}
+	// Virtual hosts exactly as on a plain HTTP listener: require_tls would be redundant, since
+	// the chain accepts only TLS.
+	fc := b.httpChain(listener, "*", p.hosts, nil)
+	fc.TransportProtocolTLS = true
+	fc.ApplicationProtocols = []string{kumaALPN}
+	fc.TLS = &ir.DownstreamTLS{
+		IdentitySecret:     names.IdentitySecret(b.mesh.Name),
+		ALPN:               []string{kumaALPN},
+		RequireClientCert:  true,
+		SPIFFETrustDomains: domains,
+	}
+	fc.HTTP.ForwardClientCert = true
+	return fc, true
+}
+
+// trustDomains are the bundles of the meshes that currently have mTLS: a bundle left over for
+// a mesh that was deleted or turned mTLS off must not keep its workloads trusted. The gateway's
+// own mesh is always trusted, with the bundle its identity came with if none was given.
+func (b *builder) trustDomains() map[string]string {
+	out := map[string]string{}
+	for mesh, pem := range b.bundles {
+		if ms := b.model.Mesh(mesh); ms != nil && ms.MTLSEnabled() && pem != "" {
+			out[mesh] = pem
+		}
+	}
+	if _, ok := out[b.mesh.Name]; !ok && b.identity != nil && b.identity.TrustBundle != "" && len(out) > 0 {
+		out[b.mesh.Name] = b.identity.TrustBundle
+	}
+	return out
+}
