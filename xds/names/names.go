@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
+
+	"github.com/meshgate/meshgate/certs"
 )
 
 // ServiceTag is the tag every Kuma workload and destination carries.
@@ -111,18 +113,9 @@ func UpstreamSNI(mesh string, destination map[string]string) string {
 	return destination[ServiceTag] + "{" + TagString(tags, ServiceTag) + "}"
 }
 
-// ServiceID is the SPIFFE ID of a mesh service: `spiffe://<mesh>/<service>`.
-func ServiceID(mesh, service string) (spiffeid.ID, error) {
-	td, err := spiffeid.TrustDomainFromString(mesh)
-	if err != nil {
-		return spiffeid.ID{}, fmt.Errorf("mesh %q as SPIFFE trust domain: %w", mesh, err)
-	}
-	id, err := spiffeid.FromSegments(td, service)
-	if err != nil {
-		return spiffeid.ID{}, fmt.Errorf("service %q as SPIFFE path: %w", service, err)
-	}
-	return id, nil
-}
+// ServiceID is the SPIFFE ID of a mesh service: `spiffe://<mesh>/<service>`. certs decides
+// it, so the SAN a cluster checks is the one the CA writes.
+func ServiceID(mesh, service string) (spiffeid.ID, error) { return certs.ServiceID(mesh, service) }
 
 // MeshALPN is the ALPN mesh mTLS connections negotiate.
 const MeshALPN = "kuma"
