@@ -19,7 +19,6 @@ type deltaClient struct {
 	stream discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
 	node   *corev3.Node
 	recv   chan *discoveryv3.DeltaDiscoveryResponse
-	first  bool
 }
 
 func newDelta(t *testing.T, addr, node, token string) *deltaClient {

@@ -18,8 +18,6 @@ func parsePreconditions(r *http.Request) preconditions {
 	return preconditions{ifMatch: r.Header.Values("If-Match"), ifNoneMatch: r.Header.Values("If-None-Match")}
 }
 
-func (p preconditions) any() bool { return len(p.ifMatch) > 0 || len(p.ifNoneMatch) > 0 }
-
 // check evaluates the preconditions against the current record (nil when absent).
 func (p preconditions) check(t target, cur *store.Record) error {
 	if len(p.ifMatch) > 0 {
