@@ -227,3 +227,22 @@ func TestCAStatusShowsProgress(t *testing.T) {
 	require.NotNil(t, st.Rotation.RetiringDroppedBy)
 	assert.True(t, st.Rotation.RetiringDroppedBy.After(clk.Now()))
 }
+
+func TestAlignRenewalBatchesAFleet(t *testing.T) {
+	base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	seen := map[time.Time]bool{}
+	for i := 0; i < 1000; i++ {
+		issued := base.Add(time.Duration(i) * 7 * time.Second) // scattered over ~2 hours
+		notAfter := issued.Add(24 * time.Hour)
+		renew := issued.Add(24 * time.Hour * 4 / 5)
+		got := alignRenewal(renew, issued, notAfter)
+		assert.False(t, got.After(renew), "never later than 80 %% of the life")
+		assert.Less(t, renew.Sub(got), renewalGrid, "at most one grid step early")
+		seen[got] = true
+	}
+	assert.LessOrEqual(t, len(seen), 25, "1,000 leaves issued over 2 h renew in a handful of batches")
+	// Short-lived leaves keep a proportionally fine grid.
+	issued := base.Add(123 * time.Millisecond)
+	got := alignRenewal(issued.Add(2400*time.Millisecond), issued, issued.Add(3*time.Second))
+	assert.True(t, got.After(issued.Add(2*time.Second)), got.Sub(issued))
+}
