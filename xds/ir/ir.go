@@ -49,6 +49,15 @@ type Listener struct {
 	// ConnectionLimit is 0 for unlimited.
 	ConnectionLimit uint32
 	FilterChains    []FilterChain
+	// Direction is INBOUND when empty.
+	Direction Direction
+	// Virtual listeners do not bind (bind_to_port: false): the transparent-proxy redirect
+	// listener hands them the connections whose original destination is their address:port.
+	Virtual bool
+	// UseOriginalDst makes this the redirect listener of a transparent proxy; its
+	// DefaultChain serves connections no virtual listener claims.
+	UseOriginalDst bool
+	DefaultChain   *FilterChain
 }
 
 // FilterChain holds exactly one of HTTP and TCP.
@@ -63,6 +72,8 @@ type FilterChain struct {
 	ApplicationProtocols []string
 	// TLS terminates TLS; nil for plain text and for TLS passthrough.
 	TLS  *DownstreamTLS
+	// RBAC, when set, admits only peers it allows (see RBAC).
+	RBAC *RBAC
 	HTTP *HTTPConnectionManager
 	TCP  *TCPProxy
 }
@@ -81,8 +92,14 @@ type DownstreamTLS struct {
 	RequireClientCert bool
 	// SPIFFETrustDomains maps each trusted trust domain (a mesh name) to its PEM bundle. Envoy's
 	// SPIFFE validator picks the bundle by the trust domain of the client's URI SAN, so a
-	// client is never checked against another mesh's CA. Required with RequireClientCert.
+	// client is never checked against another mesh's CA. With RequireClientCert, exactly one
+	// of it and ValidationSecret is set.
 	SPIFFETrustDomains map[string]string
+	// ValidationSecret names the mesh trust bundle (SDS) clients must chain to: a sidecar
+	// inbound, which only its own mesh may call. SANPrefix (`spiffe://<mesh>/`) is then
+	// required of the client's URI SAN.
+	ValidationSecret string
+	SANPrefix        string
 }
 
 // HTTPConnectionManager carries its route configuration inline; translation emits it as RDS.
@@ -94,6 +111,12 @@ type HTTPConnectionManager struct {
 	// URI SAN, so backends learn the caller's SPIFFE ID and a client cannot forge it. Only
 	// meaningful on a chain that requires client certificates.
 	ForwardClientCert bool
+	// Faults run before the router, in order (sidecar inbounds).
+	Faults     []Fault
+	AccessLogs []AccessLog
+	// Sidecar connection managers (inbound, outbound) skip the gateway's edge settings in
+	// Options and keep Envoy's defaults, as Kuma's sidecars do.
+	Sidecar bool
 }
 
 // HTTPOptions are the edge settings of an HTTP connection manager (Envoy's edge best practices).
@@ -259,6 +282,7 @@ type DirectResponse struct {
 type TCPProxy struct {
 	StatPrefix string
 	Clusters   []WeightedCluster
+	AccessLogs []AccessLog
 }
 
 type ClusterProtocol string
@@ -269,15 +293,25 @@ const (
 	ClusterHTTP2 ClusterProtocol = "http2"
 )
 
-// Cluster is an EDS cluster of mesh service endpoints.
+// Cluster is a mesh service (EDS), the local application behind an inbound (STATIC), an
+// external service or log sink (STRICT_DNS), or the passthrough (ORIGINAL_DST).
 type Cluster struct {
 	Name    string
+	Type    ClusterType
 	Service string
+	// Mesh is the mesh of the destination when it is not the dataplane's own (a cross-mesh
+	// gateway); empty otherwise.
+	Mesh string
 	// Destination is the backend's tag selector (kuma.io/service plus subset tags).
 	Destination map[string]string
 	Protocol    ClusterProtocol
-	Endpoints   []Endpoint
-	MTLS        *UpstreamMTLS
+	// Endpoints are IP addresses for EDS and STATIC clusters, hostnames for STRICT_DNS.
+	Endpoints []Endpoint
+	// At most one of MTLS (a mesh service) and TLS (an external service) is set.
+	MTLS *UpstreamMTLS
+	TLS  *UpstreamTLS
+	// ConnectTimeout is 0 for the translator's default.
+	ConnectTimeout time.Duration
 }
 
 type Endpoint struct {

@@ -135,3 +135,44 @@ func TagsHeaderValue(tags map[string]string) string {
 // MetadataNamespace is the filter-metadata key under which meshgate records, on Envoy routes
 // and clusters, which resource produced them; `explain` reads it back.
 const MetadataNamespace = "io.meshgate"
+
+// InboundListener names a sidecar inbound listener: `inbound:10.0.0.1:8080`, as Kuma does.
+func InboundListener(address string, port uint32) string {
+	return fmt.Sprintf("inbound:%s:%d", address, port)
+}
+
+// OutboundListener names a sidecar outbound listener: `outbound:240.0.0.3:80`.
+func OutboundListener(address string, port uint32) string {
+	return fmt.Sprintf("outbound:%s:%d", address, port)
+}
+
+// InboundRouteConfig names the route configuration of an HTTP inbound: `inbound:backend`.
+func InboundRouteConfig(service string) string { return "inbound:" + service }
+
+// OutboundRouteConfig names the route configuration of an HTTP outbound: `outbound:backend`.
+func OutboundRouteConfig(service string) string { return "outbound:" + service }
+
+// LocalCluster names the cluster of the application behind an inbound: `localhost:8080`.
+func LocalCluster(port uint32) string { return fmt.Sprintf("localhost:%d", port) }
+
+// Transparent-proxy redirect listeners and the passthrough cluster, named as in Kuma.
+const (
+	OutboundPassthroughListener = "outbound:passthrough:ipv4"
+	InboundPassthroughListener  = "inbound:passthrough:ipv4"
+	PassthroughCluster          = "outbound:passthrough:ipv4"
+)
+
+// CrossMeshCluster names the cluster of a destination in another mesh: `edge-gateway_other`
+// (Kuma's `<cluster>_<mesh>`), so one mesh's `api` never shares a cluster with another's.
+func CrossMeshCluster(destination map[string]string, mesh string) string {
+	return Cluster(destination) + "_" + mesh
+}
+
+// AccessLogCluster names the cluster of a TCP logging backend: `access_log_sink:logstash`.
+func AccessLogCluster(backend string) string { return "access_log_sink:" + backend }
+
+// MeshTag names the mesh of a destination in outbound tags and TrafficPermission sources.
+const MeshTag = "kuma.io/mesh"
+
+// ProtocolTag carries an inbound's protocol: http, http2, grpc, tcp, kafka.
+const ProtocolTag = "kuma.io/protocol"
