@@ -299,23 +299,23 @@ func TestFreeFormFieldsAcceptAnyYAML(t *testing.T) {
 	mesh := decodeOne(t, `
 type: Mesh
 name: m
-logging:
-  defaultBackend: file
+tracing:
+  defaultBackend: zipkin
   backends:
-  - name: file
-    type: file
-    conf: {path: /dev/stdout, "weird key!": [1, 2.5, true, null, "s"]}
+  - name: zipkin
+    type: zipkin
+    conf: {url: "http://zipkin:9411", "weird key!": [1, 2.5, true, null, "s"]}
 metrics: {enabledBackend: prom, backends: [{name: prom, type: prometheus, conf: {port: 5670}}]}
 `).(*Mesh)
 	assert.Equal(t, map[string]any{
-		"defaultBackend": "file",
+		"defaultBackend": "zipkin",
 		"backends": []any{map[string]any{
-			"name": "file", "type": "file",
-			"conf": map[string]any{"path": "/dev/stdout", "weird key!": []any{int64(1), 2.5, true, nil, "s"}},
+			"name": "zipkin", "type": "zipkin",
+			"conf": map[string]any{"url": "http://zipkin:9411", "weird key!": []any{int64(1), 2.5, true, nil, "s"}},
 		}},
-	}, mesh.Spec.Logging)
-	assert.Equal(t, 8, mesh.Source.Fields["logging.backends[0].conf.path"])
-	assert.Equal(t, 8, mesh.Source.Fields[`logging.backends[0].conf["weird key!"][1]`])
+	}, mesh.Spec.Tracing)
+	assert.Equal(t, 8, mesh.Source.Fields["tracing.backends[0].conf.url"])
+	assert.Equal(t, 8, mesh.Source.Fields[`tracing.backends[0].conf["weird key!"][1]`])
 	assert.Contains(t, mesh.Spec.Metrics, "enabledBackend")
 }
 
@@ -355,7 +355,7 @@ conf:
 
 func TestAliasesCannotExplode(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("type: Mesh\nname: m\nlogging:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	b.WriteString("type: Mesh\nname: m\ntracing:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n")
 	prev := "a"
 	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i", "j"} {
 		b.WriteString("  " + n + ": &" + n + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n")
@@ -369,18 +369,18 @@ func TestAliasesCannotExplode(t *testing.T) {
 	assert.Contains(t, errs[0].Error(), "aliases expand to too many nodes (more than 100000 in this file)")
 
 	assert.Equal(t, []string{
-		`test.yaml:3: Mesh m: logging.b: anchor "a" is used inside its own value`,
+		`test.yaml:3: Mesh m: tracing.b: anchor "a" is used inside its own value`,
 	}, decodeErrs(`
 type: Mesh
 name: m
-logging: &a {b: *a}
+tracing: &a {b: *a}
 `))
 	assert.Equal(t, []string{
-		`test.yaml:3: Mesh m: logging: anchor "a" is used inside its own value`,
+		`test.yaml:3: Mesh m: tracing: anchor "a" is used inside its own value`,
 	}, decodeErrs(`
 type: Mesh
 name: m
-logging: &a
+tracing: &a
   <<: *a
 `))
 }
@@ -496,7 +496,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing type", "name: gw\nmesh: default\n", []string{
 			`test.yaml:1: type: cannot be empty`}},
 		{"unknown type", "type: MeshGatewayInstance\nname: gw\n", []string{
-			`test.yaml:1: type: unknown type "MeshGatewayInstance" (known: Dataplane, Mesh, MeshGateway, MeshGatewayRoute, Secret)`}},
+			`test.yaml:1: type: unknown type "MeshGatewayInstance" (known: Dataplane, ExternalService, FaultInjection, Mesh, MeshGateway, MeshGatewayRoute, Secret, TrafficLog, TrafficPermission)`}},
 		{"missing name", "type: Mesh\nmtls: {}\n", []string{
 			`test.yaml:1: name: cannot be empty`}},
 		{"mesh on a Mesh", "type: Mesh\nname: m\nmesh: default\n", []string{
@@ -509,8 +509,8 @@ func TestDecodeErrors(t *testing.T) {
 			`test.yaml:3: invalid YAML: mapping values are not allowed in this context`}},
 		{"mapping key that is a list", "type: Mesh\nname: m\nlogging: {[a]: b}\n", []string{
 			`test.yaml:3: Mesh m: logging: mapping keys must be strings`}},
-		{"infinite number in free-form field", "type: Mesh\nname: m\nlogging: {x: .inf}\n", []string{
-			`test.yaml:3: Mesh m: logging.x: must be a finite number`}},
+		{"infinite number in free-form field", "type: Mesh\nname: m\ntracing: {x: .inf}\n", []string{
+			`test.yaml:3: Mesh m: tracing.x: must be a finite number`}},
 	})
 }
 

@@ -61,7 +61,8 @@ func TestErrorFormat(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	assert.Equal(t, []Kind{KindDataplane, KindMesh, KindMeshGateway, KindMeshGatewayRoute, KindSecret}, Kinds())
+	assert.Equal(t, []Kind{KindDataplane, KindExternalService, KindFaultInjection, KindMesh, KindMeshGateway,
+		KindMeshGatewayRoute, KindSecret, KindTrafficLog, KindTrafficPermission}, Kinds())
 	info, ok := LookupKind(KindMesh)
 	assert.True(t, ok)
 	assert.True(t, info.Global)

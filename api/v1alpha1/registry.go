@@ -81,4 +81,8 @@ func init() {
 	Register(KindInfo{Kind: KindMeshGateway, New: func() Object { return &MeshGateway{} }})
 	Register(KindInfo{Kind: KindMeshGatewayRoute, New: func() Object { return &MeshGatewayRoute{} }})
 	Register(KindInfo{Kind: KindSecret, New: func() Object { return &Secret{} }})
+	Register(KindInfo{Kind: KindTrafficPermission, New: func() Object { return &TrafficPermission{} }})
+	Register(KindInfo{Kind: KindFaultInjection, New: func() Object { return &FaultInjection{} }})
+	Register(KindInfo{Kind: KindTrafficLog, New: func() Object { return &TrafficLog{} }})
+	Register(KindInfo{Kind: KindExternalService, New: func() Object { return &ExternalService{} }})
 }

@@ -8,7 +8,7 @@ type Mesh struct {
 
 type MeshSpec struct {
 	MTLS       *MTLS          `json:"mtls,omitempty"`
-	Logging    map[string]any `json:"logging,omitempty"`
+	Logging    *Logging       `json:"logging,omitempty"`
 	Tracing    map[string]any `json:"tracing,omitempty"`
 	Metrics    map[string]any `json:"metrics,omitempty"`
 	Networking map[string]any `json:"networking,omitempty"`

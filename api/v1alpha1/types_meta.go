@@ -14,6 +14,13 @@ const (
 	KindMeshGateway      Kind = "MeshGateway"
 	KindMeshGatewayRoute Kind = "MeshGatewayRoute"
 	KindSecret           Kind = "Secret"
+
+	// Kuma's source/destination policies and ExternalService: mesh-scoped, and cluster-scoped
+	// (not namespaced) on Kubernetes, as Kuma's CRDs have them.
+	KindTrafficPermission Kind = "TrafficPermission"
+	KindFaultInjection    Kind = "FaultInjection"
+	KindTrafficLog        Kind = "TrafficLog"
+	KindExternalService   Kind = "ExternalService"
 )
 
 // DefaultMesh is the mesh a resource belongs to when it names none, as in Kuma.

@@ -1,6 +1,10 @@
 package v1alpha1
 
-import "strings"
+import (
+	"net"
+	"strconv"
+	"strings"
+)
 
 var caBackendTypes = []string{CABackendBuiltin, CABackendProvided, CABackendStepCA}
 
@@ -11,6 +15,9 @@ func (m *Mesh) Validate() ErrorList {
 	v.meta(&m.Meta)
 	if m.Spec.MTLS != nil {
 		v.mtls("mtls", m.Spec.MTLS)
+	}
+	if m.Spec.Logging != nil {
+		v.logging("logging", m.Spec.Logging)
 	}
 	return v.errs
 }
@@ -71,4 +78,73 @@ func (v *validator) duration(path, s string) {
 	case d <= 0:
 		v.add(path, "must be a positive duration")
 	}
+}
+
+// logging applies Kuma's rules for Mesh.logging (pkg/core/resources/apis/mesh/mesh_validator.go),
+// with the backend's conf checked as strictly as Kuma's typed decoding of it: file takes only
+// `path`, tcp only `address`. A tcp port must also be a real port, which Kuma leaves to the
+// moment the dataplane dials it. The format string is not checked (Kuma checks Envoy's command
+// operators; a wrong one is only noticed by Envoy).
+func (v *validator) logging(path string, l *Logging) {
+	used := map[string]bool{}
+	for i, b := range l.Backends {
+		bp := joinIndex(joinField(path, "backends"), i)
+		name := joinField(bp, "name")
+		switch {
+		case b.Name == "":
+			v.add(name, "cannot be empty")
+		case used[b.Name]:
+			v.addf(name, "%q name is already used for another backend", b.Name)
+		}
+		used[b.Name] = true
+
+		conf := joinField(bp, "conf")
+		switch b.Type {
+		case LoggingBackendFile:
+			if p, ok := v.backendConf(conf, b.Conf, "path"); ok && p == "" {
+				v.add(joinField(conf, "path"), "cannot be empty")
+			}
+		case LoggingBackendTCP:
+			addr, ok := v.backendConf(conf, b.Conf, "address")
+			if !ok {
+				break
+			}
+			ap := joinField(conf, "address")
+			if addr == "" {
+				v.add(ap, "cannot be empty")
+				break
+			}
+			host, port, err := net.SplitHostPort(addr)
+			p, perr := strconv.ParseUint(port, 10, 32)
+			if err != nil || host == "" || perr != nil {
+				v.add(ap, "has to be in format of HOST:PORT")
+				break
+			}
+			v.port(ap, uint32(p))
+		default:
+			v.addf(joinField(bp, "type"), "unknown backend type. Available backends: %q, %q", LoggingBackendTCP, LoggingBackendFile)
+		}
+	}
+	if l.DefaultBackend != "" && !used[l.DefaultBackend] {
+		v.add(joinField(path, "defaultBackend"), "has to be set to one of the logging backend in mesh")
+	}
+}
+
+// backendConf checks that a backend's free-form conf holds no key but key, and that key, when
+// present, is a string; it returns that string and false when the value is not one.
+func (v *validator) backendConf(path string, conf map[string]any, key string) (string, bool) {
+	for _, k := range sortedKeys(conf) {
+		if k != key {
+			v.addf(path, "unknown field %q", k)
+		}
+	}
+	val, present := conf[key]
+	if !present || val == nil {
+		return "", true
+	}
+	s, ok := val.(string)
+	if !ok {
+		v.add(anyChild(path, key), "must be a string")
+	}
+	return s, ok
 }

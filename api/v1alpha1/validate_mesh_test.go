@@ -38,6 +38,82 @@ func TestMeshValidation(t *testing.T) {
 	})
 }
 
+func TestMeshLoggingValidation(t *testing.T) {
+	e := func(line int, rest string) string { return sprintf("test.yaml:%d: Mesh m: ", line) + rest }
+	const head = "type: Mesh\nname: m\nlogging:\n"
+	runErrCases(t, []errCase{
+		{"valid", head + `  defaultBackend: tcp
+  backends:
+  - name: file
+    type: file
+    format: '%START_TIME% %KUMA_SOURCE_SERVICE%'
+    conf: {path: /dev/stdout}
+  - {name: tcp, type: tcp, conf: {address: "logstash.logging:5000"}}
+  - {name: tcp6, type: tcp, conf: {address: "[::1]:5000"}}
+`, nil},
+		{"empty logging", head + "  backends: []\n", nil},
+		{"names", head + "  backends:\n  - {type: file, conf: {path: /a}}\n  - {name: f, type: file, conf: {path: /a}}\n  - name: f\n    type: file\n    conf: {path: /b}\n", []string{
+			e(5, "logging.backends[0].name: cannot be empty"),
+			e(7, `logging.backends[2].name: "f" name is already used for another backend`)}},
+		{"types", head + "  backends:\n  - name: a\n    type: syslog\n  - name: b\n", []string{
+			e(6, `logging.backends[0].type: unknown backend type. Available backends: "tcp", "file"`),
+			e(7, `logging.backends[1].type: unknown backend type. Available backends: "tcp", "file"`)}},
+		{"file without path", head + "  backends:\n  - name: a\n    type: file\n  - {name: b, type: file, conf: {path: \"\"}}\n", []string{
+			e(5, "logging.backends[0].conf.path: cannot be empty"),
+			e(7, "logging.backends[1].conf.path: cannot be empty")}},
+		{"file conf of the wrong shape", head + "  backends:\n  - name: a\n    type: file\n    conf:\n      path: 5\n      address: x:1\n", []string{
+			e(7, `logging.backends[0].conf: unknown field "address"`),
+			e(8, "logging.backends[0].conf.path: must be a string")}},
+		{"tcp without address", head + "  backends:\n  - name: a\n    type: tcp\n    conf: {path: /a}\n", []string{
+			e(7, `logging.backends[0].conf: unknown field "path"`),
+			e(7, "logging.backends[0].conf.address: cannot be empty")}},
+		{"tcp address not host:port", head + `  backends:
+  - {name: a, type: tcp, conf: {address: logstash}}
+  - {name: b, type: tcp, conf: {address: ":5000"}}
+  - {name: c, type: tcp, conf: {address: "logstash:syslog"}}
+  - {name: d, type: tcp, conf: {address: "logstash:0"}}
+  - {name: e, type: tcp, conf: {address: "logstash:65536"}}
+`, []string{
+			e(5, "logging.backends[0].conf.address: has to be in format of HOST:PORT"),
+			e(6, "logging.backends[1].conf.address: has to be in format of HOST:PORT"),
+			e(7, "logging.backends[2].conf.address: has to be in format of HOST:PORT"),
+			e(8, "logging.backends[3].conf.address: port must be in the range [1, 65535]"),
+			e(9, "logging.backends[4].conf.address: port must be in the range [1, 65535]")}},
+		{"defaultBackend not among backends", head + "  defaultBackend: file\n  backends: [{name: tcp, type: tcp, conf: {address: \"a:1\"}}]\n", []string{
+			e(4, "logging.defaultBackend: has to be set to one of the logging backend in mesh")}},
+		{"defaultBackend without backends", head + "  defaultBackend: file\n", []string{
+			e(4, "logging.defaultBackend: has to be set to one of the logging backend in mesh")}},
+		{"unknown logging field", head + "  backend: []\n", []string{
+			e(4, `logging: unknown field "backend"`)}},
+		{"backend conf not a mapping", head + "  backends: [{name: a, type: file, conf: /a}]\n", []string{
+			e(4, "logging.backends[0].conf: must be a mapping")}},
+	})
+}
+
+func TestLoggingAccessors(t *testing.T) {
+	objs, errs := LoadFiles([]string{"testdata/policies/mesh-logging.yaml"})
+	require.Empty(t, errs)
+	l := objs[0].(*Mesh).Spec.Logging
+	require.NotNil(t, l)
+	def := l.Backend("")
+	require.NotNil(t, def)
+	assert.Equal(t, "file", def.Name)
+	assert.Equal(t, LoggingBackendFile, def.Type)
+	assert.Equal(t, "/tmp/access.log", def.FilePath())
+	assert.Equal(t, "", def.TCPAddress())
+	assert.Contains(t, def.Format, "%KUMA_SOURCE_SERVICE%")
+	tcp := l.Backend("logstash")
+	require.NotNil(t, tcp)
+	assert.Equal(t, "127.0.0.1:5000", tcp.TCPAddress())
+	assert.Equal(t, "", tcp.FilePath())
+	assert.Nil(t, l.Backend("nope"))
+
+	assert.Nil(t, (&Logging{Backends: []LoggingBackend{{Name: "a"}}}).Backend(""), "no default backend")
+	var none *Logging
+	assert.Nil(t, none.Backend(""))
+	assert.Equal(t, "", LoggingBackend{Conf: map[string]any{"path": 5}}.FilePath())
+}
+
 func TestSecretValidation(t *testing.T) {
 	runErrCases(t, []errCase{
 		{"valid", "type: Secret\nname: s\ndata: aGVsbG8=\n", nil},
