@@ -13,6 +13,9 @@ import (
 // policies and other meshes' dataplanes match on them, so they stay for compatibility.
 const KumaScheme = "kuma"
 
+// SPIFFEScheme is the scheme of SPIFFE IDs; RBAC principals match on `spiffe://<mesh>/`.
+const SPIFFEScheme = "spiffe"
+
 // TrustDomain is the SPIFFE trust domain of a mesh: the mesh name itself.
 func TrustDomain(mesh string) (spiffeid.TrustDomain, error) {
 	td, err := spiffeid.TrustDomainFromString(mesh)

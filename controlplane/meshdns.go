@@ -16,6 +16,7 @@ import (
 	"github.com/meshgate/meshgate/dns"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
+	"github.com/meshgate/meshgate/xds/build"
 )
 
 // meshDNS publishes `.mesh` names: every cross-mesh listener's name (for every client) and
@@ -70,14 +71,16 @@ func (d *meshDNS) viewOf(client netip.Addr) string {
 	return (*d.viewsByAddr.Load())[client]
 }
 
-// update resolves the cross-mesh table, allocates VIPs and swaps in the new zone. A problem
-// here never holds back xDS: names are published for what resolves, problems are logged.
-func (d *meshDNS) update(ctx context.Context, m *model.Model) error {
+// update resolves the cross-mesh table, allocates VIPs and swaps in the new zone. It returns
+// the Network every dataplane's outbounds are built from, so that DNS answers and outbound
+// listeners always use the same VIPs. A problem here never holds back xDS: names are
+// published for what resolves, problems are logged.
+func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, error) {
 	table, problems := crossmesh.Resolve(m)
 	d.report(problems)
 	vips, err := d.vips.Sync(ctx, table.VIPKeys())
 	if err != nil {
-		return fmt.Errorf("allocating VIPs: %w", err)
+		return nil, fmt.Errorf("allocating VIPs: %w", err)
 	}
 	zc := dns.ZoneConfig{TTL: d.cfg.TTL, Views: map[string][]dns.Record{}}
 	seen := map[string]bool{}
@@ -93,11 +96,11 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) error {
 	}
 	zone, err := dns.NewZone(zc)
 	if err != nil {
-		return fmt.Errorf("building the DNS zone: %w", err)
+		return nil, fmt.Errorf("building the DNS zone: %w", err)
 	}
 	d.server.SetZone(zone)
 	d.viewsByAddr.Store(dataplaneViews(m, d.log))
-	return nil
+	return build.NewNetwork(m, table, vips), nil
 }
 
 func record(name string, v vip.VIPs) dns.Record {

@@ -11,6 +11,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/crossmesh"
+	"github.com/meshgate/meshgate/crossmesh/vip"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/xds/build"
@@ -47,13 +49,15 @@ type reconciler struct {
 	ids *identities
 	// onModel publishes what is derived from the whole model besides xDS (DNS names, VIPs).
 	// Its failure is logged and does not hold back configuration.
-	onModel func(context.Context, *model.Model) error
+	onModel func(context.Context, *model.Model) (*build.Network, error)
 
 	mu       sync.RWMutex
 	states   map[string]DataplaneState // by node
 	outputs  map[string]*render.Output // what each node is being served, by node
 	revision int64
 	model    *model.Model
+	// network is the last cross-mesh table and VIP set dataplanes were built with.
+	network *build.Network
 	// renewal is the earliest time a served certificate must be renewed.
 	renewal time.Time
 }
@@ -67,11 +71,24 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		return fmt.Errorf("reading store: %w", err)
 	}
 	m := decodeModel(snap.Records, r.log)
+	var network *build.Network
 	if r.onModel != nil {
-		if err := r.onModel(ctx, m); err != nil {
+		var err error
+		if network, err = r.onModel(ctx, m); err != nil {
 			r.log.Error("publishing mesh names", "error", err)
 		}
 	}
+	if network == nil {
+		// VIPs could not be allocated this time (a store error): keep serving the last ones,
+		// which DNS still answers with, rather than dropping every transparent outbound.
+		var vips map[vip.Key]vip.VIPs
+		if r.network != nil {
+			vips = r.network.VIPs
+		}
+		table, _ := crossmesh.Resolve(m)
+		network = build.NewNetwork(m, table, vips)
+	}
+	r.network = network
 	r.ids.setModel(m)
 	bundles := r.ids.meshBundles(ctx, m, r.log)
 	var renewal time.Time
@@ -93,7 +110,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			if !renewAt.IsZero() && (renewal.IsZero() || renewAt.Before(renewal)) {
 				renewal = renewAt
 			}
-			out, err := render.Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: bundles})
+			out, err := render.Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: bundles, Network: network})
 			if err != nil {
 				st.Error = err.Error()
 				r.log.Error("building dataplane configuration", "node", node, "error", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/names"
 )
@@ -24,6 +25,24 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 	)
 	for _, mesh := range m.Meshes() {
 		services := map[string]string{} // service → first dataplane declaring it
+		// External services are destinations like any other: `<service>.mesh` reaches them.
+		for _, es := range model.PoliciesOf[*api.ExternalService](mesh, api.KindExternalService) {
+			svc := es.Service()
+			if _, ok := services[svc]; ok || svc == "" {
+				continue
+			}
+			services[svc] = es.DisplayName()
+			name := canonical(ServiceDNSName(svc))
+			if e, ok := exposed[name]; ok {
+				problems = append(problems, Problem{
+					Resource: es.DisplayName(),
+					Field:    fmt.Sprintf("tags[%s]", names.ServiceTag),
+					Message:  fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; external service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name),
+				})
+				continue
+			}
+			out = append(out, ServiceName{Mesh: mesh.Name, Service: svc, Name: name})
+		}
 		for _, dp := range mesh.Dataplanes {
 			for i, in := range dp.Spec.Networking.Inbound {
 				svc := in.Tags[names.ServiceTag]

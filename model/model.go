@@ -24,6 +24,12 @@ type Mesh struct {
 	Gateways   []*api.MeshGateway
 	Routes     []*api.MeshGatewayRoute
 	Secrets    map[string]*api.Secret
+	// Policies holds every other kind (TrafficPermission, FaultInjection, ...) by kind, each
+	// list sorted by name. Policy packages read them through typed accessors.
+	Policies map[api.Kind][]api.Object
+	// DefaultPermission is set when the mesh had no TrafficPermission and got Kuma's default
+	// allow-all one (see addDefaultPermission).
+	DefaultPermission bool
 }
 
 // MTLSEnabled reports whether the mesh runs a CA.
@@ -114,6 +120,8 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 			mesh.Routes = append(mesh.Routes, r)
 		case *api.Secret:
 			mesh.Secrets[r.Name] = r
+		default:
+			mesh.Policies[meta.Kind] = append(mesh.Policies[meta.Kind], o)
 		}
 	}
 	for name, mesh := range m.meshes {
@@ -121,6 +129,10 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 		sortByName(mesh.Dataplanes)
 		sortByName(mesh.Gateways)
 		sortByName(mesh.Routes)
+		for _, list := range mesh.Policies {
+			sortByName(list)
+		}
+		mesh.addDefaultPermission()
 	}
 	sort.Strings(m.names)
 	errs.Sort()
@@ -128,7 +140,7 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 }
 
 func newMesh(r *api.Mesh) *Mesh {
-	return &Mesh{Name: r.Name, Resource: r, Secrets: map[string]*api.Secret{}}
+	return &Mesh{Name: r.Name, Resource: r, Secrets: map[string]*api.Secret{}, Policies: map[api.Kind][]api.Object{}}
 }
 
 func sortByName[T api.Object](list []T) {

@@ -101,7 +101,8 @@ func (b *builder) weightedCluster(be api.Backend) ir.WeightedCluster {
 		return ir.WeightedCluster{Name: ir.UnresolvedBackend, Weight: be.EffectiveWeight()}
 	}
 	wc := ir.WeightedCluster{Name: b.cluster(be.Destination, ir.ClusterHTTP), Weight: be.EffectiveWeight()}
-	if v := names.TagsHeaderValue(b.dp.Spec.Networking.Gateway.Tags); v != "" {
+	// The tags are for mesh services' policies; an external service gets nothing of ours.
+	if v := names.TagsHeaderValue(b.dp.Spec.Networking.Gateway.Tags); v != "" && b.clusters[wc.Name].Type == ir.ClusterEDS {
 		wc.RequestHeadersToAdd = []ir.Header{{Name: names.TagsHeader, Value: v}}
 	}
 	return wc

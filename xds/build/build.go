@@ -28,6 +28,9 @@ type Request struct {
 	// MeshBundles is the PEM trust bundle of every mTLS mesh, by mesh name. Cross-mesh
 	// listeners trust exactly these; without them (an offline render) they are not built.
 	MeshBundles map[string]string
+	// Network indexes services, cross-mesh exposures and VIPs for the whole model; compute it
+	// once with NewNetwork and share it between dataplanes. When nil, PreviewNetwork is used.
+	Network *Network
 }
 
 // Identity is PEM material for the mesh identity and trust bundle secrets.
@@ -58,9 +61,15 @@ func Proxy(req Request) (*ir.Proxy, error) {
 		model:    m,
 		identity: req.Identity,
 		bundles:  req.MeshBundles,
+		network:  req.Network,
+	}
+	if b.network == nil {
+		b.network = PreviewNetwork(m)
 	}
 	if !dp.Spec.IsBuiltin() {
-		b.diag(&dp.Meta, "networking", "only builtin gateway dataplanes are configured by this version of meshgate")
+		b.identitySecrets(req.Identity)
+		b.sidecar()
+		b.finish()
 		return b.proxy, nil
 	}
 	gw := ms.Gateway(dp.Spec.Networking.Gateway.Tags)
@@ -94,6 +103,7 @@ type builder struct {
 	model    *model.Model
 	identity *Identity
 	bundles  map[string]string
+	network  *Network
 }
 
 func (b *builder) diag(meta *api.Meta, field, format string, args ...any) {

@@ -42,40 +42,56 @@ func (b *builder) certificates(h *host) ([]string, bool) {
 }
 
 func (b *builder) loadCertificate(ds api.DataSource, hostname string) (ir.Secret, error) {
-	var data []byte
 	var source, id string
 	switch {
 	case ds.Secret != "":
 		source, id = "secret", ds.Secret
-		sec := b.mesh.Secrets[ds.Secret]
-		if sec == nil {
-			return ir.Secret{}, fmt.Errorf("secret %q not found in mesh %q", ds.Secret, b.mesh.Name)
-		}
-		var err error
-		if data, err = base64.StdEncoding.DecodeString(sec.Spec.Data); err != nil {
-			return ir.Secret{}, fmt.Errorf("secret %q: data is not base64: %w", ds.Secret, err)
-		}
 	case ds.File != "":
 		source, id = "file", ds.File
-		var err error
-		if data, err = b.opts.ReadFile(ds.File); err != nil {
-			return ir.Secret{}, fmt.Errorf("reading certificate file: %w", err)
-		}
 	case ds.Inline != "":
 		source, id = "inline", hostname
-		var err error
-		if data, err = base64.StdEncoding.DecodeString(ds.Inline); err != nil {
-			return ir.Secret{}, fmt.Errorf("inline: not base64: %w", err)
-		}
 	default:
 		source, id = "inlineString", hostname
-		data = []byte(ds.InlineString)
+	}
+	data, err := b.dataSource(ds)
+	if err != nil {
+		return ir.Secret{}, err
 	}
 	chain, key, keyType, err := splitPEM(data)
 	if err != nil {
 		return ir.Secret{}, err
 	}
 	return ir.Secret{Name: names.ServerCertSecret(keyType, source, id), CertificateChain: chain, PrivateKey: key}, nil
+}
+
+// dataSource reads a DataSource: a mesh Secret, a file, base64 inline data or an inline string.
+func (b *builder) dataSource(ds api.DataSource) ([]byte, error) {
+	switch {
+	case ds.Secret != "":
+		sec := b.mesh.Secrets[ds.Secret]
+		if sec == nil {
+			return nil, fmt.Errorf("secret %q not found in mesh %q", ds.Secret, b.mesh.Name)
+		}
+		data, err := base64.StdEncoding.DecodeString(sec.Spec.Data)
+		if err != nil {
+			return nil, fmt.Errorf("secret %q: data is not base64: %w", ds.Secret, err)
+		}
+		return data, nil
+	case ds.File != "":
+		data, err := b.opts.ReadFile(ds.File)
+		if err != nil {
+			return nil, fmt.Errorf("reading file: %w", err)
+		}
+		return data, nil
+	case ds.Inline != "":
+		data, err := base64.StdEncoding.DecodeString(ds.Inline)
+		if err != nil {
+			return nil, fmt.Errorf("inline: not base64: %w", err)
+		}
+		return data, nil
+	default:
+		return []byte(ds.InlineString), nil
+	}
 }
 
 // splitPEM separates a PEM bundle into its certificate chain and its one private key, and checks

@@ -1,9 +1,6 @@
 package build
 
 import (
-	"net"
-	"sort"
-
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/names"
@@ -13,6 +10,9 @@ import (
 // destination used by both HTTP and TCP routes gets one cluster; HTTP protocol options are
 // harmless to tcp_proxy, so HTTP wins.
 func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) string {
+	if es := b.externalService(dest[names.ServiceTag]); es != nil {
+		return b.externalCluster(es)
+	}
 	name := names.Cluster(dest)
 	if c, ok := b.clusters[name]; ok {
 		if c.Protocol == ir.ClusterTCP && proto != ir.ClusterTCP {
@@ -47,36 +47,24 @@ func clusterProtocol(dest map[string]string, routeProto ir.ClusterProtocol) ir.C
 	return ir.ClusterHTTP
 }
 
-// endpoints are the inbounds, in the gateway's mesh, whose tags include every destination tag
-// (so subset tags like `version: v1` pick a subset of the service).
+// endpoints are the ready inbounds of the destination's service, in the builder's mesh, whose
+// tags include every destination tag (so subset tags like `version: v1` pick a subset).
 func (b *builder) endpoints(dest map[string]string) []ir.Endpoint {
-	var out []ir.Endpoint
-	for _, dp := range b.mesh.Dataplanes {
-		for _, in := range dp.Spec.Networking.Inbound {
-			if in.Health != nil && !in.Health.Ready {
-				continue
-			}
-			if !model.SelectorMatches(dest, in.Tags) {
-				continue
-			}
-			addr := in.Address
-			if addr == "" {
-				addr = dp.Spec.Networking.Address
-			}
-			if net.ParseIP(addr) == nil {
-				// EDS endpoints must be IPs; Envoy would reject the whole assignment.
-				b.diag(&dp.Meta, "networking.address", "endpoint address %q is not an IP address; not used as an endpoint of %s", addr, names.Cluster(dest))
-				continue
-			}
-			out = append(out, ir.Endpoint{Address: addr, Port: in.Port, Weight: 1, Tags: in.Tags})
-		}
+	svc := b.network.services(b.mesh.Name).byName[dest[names.ServiceTag]]
+	if svc == nil {
+		return nil
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Address != out[j].Address {
-			return out[i].Address < out[j].Address
+	var out []ir.Endpoint
+	for _, e := range svc.Endpoints {
+		if !model.SelectorMatches(dest, e.Tags) {
+			continue
 		}
-		return out[i].Port < out[j].Port
-	})
+		if e.Bad {
+			b.diag(&e.Owner.Meta, "networking.address", "endpoint address %q is not an IP address; not used as an endpoint of %s", e.Address, names.Cluster(dest))
+			continue
+		}
+		out = append(out, e.Endpoint)
+	}
 	return out
 }
 
@@ -91,7 +79,7 @@ func (b *builder) upstreamMTLS(dest map[string]string) *ir.UpstreamMTLS {
 	if id, err := names.ServiceID(b.mesh.Name, svc); err == nil {
 		m.SAN = id.String()
 	} else {
-		b.diag(&b.gateway.Meta, "conf", "cannot verify upstream %q: %v", svc, err)
+		b.diag(&b.dp.Meta, "networking", "cannot verify upstream %q: %v", svc, err)
 	}
 	return m
 }

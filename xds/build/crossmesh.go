@@ -17,9 +17,8 @@ const kumaALPN = "kuma"
 // identity and accepts a client of any mTLS mesh whose certificate chains to that mesh's own
 // CA.
 //
-// Authorization is not applied here: with no TrafficPermission type yet, every mTLS mesh may
-// call, which is Kuma's default allow-all permission. An RBAC filter on the forwarded SPIFFE
-// IDs is where per-mesh permissions will go.
+// Authorization is the gateway mesh's TrafficPermissions whose destinations select the
+// gateway, enforced on the caller's SPIFFE ID (crossMeshRBAC); Kuma authorizes nothing here.
 func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool) {
 	field := fmt.Sprintf("conf.listeners[%d].crossMesh", p.hosts[0].index)
 	for _, h := range p.hosts {
@@ -51,6 +50,7 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 		SPIFFETrustDomains: domains,
 	}
 	fc.HTTP.ForwardClientCert = true
+	fc.RBAC = b.crossMeshRBAC(listener)
 	return fc, true
 }
 

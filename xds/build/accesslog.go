@@ -1,0 +1,99 @@
+package build
+
+import (
+	"net"
+	"strconv"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// gatewayLogDestination is the pseudo-destination Kuma matches a gateway's TrafficLogs
+// against: only a policy with a wildcard destination logs a gateway listener (spec §7.2).
+var gatewayLogDestination = map[string]string{names.ServiceTag: "pass_through"}
+
+// accessLogs are the logs of traffic from this dataplane to dest: the one best TrafficLog
+// (spec §7.1 per-destination choice: highest source+destination rank, then the most recently
+// created, then the first by name) sends to its backend.
+func (b *builder) accessLogs(dest map[string]string) []ir.AccessLog {
+	var (
+		best     *api.TrafficLog
+		bestRank model.Rank
+	)
+	for _, tl := range model.PoliciesOf[*api.TrafficLog](b.mesh, api.KindTrafficLog) {
+		src, ok := b.sourceRank(tl.SourceSelectors())
+		if !ok {
+			continue
+		}
+		dst, ok := model.BestMatch(tl.DestinationSelectors(), dest)
+		if !ok {
+			continue
+		}
+		rank := src.Add(dst)
+		if best == nil || rank.Compare(bestRank) > 0 ||
+			(rank.Compare(bestRank) == 0 && tl.CreationTime.After(best.CreationTime)) {
+			best, bestRank = tl, rank
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	l, ok := b.logBackend(best)
+	if !ok {
+		return nil
+	}
+	return []ir.AccessLog{l}
+}
+
+// sourceRank matches source selectors against this dataplane: its gateway tags, or any one of
+// its inbounds (Kuma matches a policy source against each inbound).
+func (b *builder) sourceRank(sels []map[string]string) (model.Rank, bool) {
+	if g := b.dp.Spec.Networking.Gateway; g != nil {
+		return model.BestMatch(sels, g.Tags)
+	}
+	var best model.Rank
+	found := false
+	for _, in := range b.dp.Spec.Networking.Inbound {
+		if r, ok := model.BestMatch(sels, in.Tags); ok && (!found || r.Compare(best) > 0) {
+			best, found = r, true
+		}
+	}
+	if !found && len(b.dp.Spec.Networking.Inbound) == 0 {
+		// A dataplane without inbounds still matches sources that only need a wildcard.
+		return model.BestMatch(sels, map[string]string{names.ServiceTag: ""})
+	}
+	return best, found
+}
+
+// logBackend resolves the policy's backend on the Mesh; a TCP backend gets a log-sink cluster.
+func (b *builder) logBackend(tl *api.TrafficLog) (ir.AccessLog, bool) {
+	backend := b.mesh.Resource.Spec.Logging.Backend(tl.Backend())
+	if backend == nil {
+		b.diag(&tl.Meta, "conf.backend", "mesh %q has no logging backend %q (nor a default); nothing is logged", b.mesh.Name, tl.Backend())
+		return ir.AccessLog{}, false
+	}
+	l := ir.AccessLog{Backend: backend.Name, Format: backend.Format}
+	switch backend.Type {
+	case api.LoggingBackendFile:
+		l.Path = backend.FilePath()
+	case api.LoggingBackendTCP:
+		host, portStr, err := net.SplitHostPort(backend.TCPAddress())
+		port, perr := strconv.ParseUint(portStr, 10, 16)
+		if err != nil || perr != nil || port == 0 {
+			b.diag(&b.mesh.Resource.Meta, "logging.backends", "backend %q: address %q is not host:port; nothing is logged", backend.Name, backend.TCPAddress())
+			return ir.AccessLog{}, false
+		}
+		cluster := names.AccessLogCluster(backend.Name)
+		b.clusters[cluster] = &ir.Cluster{
+			Name: cluster, Type: ir.ClusterStrictDNS, Protocol: ir.ClusterTCP,
+			Endpoints: []ir.Endpoint{{Address: host, Port: uint32(port), Weight: 1}},
+		}
+		l.TCP = &ir.TCPLogSink{Cluster: cluster}
+	default:
+		b.diag(&b.mesh.Resource.Meta, "logging.backends", "backend %q has unknown type %q; nothing is logged", backend.Name, backend.Type)
+		return ir.AccessLog{}, false
+	}
+	return l, true
+}

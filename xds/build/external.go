@@ -1,0 +1,118 @@
+package build
+
+import (
+	"net"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// externalService is an ExternalService of the builder's mesh, as a destination.
+type externalService struct {
+	res      *api.ExternalService
+	service  string
+	protocol string
+}
+
+// externalService returns the ExternalService whose `kuma.io/service` is svc, or nil. With
+// several, the first by name wins, as they would share one cluster name.
+func (b *builder) externalService(svc string) *externalService {
+	for _, es := range model.PoliciesOf[*api.ExternalService](b.mesh, api.KindExternalService) {
+		if es.Service() == svc {
+			return &externalService{res: es, service: svc, protocol: es.Protocol()}
+		}
+	}
+	return nil
+}
+
+// externalOutbounds are the VIP listeners of every external service: its `<service>.mesh`
+// VIP on port 80 and on the service's own port, as Kuma publishes them.
+func (b *builder) externalOutbounds() []outbound {
+	var outs []outbound
+	seen := map[string]bool{}
+	for _, es := range model.PoliciesOf[*api.ExternalService](b.mesh, api.KindExternalService) {
+		svc := es.Service()
+		if seen[svc] {
+			continue
+		}
+		seen[svc] = true
+		v, ok := b.network.serviceVIP(b.mesh.Name, svc)
+		if !ok {
+			continue
+		}
+		ext := &externalService{res: es, service: svc, protocol: es.Protocol()}
+		ports := []uint32{serviceVIPPort}
+		if p := es.Port(); p != 0 && p != serviceVIPPort {
+			ports = append(ports, p)
+		}
+		for _, p := range ports {
+			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: p, external: ext})
+		}
+	}
+	return outs
+}
+
+// externalCluster is the cluster of an external service: Envoy resolves its host (STRICT_DNS)
+// and, with tls.enabled, originates TLS with the service's SNI and CA.
+func (b *builder) externalCluster(es *externalService) string {
+	name := names.Cluster(map[string]string{names.ServiceTag: es.service})
+	if _, ok := b.clusters[name]; ok {
+		return name
+	}
+	r := es.res
+	c := &ir.Cluster{
+		Name: name, Type: ir.ClusterStrictDNS, Service: es.service,
+		Destination: map[string]string{names.ServiceTag: es.service},
+		Protocol:    ir.ClusterTCP,
+		Endpoints:   []ir.Endpoint{{Address: r.Host(), Port: r.Port(), Weight: 1, Tags: r.Spec.Tags}},
+	}
+	if ip := net.ParseIP(r.Host()); ip != nil {
+		c.Type = ir.ClusterStatic
+	}
+	switch es.protocol {
+	case "http":
+		c.Protocol = ir.ClusterHTTP
+	case "http2", "grpc":
+		c.Protocol = ir.ClusterHTTP2
+	}
+	if r.TLSEnabled() {
+		c.TLS = b.externalTLS(r)
+	}
+	b.clusters[name] = c
+	return name
+}
+
+func (b *builder) externalTLS(r *api.ExternalService) *ir.UpstreamTLS {
+	t := r.Spec.Networking.TLS
+	out := &ir.UpstreamTLS{SNI: r.ServerName()}
+	if net.ParseIP(out.SNI) != nil {
+		out.SNI = "" // SNI carries names only
+	}
+	if t.CACert != nil {
+		ca, err := b.dataSource(*t.CACert)
+		if err != nil {
+			b.diag(&r.Meta, "networking.tls.caCert", "%v; the service is reached without verifying its certificate", err)
+			out.AllowInsecure = true
+		} else {
+			out.CA = string(ca)
+			if !t.SkipHostnameVerification {
+				out.VerifySAN = r.ServerName()
+			}
+		}
+	} else {
+		// Kuma's behaviour without caCert: encrypted, not authenticated. explain says so.
+		out.AllowInsecure = true
+	}
+	if t.ClientCert != nil && t.ClientKey != nil {
+		cert, err1 := b.dataSource(*t.ClientCert)
+		key, err2 := b.dataSource(*t.ClientKey)
+		if err1 != nil || err2 != nil {
+			b.diag(&r.Meta, "networking.tls.clientCert", "client certificate not loaded; none is presented")
+		} else {
+			out.ClientCertificate, out.ClientKey = string(cert), string(key)
+		}
+	}
+	return out
+}

@@ -1,0 +1,123 @@
+package build
+
+import (
+	"fmt"
+	"net"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// defaultServiceAddress is where the application listens when the inbound does not say.
+const defaultServiceAddress = "127.0.0.1"
+
+// inbounds builds one listener per `networking.inbound`: in an mTLS mesh it requires a client
+// certificate from the mesh CA, presents the dataplane's identity and admits only callers a
+// TrafficPermission allows; then it forwards to the local application.
+func (b *builder) inbounds() {
+	routeConfigs := map[string]bool{}
+	for i, in := range b.dp.Spec.Networking.Inbound {
+		field := fmt.Sprintf("networking.inbound[%d]", i)
+		addr := in.Address
+		if addr == "" {
+			addr = b.dp.Spec.Networking.Address
+		}
+		if net.ParseIP(addr) == nil {
+			b.diag(&b.dp.Meta, field+".address", "must be an IP address, not %q; inbound skipped", addr)
+			continue
+		}
+		svc := in.Tags[names.ServiceTag]
+		local, ok := b.localCluster(field, in)
+		if !ok {
+			continue
+		}
+		name := names.InboundListener(addr, in.Port)
+		fc := ir.FilterChain{Name: name}
+		if b.mesh.MTLSEnabled() {
+			fc.TLS = &ir.DownstreamTLS{
+				IdentitySecret:    names.IdentitySecret(b.mesh.Name),
+				RequireClientCert: true,
+				ValidationSecret:  names.MeshCASecret(b.mesh.Name),
+				SANPrefix:         "spiffe://" + b.mesh.Name + "/",
+			}
+			fc.RBAC = b.inboundRBAC(name, in.Tags)
+		}
+		protocol := ir.TCP
+		if isHTTP(in.Tags[names.ProtocolTag]) {
+			protocol = ir.HTTP
+			rc := names.InboundRouteConfig(svc)
+			if routeConfigs[rc] {
+				// Two inbounds of one service: Kuma's name is per service, ours must be unique.
+				rc = fmt.Sprintf("%s:%d", rc, in.Port)
+			}
+			routeConfigs[rc] = true
+			fc.HTTP = &ir.HTTPConnectionManager{
+				StatPrefix: local,
+				Sidecar:    true,
+				RouteConfig: ir.RouteConfig{Name: rc, VirtualHosts: []ir.VirtualHost{{
+					Name: svc, Domains: []string{"*"},
+					Routes: []ir.Route{{
+						Name:    "inbound",
+						Match:   ir.RouteMatch{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
+						Forward: &ir.Forward{Clusters: []ir.WeightedCluster{{Name: local, Weight: 1}}},
+					}},
+				}}},
+				ForwardClientCert: b.mesh.MTLSEnabled(),
+				Faults:            b.inboundFaults(in.Tags),
+			}
+		} else {
+			fc.TCP = &ir.TCPProxy{StatPrefix: local, Clusters: []ir.WeightedCluster{{Name: local, Weight: 1}}}
+		}
+		b.proxy.Listeners = append(b.proxy.Listeners, ir.Listener{
+			Name: name, Address: addr, Port: in.Port, Protocol: protocol, StatPrefix: svc,
+			Direction: ir.DirectionInbound, Virtual: b.transparent(),
+			FilterChains: []ir.FilterChain{fc},
+		})
+	}
+}
+
+// localCluster is the application behind an inbound: `localhost:<servicePort>`.
+func (b *builder) localCluster(field string, in api.Inbound) (string, bool) {
+	port := in.ServicePort
+	if port == 0 {
+		port = in.Port
+	}
+	addr := in.ServiceAddress
+	if addr == "" {
+		addr = defaultServiceAddress
+	}
+	if net.ParseIP(addr) == nil {
+		b.diag(&b.dp.Meta, field+".serviceAddress", "must be an IP address, not %q; inbound skipped", addr)
+		return "", false
+	}
+	name := names.LocalCluster(port)
+	if c, ok := b.clusters[name]; ok {
+		if c.Endpoints[0].Address != addr {
+			b.diag(&b.dp.Meta, field+".serviceAddress", "port %d is already served at %s by another inbound; inbound skipped", port, c.Endpoints[0].Address)
+			return "", false
+		}
+		return name, true
+	}
+	proto := ir.ClusterTCP
+	switch in.Tags[names.ProtocolTag] {
+	case "http":
+		proto = ir.ClusterHTTP
+	case "http2", "grpc":
+		proto = ir.ClusterHTTP2
+	}
+	b.clusters[name] = &ir.Cluster{
+		Name: name, Type: ir.ClusterStatic, Service: in.Tags[names.ServiceTag], Protocol: proto,
+		Endpoints: []ir.Endpoint{{Address: addr, Port: port, Weight: 1}},
+	}
+	return name, true
+}
+
+// isHTTP reports whether a `kuma.io/protocol` value makes the listener HTTP-aware.
+func isHTTP(protocol string) bool {
+	switch protocol {
+	case "http", "http2", "grpc":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,148 @@
+package build
+
+import (
+	"net"
+	"net/netip"
+	"sort"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/crossmesh"
+	"github.com/meshgate/meshgate/crossmesh/vip"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// Network is what every dataplane's clusters and outbounds depend on across the whole model:
+// the endpoints of each service, the cross-mesh exposures and the VIPs. It is computed once
+// per model, so that building n dataplanes does not scan every dataplane n times.
+type Network struct {
+	Table *crossmesh.Table
+	VIPs  map[vip.Key]vip.VIPs
+	// meshes indexes each mesh's services by name.
+	meshes map[string]*meshServices
+	// serviceNames maps mesh → service → published `<service>.mesh` name.
+	serviceNames map[string]map[string]string
+}
+
+// meshServices are the services of one mesh, sorted by name.
+type meshServices struct {
+	list   []*service
+	byName map[string]*service
+}
+
+// service is one `kuma.io/service` of a mesh: the inbounds that serve it.
+type service struct {
+	Name string
+	// Protocol is the `kuma.io/protocol` every endpoint agrees on, or tcp.
+	Protocol  string
+	Endpoints []endpoint
+}
+
+// endpoint is one ready inbound. Bad is set when its address is not an IP: it is reported by
+// the dataplanes that would use it and left out of EDS, which would reject the whole assignment.
+type endpoint struct {
+	ir.Endpoint
+	Owner *api.Dataplane
+	Bad   bool
+}
+
+// NewNetwork indexes m. table and vips come from crossmesh.Resolve and the VIP allocator.
+func NewNetwork(m *model.Model, table *crossmesh.Table, vips map[vip.Key]vip.VIPs) *Network {
+	n := &Network{Table: table, VIPs: vips, meshes: map[string]*meshServices{}, serviceNames: map[string]map[string]string{}}
+	if n.Table == nil {
+		n.Table = &crossmesh.Table{}
+	}
+	for _, mesh := range m.Meshes() {
+		n.meshes[mesh.Name] = indexServices(mesh)
+	}
+	for _, s := range n.Table.Services {
+		if n.serviceNames[s.Mesh] == nil {
+			n.serviceNames[s.Mesh] = map[string]string{}
+		}
+		n.serviceNames[s.Mesh][s.Service] = s.Name
+	}
+	return n
+}
+
+// PreviewNetwork is the Network of an offline render: VIPs as a fresh store would assign them.
+func PreviewNetwork(m *model.Model) *Network {
+	table, _ := crossmesh.Resolve(m)
+	return NewNetwork(m, table, vip.Preview(table.VIPKeys(), netip.Prefix{}))
+}
+
+func indexServices(mesh *model.Mesh) *meshServices {
+	ms := &meshServices{byName: map[string]*service{}}
+	protocols := map[string]map[string]bool{}
+	for _, dp := range mesh.Dataplanes {
+		for _, in := range dp.Spec.Networking.Inbound {
+			name := in.Tags[names.ServiceTag]
+			if name == "" {
+				continue
+			}
+			s := ms.byName[name]
+			if s == nil {
+				s = &service{Name: name}
+				ms.byName[name] = s
+				ms.list = append(ms.list, s)
+				protocols[name] = map[string]bool{}
+			}
+			protocols[name][in.Tags[names.ProtocolTag]] = true
+			if in.Health != nil && !in.Health.Ready {
+				continue
+			}
+			addr := in.Address
+			if addr == "" {
+				addr = dp.Spec.Networking.Address
+			}
+			s.Endpoints = append(s.Endpoints, endpoint{
+				Endpoint: ir.Endpoint{Address: addr, Port: in.Port, Weight: 1, Tags: in.Tags},
+				Owner:    dp,
+				Bad:      net.ParseIP(addr) == nil,
+			})
+		}
+	}
+	for _, s := range ms.list {
+		s.Protocol = "tcp"
+		if len(protocols[s.Name]) == 1 {
+			for p := range protocols[s.Name] {
+				if p != "" {
+					s.Protocol = p
+				}
+			}
+		}
+		sort.SliceStable(s.Endpoints, func(i, j int) bool {
+			a, b := s.Endpoints[i], s.Endpoints[j]
+			if a.Address != b.Address {
+				return a.Address < b.Address
+			}
+			return a.Port < b.Port
+		})
+	}
+	sort.Slice(ms.list, func(i, j int) bool { return ms.list[i].Name < ms.list[j].Name })
+	return ms
+}
+
+// services returns the indexed services of a mesh (never nil).
+func (n *Network) services(mesh string) *meshServices {
+	if ms := n.meshes[mesh]; ms != nil {
+		return ms
+	}
+	return &meshServices{byName: map[string]*service{}}
+}
+
+// serviceVIP is the VIP of `<service>.mesh` in mesh, if one was published.
+func (n *Network) serviceVIP(mesh, svc string) (netip.Addr, bool) {
+	name, ok := n.serviceNames[mesh][svc]
+	if !ok {
+		return netip.Addr{}, false
+	}
+	v := n.VIPs[vip.Key{Mesh: mesh, Name: name}].V4
+	return v, v.IsValid()
+}
+
+// exposureVIP is the VIP of a cross-mesh name.
+func (n *Network) exposureVIP(name string) (netip.Addr, bool) {
+	v := n.VIPs[vip.Key{Name: name}].V4
+	return v, v.IsValid()
+}

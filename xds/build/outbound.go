@@ -1,0 +1,256 @@
+package build
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/meshgate/meshgate/crossmesh"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// serviceVIPPort is the port every `<service>.mesh` VIP answers on (Kuma's serviceVipPort).
+const serviceVIPPort = 80
+
+// explicitOutboundAddress is where an outbound without an address listens: the application
+// reaches its dependencies on localhost when there is no transparent proxy.
+const explicitOutboundAddress = "127.0.0.1"
+
+// outbound is one listener a dataplane gets for a destination.
+type outbound struct {
+	field string
+	addr  string
+	port  uint32
+	// virtual outbounds live on VIPs and are reached through the redirect listener.
+	virtual bool
+	// Exactly one of these is the destination.
+	dest     map[string]string // a service of the dataplane's own mesh (with subset tags)
+	exposure *crossmesh.Exposure
+	external *externalService
+}
+
+// outbounds builds, in order, the explicit `networking.outbound` listeners and, with
+// transparent proxying, one listener per VIP: every service of the mesh, every external
+// service and every cross-mesh exposure.
+func (b *builder) outbounds() {
+	var outs []outbound
+	taken := map[string]string{}
+	for i, o := range b.dp.Spec.Networking.Outbound {
+		field := fmt.Sprintf("networking.outbound[%d]", i)
+		out, ok := b.explicitOutbound(field, o.Address, o.Port, o.Tags)
+		if ok {
+			outs = append(outs, out)
+		}
+	}
+	if b.transparent() {
+		outs = append(outs, b.transparentOutbounds()...)
+	}
+	for _, o := range outs {
+		key := net.JoinHostPort(o.addr, strconv.Itoa(int(o.port)))
+		if first, ok := taken[key]; ok {
+			b.diag(&b.dp.Meta, o.field, "%s is already the outbound of %s; skipped", key, first)
+			continue
+		}
+		if l, ok := b.outboundListener(o); ok {
+			taken[key] = o.field
+			b.proxy.Listeners = append(b.proxy.Listeners, l)
+		}
+	}
+}
+
+// explicitOutbound resolves a declared outbound. `kuma.io/mesh` naming another mesh (or the
+// own mesh's cross-mesh gateway) makes it a cross-mesh outbound (spec §4.4).
+func (b *builder) explicitOutbound(field, addr string, port uint32, tags map[string]string) (outbound, bool) {
+	if addr == "" {
+		addr = explicitOutboundAddress
+	}
+	out := outbound{field: field, addr: addr, port: port}
+	if net.ParseIP(addr) == nil {
+		b.diag(&b.dp.Meta, field+".address", "must be an IP address, not %q; outbound skipped", addr)
+		return out, false
+	}
+	svc := tags[names.ServiceTag]
+	if svc == "" {
+		b.diag(&b.dp.Meta, field+".tags", "%s is required; outbound skipped", names.ServiceTag)
+		return out, false
+	}
+	if mesh, ok := tags[names.MeshTag]; ok {
+		if e := b.exposureFor(mesh, svc); e != nil {
+			out.exposure = e
+			return out, true
+		}
+		if mesh != b.mesh.Name {
+			b.diag(&b.dp.Meta, field+".tags", "mesh %q exposes no cross-mesh gateway %q; outbound skipped", mesh, svc)
+			return out, false
+		}
+	}
+	if es := b.externalService(svc); es != nil {
+		out.external = es
+		return out, true
+	}
+	dest := map[string]string{}
+	for k, v := range tags {
+		if k != names.MeshTag {
+			dest[k] = v
+		}
+	}
+	if b.network.services(b.mesh.Name).byName[svc] == nil {
+		// Kept: the service may come up later, and Envoy answers with no healthy upstream.
+		b.diag(&b.dp.Meta, field+".tags", "no dataplane of mesh %q serves %q yet", b.mesh.Name, svc)
+	}
+	out.dest = dest
+	return out, true
+}
+
+// exposureFor finds the cross-mesh exposure of the gateway service svc in mesh. A gateway with
+// several cross-mesh ports is ambiguous for an explicit outbound; the first port is used.
+func (b *builder) exposureFor(mesh, svc string) *crossmesh.Exposure {
+	for i := range b.network.Table.Exposures {
+		e := &b.network.Table.Exposures[i]
+		if e.Mesh == mesh && e.GatewayService == svc {
+			return e
+		}
+	}
+	return nil
+}
+
+// transparentOutbounds are the VIP listeners, in the order services, external services,
+// exposures; a name without a VIP (offline render of a name that failed) is skipped.
+func (b *builder) transparentOutbounds() []outbound {
+	var outs []outbound
+	for _, s := range b.network.services(b.mesh.Name).list {
+		if v, ok := b.network.serviceVIP(b.mesh.Name, s.Name); ok {
+			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: serviceVIPPort, dest: map[string]string{names.ServiceTag: s.Name}})
+		}
+	}
+	outs = append(outs, b.externalOutbounds()...)
+	for i := range b.network.Table.Exposures {
+		e := &b.network.Table.Exposures[i]
+		if v, ok := b.network.exposureVIP(e.Name); ok {
+			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: e.Port, exposure: e})
+		}
+	}
+	return outs
+}
+
+// outboundListener builds the listener of one outbound and the cluster behind it.
+func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
+	name := names.OutboundListener(o.addr, o.port)
+	l := ir.Listener{
+		Name: name, Address: o.addr, Port: o.port, Protocol: ir.TCP, StatPrefix: name,
+		Direction: ir.DirectionOutbound, Virtual: o.virtual,
+	}
+	var (
+		cluster, service string
+		protocol         = "tcp"
+		dest             map[string]string
+	)
+	switch {
+	case o.exposure != nil:
+		c, ok := b.crossMeshCluster(o.field, o.exposure)
+		if !ok {
+			return l, false
+		}
+		cluster, service = c, o.exposure.GatewayService
+		dest = map[string]string{names.ServiceTag: service, names.MeshTag: o.exposure.Mesh}
+	case o.external != nil:
+		cluster, service, protocol = b.externalCluster(o.external), o.external.service, o.external.protocol
+		dest = map[string]string{names.ServiceTag: service}
+	default:
+		service = o.dest[names.ServiceTag]
+		if s := b.network.services(b.mesh.Name).byName[service]; s != nil {
+			protocol = s.Protocol
+		}
+		proto := ir.ClusterTCP
+		if isHTTP(protocol) {
+			proto = ir.ClusterHTTP
+		}
+		cluster, dest = b.cluster(withProtocol(o.dest, protocol), proto), o.dest
+	}
+	l.StatPrefix = service
+	fc := ir.FilterChain{Name: name}
+	logs := b.accessLogs(dest)
+	if isHTTP(protocol) {
+		l.Protocol = ir.HTTP
+		route := ir.Route{
+			Name:    "outbound",
+			Match:   ir.RouteMatch{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
+			Forward: &ir.Forward{Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}},
+		}
+		if v := names.TagsHeaderValue(b.sourceTags()); v != "" && o.external == nil {
+			route.RequestHeaders.Set = []ir.Header{{Name: names.TagsHeader, Value: v}}
+		}
+		fc.HTTP = &ir.HTTPConnectionManager{
+			StatPrefix: service, Sidecar: true, AccessLogs: logs,
+			RouteConfig: ir.RouteConfig{
+				Name:         name,
+				VirtualHosts: []ir.VirtualHost{{Name: service, Domains: []string{"*"}, Routes: []ir.Route{route}}},
+				// Only this proxy may say who is calling: an application cannot claim other tags.
+				RequestHeadersToRemove: []string{names.TagsHeader},
+			},
+		}
+	} else {
+		fc.TCP = &ir.TCPProxy{StatPrefix: service, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}, AccessLogs: logs}
+	}
+	l.FilterChains = []ir.FilterChain{fc}
+	return l, true
+}
+
+// withProtocol adds the service's protocol to a destination so that the cluster speaks HTTP/2
+// to http2 and grpc services, as the gateway's clusters do.
+func withProtocol(dest map[string]string, protocol string) map[string]string {
+	if protocol != "http2" && protocol != "grpc" {
+		return dest
+	}
+	out := model.MergeTags(dest)
+	out[names.ProtocolTag] = protocol
+	return out
+}
+
+// sourceTags are what this dataplane says about itself in x-kuma-tags: its gateway tags or
+// the tags of its inbounds, so destinations can match FaultInjection sources.
+func (b *builder) sourceTags() map[string]string {
+	if g := b.dp.Spec.Networking.Gateway; g != nil {
+		return g.Tags
+	}
+	var sets []map[string]string
+	for _, in := range b.dp.Spec.Networking.Inbound {
+		sets = append(sets, in.Tags)
+	}
+	return model.MergeTags(sets...)
+}
+
+// crossMeshCluster is the cluster of a gateway in another mesh (or this mesh's own cross-mesh
+// gateway): the dataplane presents its own mesh's identity and checks the gateway's SPIFFE ID
+// against the gateway mesh's bundle, which it is sent as a secret of its own.
+func (b *builder) crossMeshCluster(field string, e *crossmesh.Exposure) (string, bool) {
+	if !b.mesh.MTLSEnabled() {
+		b.diag(&b.dp.Meta, field, "mesh %q has no mTLS, so it cannot call cross-mesh gateway %s/%s (%s); outbound skipped", b.mesh.Name, e.Mesh, e.Gateway, e.Name)
+		return "", false
+	}
+	dest := map[string]string{names.ServiceTag: e.GatewayService, "port": strconv.Itoa(int(e.Port))}
+	name := names.CrossMeshCluster(dest, e.Mesh)
+	if _, ok := b.clusters[name]; ok {
+		return name, true
+	}
+	c := &ir.Cluster{
+		Name: name, Service: e.GatewayService, Mesh: e.Mesh, Destination: dest, Protocol: ir.ClusterTCP,
+		MTLS: &ir.UpstreamMTLS{
+			IdentitySecret:   names.IdentitySecret(b.mesh.Name),
+			ValidationSecret: names.MeshCASecret(e.Mesh),
+			SNI:              names.UpstreamSNI(e.Mesh, map[string]string{names.ServiceTag: e.GatewayService}),
+			SAN:              e.SPIFFEID.String(),
+			ALPN:             []string{names.MeshALPN},
+		},
+	}
+	for _, ep := range e.Endpoints {
+		c.Endpoints = append(c.Endpoints, ir.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 1, Tags: map[string]string{names.ServiceTag: e.GatewayService}})
+	}
+	b.clusters[name] = c
+	if pem := b.bundles[e.Mesh]; pem != "" && b.identity != nil {
+		b.secrets[names.MeshCASecret(e.Mesh)] = ir.Secret{Name: names.MeshCASecret(e.Mesh), TrustedCA: pem}
+	}
+	return name, true
+}

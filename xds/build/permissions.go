@@ -1,0 +1,86 @@
+package build
+
+import (
+	"regexp"
+	"sort"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/certs"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
+)
+
+// anyMesh marks a source whose callers may come from any mesh the listener trusts.
+const anyMesh = ""
+
+// inboundRBAC admits the callers of every TrafficPermission whose destinations select the
+// inbound's tags. With none, nobody is admitted: mTLS meshes deny by default (the mesh's
+// default allow-all permission is what lets everything through until the user narrows it).
+// A source without `kuma.io/mesh` means this mesh: only this mesh's CA is trusted here.
+func (b *builder) inboundRBAC(listener string, tags map[string]string) *ir.RBAC {
+	return b.rbac(listener, tags, b.mesh.Name)
+}
+
+// crossMeshRBAC is the same for a cross-mesh listener: the permissions whose destinations
+// select the gateway. There a source without `kuma.io/mesh` means any trusted mesh, so the
+// default allow-all permission lets every mTLS mesh call, as in Kuma.
+func (b *builder) crossMeshRBAC(listener string) *ir.RBAC {
+	return b.rbac(listener, b.dp.Spec.Networking.Gateway.Tags, anyMesh)
+}
+
+func (b *builder) rbac(listener string, tags map[string]string, defaultMesh string) *ir.RBAC {
+	r := &ir.RBAC{StatPrefix: listener + "."}
+	for _, tp := range model.PoliciesOf[*api.TrafficPermission](b.mesh, api.KindTrafficPermission) {
+		if _, ok := model.BestMatch(tp.DestinationSelectors(), tags); !ok {
+			continue
+		}
+		p := ir.RBACPolicy{Name: tp.Name}
+		for _, src := range tp.SourceSelectors() {
+			p.Principals = append(p.Principals, principal(src, defaultMesh))
+		}
+		r.Policies = append(r.Policies, p)
+	}
+	return r
+}
+
+// principal turns a source selector into matchers on the caller's certificate: its SPIFFE ID
+// (`spiffe://<mesh>/<service>`) for `kuma.io/mesh` and `kuma.io/service`, and the
+// `kuma://<tag>/<value>` URIs the CA writes for every other tag. A `*` value only requires the
+// tag.
+func principal(src map[string]string, defaultMesh string) ir.Principal {
+	mesh, ok := src[names.MeshTag]
+	if !ok || mesh == "*" {
+		mesh = defaultMesh
+	}
+	svc, ok := src[names.ServiceTag]
+	if !ok {
+		svc = "*"
+	}
+	var p ir.Principal
+	switch {
+	case mesh == anyMesh && svc == "*":
+		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANPrefix, Value: certs.SPIFFEScheme + "://"})
+	case mesh == anyMesh:
+		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANRegex, Value: "^" + regexp.QuoteMeta(certs.SPIFFEScheme+"://") + "[^/]+/" + regexp.QuoteMeta(svc) + "$"})
+	case svc == "*":
+		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANPrefix, Value: certs.SPIFFEScheme + "://" + mesh + "/"})
+	default:
+		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANExact, Value: certs.SPIFFEScheme + "://" + mesh + "/" + svc})
+	}
+	keys := make([]string, 0, len(src))
+	for k := range src {
+		if k != names.MeshTag && k != names.ServiceTag {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if v := src[k]; v == "*" {
+			p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANPrefix, Value: certs.KumaScheme + "://" + k + "/"})
+		} else {
+			p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANExact, Value: certs.KumaScheme + "://" + k + "/" + v})
+		}
+	}
+	return p
+}
