@@ -56,6 +56,8 @@ type reconciler struct {
 	outputs  map[string]*render.Output // what each node is being served, by node
 	revision int64
 	model    *model.Model
+	// defaulted are the meshes last seen running on the default allow-all permission.
+	defaulted map[string]bool
 	// network is the last cross-mesh table and VIP set dataplanes were built with.
 	network *build.Network
 	// renewal is the earliest time a served certificate must be renewed.
@@ -89,6 +91,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		network = build.NewNetwork(m, table, vips)
 	}
 	r.network = network
+	r.noteDefaults(m)
 	r.ids.setModel(m)
 	bundles := r.ids.meshBundles(ctx, m, r.log)
 	var renewal time.Time
@@ -259,4 +262,22 @@ func (r *reconciler) Model() *model.Model {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.model
+}
+
+// noteDefaults says, once per mesh, that meshgate applies Kuma's default allow-all
+// TrafficPermission to an mTLS mesh that has none; users should not learn it from a packet
+// capture.
+func (r *reconciler) noteDefaults(m *model.Model) {
+	now := map[string]bool{}
+	for _, mesh := range m.Meshes() {
+		if !mesh.DefaultPermission || !mesh.MTLSEnabled() {
+			continue
+		}
+		now[mesh.Name] = true
+		if !r.defaulted[mesh.Name] {
+			r.log.Info("mesh has no TrafficPermission; applying the default allow-all permission, as Kuma creates with every mesh",
+				"mesh", mesh.Name, "permission", model.DefaultPermissionName(mesh.Name))
+		}
+	}
+	r.defaulted = now
 }

@@ -35,6 +35,9 @@ func newValidateCmd() *cobra.Command {
 		for _, w := range warnings {
 			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 		}
+		for _, n := range render.Notes(m) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+		}
 		fmt.Fprintln(cmd.OutOrStdout(), "ok")
 		return nil
 	}

@@ -87,7 +87,7 @@ func (b *builder) logBackend(tl *api.TrafficLog) (ir.AccessLog, bool) {
 		}
 		cluster := names.AccessLogCluster(backend.Name)
 		b.clusters[cluster] = &ir.Cluster{
-			Name: cluster, Type: ir.ClusterStrictDNS, Protocol: ir.ClusterTCP,
+			Name: cluster, Service: cluster, Type: ir.ClusterStrictDNS, Protocol: ir.ClusterTCP,
 			Endpoints: []ir.Endpoint{{Address: host, Port: uint32(port), Weight: 1}},
 		}
 		l.TCP = &ir.TCPLogSink{Cluster: cluster}

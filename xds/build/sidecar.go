@@ -44,7 +44,7 @@ func (b *builder) transparent() bool {
 // passes through to where it was going (Kuma's passthrough).
 func (b *builder) redirectListeners() {
 	tp := b.dp.Spec.Networking.TransparentProxying
-	b.clusters[names.PassthroughCluster] = &ir.Cluster{Name: names.PassthroughCluster, Type: ir.ClusterOriginalDst, Protocol: ir.ClusterTCP}
+	b.clusters[names.PassthroughCluster] = &ir.Cluster{Name: names.PassthroughCluster, Service: "pass_through", Type: ir.ClusterOriginalDst, Protocol: ir.ClusterTCP}
 	add := func(name string, port uint32, dir ir.Direction) {
 		b.proxy.Listeners = append(b.proxy.Listeners, ir.Listener{
 			Name: name, Address: "0.0.0.0", Port: port, Protocol: ir.TCP, StatPrefix: name,

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"fmt"
+
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/model"
@@ -17,17 +19,15 @@ func DiagnosticString(d ir.Diagnostic) string {
 	return s + d.Message
 }
 
-// CheckAll renders every builtin gateway dataplane and returns their diagnostics, deduplicated
-// and in order. An error means meshgate itself produced invalid configuration.
+// CheckAll renders every dataplane and returns their diagnostics, deduplicated and in order.
+// An error means meshgate itself produced invalid configuration.
 func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
+	network := build.PreviewNetwork(m)
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
-			if !dp.Spec.IsBuiltin() {
-				continue
-			}
-			o, err := Dataplane(m, mesh.Name, dp.Name, opts)
+			o, err := Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: opts, Network: network})
 			if err != nil {
 				return nil, err
 			}
@@ -42,6 +42,18 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 	return out, nil
 }
 
+// Notes are what meshgate adds on its own that a user should know about: today, the default
+// allow-all TrafficPermission of a mesh that has none (Kuma creates it with every mesh).
+func Notes(m *model.Model) []string {
+	var out []string
+	for _, mesh := range m.Meshes() {
+		if mesh.DefaultPermission && mesh.MTLSEnabled() {
+			out = append(out, fmt.Sprintf("mesh %q has no TrafficPermission: meshgate applies the default %q, which allows all traffic between its services, as Kuma creates it with every mesh; add TrafficPermissions to restrict", mesh.Name, model.DefaultPermissionName(mesh.Name)))
+		}
+	}
+	return out
+}
+
 // CrossMeshErrors are the cross-mesh conflicts (a hostname claimed by two gateways, a
 // cross-mesh gateway in a mesh without mTLS), located like validation errors. The control plane
 // publishes the first claim and skips the rest; validate rejects them before they are applied.
@@ -54,6 +66,11 @@ func CrossMeshErrors(m *model.Model) api.ErrorList {
 		}
 		for _, dp := range mesh.Dataplanes {
 			metas[dp.DisplayName()] = &dp.Meta
+		}
+		for _, list := range mesh.Policies {
+			for _, o := range list {
+				metas[o.GetMeta().DisplayName()] = o.GetMeta()
+			}
 		}
 	}
 	var errs api.ErrorList
