@@ -55,7 +55,7 @@ func Proxy(req Request) (*ir.Proxy, error) {
 		mesh:     ms,
 		dp:       dp,
 		opts:     opts,
-		proxy:    &ir.Proxy{Node: names.Node(mesh, name), Mesh: mesh, Dataplane: name},
+		proxy:    &ir.Proxy{Node: names.Node(mesh, name), Mesh: mesh, Dataplane: name, Offline: req.Identity == nil},
 		clusters: map[string]*ir.Cluster{},
 		secrets:  map[string]ir.Secret{},
 		model:    m,

@@ -33,10 +33,10 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 		b.diag(&b.gateway.Meta, field, "mTLS must be enabled in mesh %q for cross-mesh listeners; listener %s skipped", b.mesh.Name, listener)
 		return ir.FilterChain{}, false
 	}
-	domains := b.trustDomains()
-	if b.identity == nil || len(domains) == 0 {
-		b.diag(&b.gateway.Meta, field, "cross-mesh listeners need the mesh CA; served by `meshgate run`; listener %s skipped", listener)
-		return ir.FilterChain{}, false
+	// The validator secret holds every mTLS mesh's bundle; it needs the CAs, so an offline
+	// render names it without content, as it does the identity.
+	if domains := b.trustDomains(); b.identity != nil && len(domains) > 0 {
+		b.secrets[names.CrossMeshValidationSecret] = ir.Secret{Name: names.CrossMeshValidationSecret, SPIFFETrustDomains: domains}
 	}
 	// Virtual hosts exactly as on a plain HTTP listener: require_tls would be redundant, since
 	// the chain accepts only TLS.
@@ -44,10 +44,10 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 	fc.TransportProtocolTLS = true
 	fc.ApplicationProtocols = []string{kumaALPN}
 	fc.TLS = &ir.DownstreamTLS{
-		IdentitySecret:     names.IdentitySecret(b.mesh.Name),
-		ALPN:               []string{kumaALPN},
-		RequireClientCert:  true,
-		SPIFFETrustDomains: domains,
+		IdentitySecret:    names.IdentitySecret(b.mesh.Name),
+		ALPN:              []string{kumaALPN},
+		RequireClientCert: true,
+		ValidationSecret:  names.CrossMeshValidationSecret,
 	}
 	fc.HTTP.ForwardClientCert = true
 	fc.RBAC = b.crossMeshRBAC(listener)
@@ -64,7 +64,7 @@ func (b *builder) trustDomains() map[string]string {
 			out[mesh] = pem
 		}
 	}
-	if _, ok := out[b.mesh.Name]; !ok && b.identity != nil && b.identity.TrustBundle != "" && len(out) > 0 {
+	if _, ok := out[b.mesh.Name]; !ok && b.identity != nil && b.identity.TrustBundle != "" {
 		out[b.mesh.Name] = b.identity.TrustBundle
 	}
 	return out

@@ -19,6 +19,10 @@ type Proxy struct {
 	// Diagnostics are problems that cost part of the configuration (a route that could not be
 	// built, a gateway that matched nothing); the rest still ships.
 	Diagnostics []Diagnostic
+	// Offline is set when the proxy was built without a CA (`meshgate render`): listeners then
+	// name the mesh identity and trust bundle secrets that only a running control plane
+	// delivers, and validation does not require them to be in Secrets.
+	Offline bool
 }
 
 // Diagnostic locates a problem in the resources: `MeshGatewayRoute default/r: conf.http...: message`.
@@ -71,7 +75,7 @@ type FilterChain struct {
 	// clients reach with that ALPN and no meaningful SNI); it needs TransportProtocolTLS.
 	ApplicationProtocols []string
 	// TLS terminates TLS; nil for plain text and for TLS passthrough.
-	TLS  *DownstreamTLS
+	TLS *DownstreamTLS
 	// RBAC, when set, admits only peers it allows (see RBAC).
 	RBAC *RBAC
 	HTTP *HTTPConnectionManager
@@ -88,16 +92,12 @@ type DownstreamTLS struct {
 	IdentitySecret string
 	ALPN           []string
 	MinVersion     string
-	// RequireClientCert rejects clients without a certificate that SPIFFETrustDomains accepts.
+	// RequireClientCert rejects clients without a certificate that ValidationSecret accepts.
 	RequireClientCert bool
-	// SPIFFETrustDomains maps each trusted trust domain (a mesh name) to its PEM bundle. Envoy's
-	// SPIFFE validator picks the bundle by the trust domain of the client's URI SAN, so a
-	// client is never checked against another mesh's CA. With RequireClientCert, exactly one
-	// of it and ValidationSecret is set.
-	SPIFFETrustDomains map[string]string
-	// ValidationSecret names the mesh trust bundle (SDS) clients must chain to: a sidecar
-	// inbound, which only its own mesh may call. SANPrefix (`spiffe://<mesh>/`) is then
-	// required of the client's URI SAN.
+	// ValidationSecret names the secret (SDS) clients are validated against, required with
+	// RequireClientCert. Either a mesh trust bundle (a sidecar inbound, which only its own mesh
+	// may call), with SANPrefix (`spiffe://<mesh>/`) required of the client's URI SAN; or a
+	// secret with SPIFFETrustDomains (a cross-mesh listener), without SANPrefix.
 	ValidationSecret string
 	SANPrefix        string
 }
@@ -339,4 +339,9 @@ type Secret struct {
 	CertificateChain string
 	PrivateKey       string
 	TrustedCA        string
+	// SPIFFETrustDomains makes the secret Envoy's SPIFFE certificate validator: each trusted
+	// trust domain (a mesh name) maps to its PEM bundle, and a client is checked against the
+	// bundle of the trust domain in its own URI SAN, never another mesh's CA. Delivered over
+	// SDS, so a CA rotation re-sends this secret and not the listeners that use it.
+	SPIFFETrustDomains map[string]string
 }

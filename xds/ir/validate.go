@@ -30,9 +30,12 @@ func (p *Proxy) Validate() error {
 		return errors.New("proxy: must not be nil")
 	}
 	v := &validator{
-		clusters:     map[string]string{},
-		secrets:      map[string]string{},
-		routeConfigs: map[string]string{},
+		clusters:      map[string]string{},
+		secrets:       map[string]string{},
+		routeConfigs:  map[string]string{},
+		bundles:       map[string]bool{},
+		spiffeBundles: map[string]bool{},
+		offline:       p.Offline,
 	}
 	// Index clusters and secrets first, since listeners reference them, but report their
 	// problems last so that errors read in the Proxy's field order.
@@ -56,8 +59,14 @@ func (p *Proxy) Validate() error {
 
 type validator struct {
 	errs []error
+	// offline skips the presence checks of CA-delivered secrets (see Proxy.Offline).
+	offline bool
+	// spiffeBundles are the secrets holding a SPIFFE validator.
+	spiffeBundles map[string]bool
 	// Each index maps a name to the path where it was first declared.
 	clusters, secrets, routeConfigs map[string]string
+	// bundles are the secrets that hold a trust bundle (TrustedCA) rather than a certificate.
+	bundles map[string]bool
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -131,6 +140,7 @@ func (v *validator) listener(path string, l Listener, addresses map[string]strin
 	default:
 		v.add(path+".protocol", "must be one of HTTP, HTTPS, TCP, TLS, got %q", l.Protocol)
 	}
+	v.sidecarListener(path, l)
 	// Envoy refuses a second listener bound to the same socket.
 	if a, err := netip.ParseAddr(l.Address); err == nil && l.Port >= 1 && l.Port <= 65535 {
 		key := netip.AddrPortFrom(a, uint16(l.Port)).String()
@@ -140,7 +150,8 @@ func (v *validator) listener(path string, l Listener, addresses map[string]strin
 			addresses[key] = path
 		}
 	}
-	if len(l.FilterChains) == 0 {
+	// A redirect listener may serve everything from its default chain.
+	if len(l.FilterChains) == 0 && l.DefaultChain == nil {
 		v.add(path+".filterChains", "at least one filter chain is required")
 	}
 	chains := map[string]string{}
@@ -151,6 +162,7 @@ func (v *validator) listener(path string, l Listener, addresses map[string]strin
 		v.filterChainMatch(fcPath, fc, matches)
 		v.filterChain(fcPath, fc)
 	}
+	v.defaultChain(path, l, chains)
 }
 
 // filterChainMatch reports chains Envoy would reject as having the same matching rules.
@@ -200,6 +212,7 @@ func (v *validator) filterChain(path string, fc FilterChain) {
 	if fc.TCP != nil {
 		v.tcp(path+".tcp", *fc.TCP)
 	}
+	v.chainRBAC(path, fc)
 }
 
 func (v *validator) downstreamTLS(path string, t DownstreamTLS) {
@@ -209,10 +222,10 @@ func (v *validator) downstreamTLS(path string, t DownstreamTLS) {
 	case len(t.CertificateSecrets) > 0 && t.IdentitySecret != "":
 		v.add(path+".identitySecret", "cannot be set together with certificateSecrets")
 	}
-	if t.IdentitySecret != "" && v.secrets[t.IdentitySecret] == "" {
+	if t.IdentitySecret != "" && v.secrets[t.IdentitySecret] == "" && !v.offline {
 		v.add(path+".identitySecret", "references unknown secret %q", t.IdentitySecret)
 	}
-	v.clientValidation(path, t)
+	v.peerValidation(path, t)
 	seen := map[string]string{}
 	for i, name := range t.CertificateSecrets {
 		p := fmt.Sprintf("%s.certificateSecrets[%d]", path, i)
@@ -230,6 +243,7 @@ func (v *validator) hcm(path string, h HTTPConnectionManager) {
 	v.set(path+".statPrefix", h.StatPrefix)
 	v.httpOptions(path+".options", h.Options)
 	v.routeConfig(path+".routeConfig", h.RouteConfig)
+	v.sidecarHCM(path, h)
 }
 
 // httpOptions applies Envoy's HTTP/2 ranges to the values the translator does not omit.
@@ -268,6 +282,7 @@ func (v *validator) tcp(path string, t TCPProxy) {
 			}
 		}
 	}
+	v.accessLogs(path, t.AccessLogs)
 }
 
 // clusterList checks the entries of a weighted cluster list and returns their weight sum.
@@ -299,11 +314,7 @@ func (v *validator) cluster(path string, c Cluster) {
 	default:
 		v.add(path+".protocol", "must be one of tcp, http, http2, got %q", c.Protocol)
 	}
-	for i, e := range c.Endpoints {
-		p := fmt.Sprintf("%s.endpoints[%d]", path, i)
-		v.ip(p+".address", e.Address)
-		v.port(p+".port", e.Port)
-	}
+	v.clusterEndpoints(path, c)
 	if m := c.MTLS; m != nil {
 		p := path + ".mtls"
 		v.set(p+".identitySecret", m.IdentitySecret)
@@ -313,11 +324,21 @@ func (v *validator) cluster(path string, c Cluster) {
 			v.add(p+".sni", "must be at most 255 bytes, got %d", len(m.SNI))
 		}
 	}
+	v.clusterSidecar(path, c)
 }
 
 func (v *validator) secret(path string, s Secret) {
 	v.unique(v.secrets, path+".name", s.Name)
+	if len(s.SPIFFETrustDomains) > 0 {
+		v.spiffeBundles[s.Name] = true
+		if s.CertificateChain != "" || s.PrivateKey != "" || s.TrustedCA != "" {
+			v.add(path, "a SPIFFE validator secret cannot also carry a certificate, key or trusted CA")
+		}
+		v.spiffeTrustDomains(path, s.SPIFFETrustDomains)
+		return
+	}
 	if s.TrustedCA != "" {
+		v.bundles[s.Name] = true
 		if s.CertificateChain != "" || s.PrivateKey != "" {
 			v.add(path, "a trust bundle secret cannot also carry a certificate or key")
 		}

@@ -9,27 +9,20 @@ import (
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 )
 
-// clientValidation checks the mutual-TLS half of a DownstreamTLS. Envoy refuses to require
-// client certificates without something to validate them against, and a validator on a chain
-// that does not require certificates would let certificate-less clients through unnoticed.
-func (v *validator) clientValidation(path string, t DownstreamTLS) {
-	switch {
-	case t.RequireClientCert && len(t.SPIFFETrustDomains) == 0:
-		v.add(path+".spiffeTrustDomains", "at least one trust domain is required with requireClientCert")
-	case !t.RequireClientCert && len(t.SPIFFETrustDomains) > 0:
-		v.add(path+".requireClientCert", "must be set when spiffeTrustDomains are")
+// spiffeTrustDomains checks a SPIFFE validator secret: every key a trust domain, every value a
+// PEM bundle Go can parse.
+func (v *validator) spiffeTrustDomains(path string, domains map[string]string) {
+	names := make([]string, 0, len(domains))
+	for td := range domains {
+		names = append(names, td)
 	}
-	domains := make([]string, 0, len(t.SPIFFETrustDomains))
-	for td := range t.SPIFFETrustDomains {
-		domains = append(domains, td)
-	}
-	sort.Strings(domains) // errors in a stable order
-	for _, td := range domains {
+	sort.Strings(names) // errors in a stable order
+	for _, td := range names {
 		p := fmt.Sprintf("%s.spiffeTrustDomains[%q]", path, td)
 		if _, err := spiffeid.TrustDomainFromString(td); err != nil {
 			v.add(p, "not a SPIFFE trust domain: %v", err)
 		}
-		if err := checkBundlePEM(t.SPIFFETrustDomains[td]); err != nil {
+		if err := checkBundlePEM(domains[td]); err != nil {
 			v.add(p, "%v", err)
 		}
 	}

@@ -15,16 +15,43 @@ import (
 func crossMeshProxy(t *testing.T) *ir.Proxy {
 	p := validProxy()
 	bundle := string(certs.EncodeCertificates(certstest.NewRoot(t, "default").Cert))
-	p.Secrets = append(p.Secrets, ir.Secret{Name: "identity_cert:secret:default", CertificateChain: "chain", PrivateKey: "key"})
+	p.Secrets = append(p.Secrets,
+		ir.Secret{Name: "identity_cert:secret:default", CertificateChain: "chain", PrivateKey: "key"},
+		ir.Secret{Name: "mesh_ca:secret:all", SPIFFETrustDomains: map[string]string{"default": bundle, "other": bundle}})
 	fc := httpChain(p)
 	fc.TransportProtocolTLS = true
 	fc.ApplicationProtocols = []string{"kuma"}
 	fc.TLS = &ir.DownstreamTLS{
 		IdentitySecret: "identity_cert:secret:default", ALPN: []string{"kuma"}, RequireClientCert: true,
-		SPIFFETrustDomains: map[string]string{"default": bundle, "other": bundle},
+		ValidationSecret: "mesh_ca:secret:all",
 	}
 	fc.HTTP.ForwardClientCert = true
 	return p
+}
+
+func TestValidateSPIFFEValidatorSecret(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(map[string]string)
+		want   string
+	}{
+		{"bad trust domain", func(d map[string]string) { d["Bad Mesh"] = d["default"] },
+			`spiffeTrustDomains["Bad Mesh"]: not a SPIFFE trust domain`},
+		{"bundle not PEM", func(d map[string]string) { d["other"] = "nope" },
+			`spiffeTrustDomains["other"]: bundle holds no PEM certificate`},
+		{"bundle with a key", func(d map[string]string) {
+			d["other"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+		}, `spiffeTrustDomains["other"]: bundle holds a "PRIVATE KEY" PEM block, want only certificates`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := crossMeshProxy(t)
+			c.mutate(p.Secrets[len(p.Secrets)-1].SPIFFETrustDomains)
+			err := p.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
 }
 
 func TestValidateCrossMeshChain(t *testing.T) {
@@ -35,17 +62,12 @@ func TestValidateCrossMeshChain(t *testing.T) {
 		mutate func(*ir.FilterChain)
 		want   string
 	}{
-		{"no validator", func(fc *ir.FilterChain) { fc.TLS.SPIFFETrustDomains = nil },
-			"tls.spiffeTrustDomains: at least one trust domain is required with requireClientCert"},
+		{"no validator", func(fc *ir.FilterChain) { fc.TLS.ValidationSecret = "" },
+			"tls.validationSecret: must be set with requireClientCert"},
 		{"validator without requiring certs", func(fc *ir.FilterChain) { fc.TLS.RequireClientCert = false },
-			"tls.requireClientCert: must be set when spiffeTrustDomains are"},
-		{"bad trust domain", func(fc *ir.FilterChain) { fc.TLS.SPIFFETrustDomains["Bad Mesh"] = fc.TLS.SPIFFETrustDomains["default"] },
-			`tls.spiffeTrustDomains["Bad Mesh"]: not a SPIFFE trust domain`},
-		{"bundle not PEM", func(fc *ir.FilterChain) { fc.TLS.SPIFFETrustDomains["other"] = "nope" },
-			`tls.spiffeTrustDomains["other"]: bundle holds no PEM certificate`},
-		{"bundle with a key", func(fc *ir.FilterChain) {
-			fc.TLS.SPIFFETrustDomains["other"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
-		}, `tls.spiffeTrustDomains["other"]: bundle holds a "PRIVATE KEY" PEM block, want only certificates`},
+			"tls.requireClientCert: must be set when validationSecret is"},
+		{"SAN prefix with a SPIFFE validator", func(fc *ir.FilterChain) { fc.TLS.SANPrefix = "spiffe://default/" },
+			"tls.sanPrefix: must be empty with a SPIFFE validator secret"},
 		{"unknown identity", func(fc *ir.FilterChain) { fc.TLS.IdentitySecret = "identity_cert:secret:nope" },
 			`tls.identitySecret: references unknown secret "identity_cert:secret:nope"`},
 		{"identity and certificates", func(fc *ir.FilterChain) { fc.TLS.CertificateSecrets = []string{"cert"} },

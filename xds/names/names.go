@@ -117,6 +117,10 @@ func UpstreamSNI(mesh string, destination map[string]string) string {
 // it, so the SAN a cluster checks is the one the CA writes.
 func ServiceID(mesh, service string) (spiffeid.ID, error) { return certs.ServiceID(mesh, service) }
 
+// CrossMeshValidationSecret names the SPIFFE validator of cross-mesh listeners: one trust
+// domain per mTLS mesh. Kuma's name (where it was one merged bundle), so dashboards still find it.
+const CrossMeshValidationSecret = "mesh_ca:secret:all"
+
 // MeshALPN is the ALPN mesh mTLS connections negotiate.
 const MeshALPN = "kuma"
 

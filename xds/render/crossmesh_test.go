@@ -9,6 +9,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/stretchr/testify/assert"
@@ -128,12 +129,23 @@ func listenerNamed(t *testing.T, out *render.Output, name string) *listenerv3.Li
 	return nil
 }
 
-func spiffeConfig(t *testing.T, l *listenerv3.Listener) *tlsv3.SPIFFECertValidatorConfig {
+// spiffeConfig reads the SPIFFE validator the cross-mesh listener uses: the listener names the
+// secret over SDS, the secret holds the validator.
+func spiffeConfig(t *testing.T, out *render.Output, l *listenerv3.Listener) *tlsv3.SPIFFECertValidatorConfig {
 	t.Helper()
 	require.Len(t, l.GetFilterChains(), 1)
 	var ctx tlsv3.DownstreamTlsContext
 	require.NoError(t, l.GetFilterChains()[0].GetTransportSocket().GetTypedConfig().UnmarshalTo(&ctx))
-	vc := ctx.GetCommonTlsContext().GetValidationContext().GetCustomValidatorConfig()
+	name := ctx.GetCommonTlsContext().GetValidationContextSdsSecretConfig().GetName()
+	require.Equal(t, "mesh_ca:secret:all", name)
+	var sec *tlsv3.Secret
+	for _, s := range out.Resources.Secrets {
+		if s.GetName() == name {
+			sec = s
+		}
+	}
+	require.NotNil(t, sec, "the validator secret is served with the listener")
+	vc := sec.GetValidationContext().GetCustomValidatorConfig()
 	require.Equal(t, "envoy.tls.cert_validator.spiffe", vc.GetName())
 	var cfg tlsv3.SPIFFECertValidatorConfig
 	require.NoError(t, vc.GetTypedConfig().UnmarshalTo(&cfg))
@@ -167,7 +179,7 @@ func TestRenderCrossMeshListener(t *testing.T) {
 	assert.Equal(t, []string{"kuma"}, ctx.GetCommonTlsContext().GetAlpnProtocols())
 	assert.Equal(t, "identity_cert:secret:default", ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs()[0].GetName())
 
-	cfg := spiffeConfig(t, l)
+	cfg := spiffeConfig(t, out, l)
 	var domains []string
 	for _, td := range cfg.GetTrustDomains() {
 		domains = append(domains, td.GetName())
@@ -199,23 +211,34 @@ func asValidatable[T interface{ ValidateAll() error }](in []T) []interface{ Vali
 	return out
 }
 
-// Without the CA (offline render) or without bundles the listener is skipped, with a
-// diagnostic that says where it is served; the rest of the gateway still ships.
-func TestRenderCrossMeshNeedsCA(t *testing.T) {
+// Offline (no CA) the listener is still shown, naming the validator secret only the running
+// control plane fills; with an identity but no other mesh's bundle it trusts its own mesh.
+func TestRenderCrossMeshWithoutBundles(t *testing.T) {
 	w := newCrossMeshWorld(t)
-	for name, out := range map[string]*render.Output{
-		"offline":    w.render(t, nil, nil),
-		"no bundles": w.render(t, w.identity, nil),
-	} {
-		t.Run(name, func(t *testing.T) {
-			assert.Nil(t, listenerNamed(t, out, "edge:HTTP:8080"))
-			assert.NotNil(t, listenerNamed(t, out, "edge:HTTP:9090"))
-			require.Len(t, out.Proxy.Diagnostics, 1)
-			d := out.Proxy.Diagnostics[0]
-			assert.Equal(t, "conf.listeners[0].crossMesh", d.Field)
-			assert.Contains(t, d.Message, "cross-mesh listeners need the mesh CA; served by `meshgate run`")
-		})
+	offline := w.render(t, nil, nil)
+	require.NotNil(t, listenerNamed(t, offline, "edge:HTTP:8080"))
+	assert.Empty(t, offline.Proxy.Diagnostics)
+	assert.Empty(t, offline.Resources.Secrets, "no CA, no secrets")
+
+	own := w.render(t, w.identity, nil)
+	cfg := spiffeConfig(t, own, listenerNamed(t, own, "edge:HTTP:8080"))
+	require.Len(t, cfg.GetTrustDomains(), 1)
+	assert.Equal(t, "default", cfg.GetTrustDomains()[0].GetName())
+}
+
+// Rotating another mesh's CA changes the validator secret only: the listener, and so the
+// LDS version every gateway would otherwise re-apply, stays the same.
+func TestCrossMeshBundleChangeLeavesListener(t *testing.T) {
+	w := newCrossMeshWorld(t)
+	before := w.render(t, w.identity, w.bundles)
+	rotated := map[string]string{}
+	for k, v := range w.bundles {
+		rotated[k] = v
 	}
+	rotated["other"] += string(certs.EncodeCertificates(certstest.NewRoot(t, "other").Cert))
+	after := w.render(t, w.identity, rotated)
+	assert.Equal(t, before.Snapshot.GetVersion(resourcev3.ListenerType), after.Snapshot.GetVersion(resourcev3.ListenerType))
+	assert.NotEqual(t, before.Snapshot.GetVersion(resourcev3.SecretType), after.Snapshot.GetVersion(resourcev3.SecretType))
 }
 
 // The trust domains Envoy is given, read back with go-spiffe, accept a client only with a
@@ -224,7 +247,7 @@ func TestRenderCrossMeshNeedsCA(t *testing.T) {
 func TestCrossMeshValidatorTrustsEachMeshOnlyForItself(t *testing.T) {
 	w := newCrossMeshWorld(t)
 	out := w.render(t, w.identity, w.bundles)
-	cfg := spiffeConfig(t, listenerNamed(t, out, "edge:HTTP:8080"))
+	cfg := spiffeConfig(t, out, listenerNamed(t, out, "edge:HTTP:8080"))
 	set := x509bundle.NewSet()
 	for _, td := range cfg.GetTrustDomains() {
 		b, err := certs.ParseBundle(td.GetName(), []byte(td.GetTrustBundle().GetInlineString()))

@@ -31,14 +31,13 @@ const (
 )
 
 func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
+	timeout := connectTimeout
+	if c.ConnectTimeout > 0 {
+		timeout = c.ConnectTimeout
+	}
 	out := &clusterv3.Cluster{
-		Name:                 c.Name,
-		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{
-			ServiceName: c.Name,
-			EdsConfig:   ads(),
-		},
-		ConnectTimeout:                durationpb.New(connectTimeout),
+		Name:                          c.Name,
+		ConnectTimeout:                durationpb.New(timeout),
 		LbPolicy:                      clusterv3.Cluster_ROUND_ROBIN,
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(bufferLimit),
 		Metadata: meshgateMetadata(map[string]*structpb.Value{
@@ -46,6 +45,7 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 			"destination": structpb.NewStructValue(stringStruct(c.Destination)),
 		}),
 	}
+	discovery(out, c)
 	opts, err := upstreamProtocol(c.Protocol)
 	if err != nil {
 		return nil, err
@@ -55,6 +55,13 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 	}
 	if c.MTLS != nil {
 		ts, err := upstreamTLS(*c.MTLS)
+		if err != nil {
+			return nil, fmt.Errorf("upstream TLS: %w", err)
+		}
+		out.TransportSocket = ts
+	}
+	if c.TLS != nil {
+		ts, err := externalTLS(*c.TLS)
 		if err != nil {
 			return nil, fmt.Errorf("upstream TLS: %w", err)
 		}

@@ -17,9 +17,10 @@ import (
 // lbMetadataNamespace is where Envoy's subset load balancer looks for endpoint tags.
 const lbMetadataNamespace = "envoy.lb"
 
-// loadAssignment is emitted for every cluster, even one without endpoints: an EDS cluster
+// loadAssignment is emitted for every EDS cluster, even one without endpoints: an EDS cluster
 // whose assignment never arrives stays warming until Envoy's fetch timeout, while an empty one
-// answers 503 at once; the snapshot's consistency check also wants one per EDS cluster.
+// answers 503 at once; the snapshot's consistency check also wants one per EDS cluster. STATIC
+// and STRICT_DNS clusters carry theirs inline (see discovery).
 func loadAssignment(c ir.Cluster) *endpointv3.ClusterLoadAssignment {
 	out := &endpointv3.ClusterLoadAssignment{ClusterName: c.Name}
 	if len(c.Endpoints) == 0 {

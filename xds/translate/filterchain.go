@@ -21,6 +21,15 @@ func filterChain(fc ir.FilterChain, pre []*listenerv3.Filter) (*listenerv3.Filte
 	for _, f := range pre {
 		out.Filters = append(out.Filters, proto.Clone(f).(*listenerv3.Filter))
 	}
+	// RBAC follows the listener-wide filters and precedes the connection manager or TCP proxy,
+	// so it decides on the verified client certificate before any byte is proxied.
+	if fc.RBAC != nil {
+		f, err := rbacFilter(*fc.RBAC)
+		if err != nil {
+			return nil, nil, err
+		}
+		out.Filters = append(out.Filters, f)
+	}
 	if len(fc.ServerNames) > 0 || fc.TransportProtocolTLS || len(fc.ApplicationProtocols) > 0 {
 		out.FilterChainMatch = &listenerv3.FilterChainMatch{
 			ServerNames:          append([]string(nil), fc.ServerNames...),
@@ -73,12 +82,15 @@ func downstreamTLS(t ir.DownstreamTLS) (*corev3.TransportSocket, error) {
 	if t.IdentitySecret != "" {
 		common.TlsCertificateSdsSecretConfigs = append(common.TlsCertificateSdsSecretConfigs, sdsSecret(t.IdentitySecret))
 	}
-	if len(t.SPIFFETrustDomains) > 0 {
-		vc, err := spiffeValidation(t.SPIFFETrustDomains)
-		if err != nil {
-			return nil, err
+	switch {
+	case t.ValidationSecret != "" && t.SANPrefix != "":
+		common.ValidationContextType = meshBundleValidation(t.ValidationSecret, t.SANPrefix)
+	case t.ValidationSecret != "":
+		// A SPIFFE validator secret: the whole validation context comes over SDS, so a CA
+		// rotation updates the secret and leaves the listener alone.
+		common.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContextSdsSecretConfig{
+			ValidationContextSdsSecretConfig: sdsSecret(t.ValidationSecret),
 		}
-		common.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
 	}
 	return tlsSocket(&tlsv3.DownstreamTlsContext{
 		CommonTlsContext:         common,
@@ -87,7 +99,11 @@ func downstreamTLS(t ir.DownstreamTLS) (*corev3.TransportSocket, error) {
 }
 
 func tcpProxyFilter(t ir.TCPProxy) (*listenerv3.Filter, error) {
-	cfg := &tcpproxyv3.TcpProxy{StatPrefix: t.StatPrefix}
+	logs, err := accessLogs(t.AccessLogs, defaultTCPAccessLogFormat)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tcpproxyv3.TcpProxy{StatPrefix: t.StatPrefix, AccessLog: logs}
 	if len(t.Clusters) == 1 {
 		cfg.ClusterSpecifier = &tcpproxyv3.TcpProxy_Cluster{Cluster: t.Clusters[0].Name}
 	} else {

@@ -20,10 +20,6 @@ const connectionLimitFilter = "envoy.filters.network.connection_limit"
 // listener returns the Envoy listener for l and the route configurations its HTTP filter
 // chains reference over RDS.
 func listener(l ir.Listener) (*listenerv3.Listener, []*routev3.RouteConfiguration, error) {
-	inspector, err := toAny(&tlsinspectorv3.TlsInspector{})
-	if err != nil {
-		return nil, nil, err
-	}
 	var pre []*listenerv3.Filter
 	if l.ConnectionLimit > 0 {
 		f, err := connectionLimit(l)
@@ -33,17 +29,18 @@ func listener(l ir.Listener) (*listenerv3.Listener, []*routev3.RouteConfiguratio
 		pre = append(pre, f)
 	}
 	out := &listenerv3.Listener{
-		Name:                          l.Name,
-		Address:                       socketAddress(l.Address, l.Port),
-		TrafficDirection:              corev3.TrafficDirection_INBOUND,
-		PerConnectionBufferLimitBytes: wrapperspb.UInt32(bufferLimit),
-		EnableReusePort:               wrapperspb.Bool(true),
-		// Always present, even on plain-text listeners, as Kuma does: it lets a chain match on
-		// SNI and transport protocol without reshaping the listener when TLS is added.
-		ListenerFilters: []*listenerv3.ListenerFilter{{
-			Name:       wellknown.TlsInspector,
-			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: inspector},
-		}},
+		Name:             l.Name,
+		Address:          socketAddress(l.Address, l.Port),
+		TrafficDirection: trafficDirection(l.Direction),
+	}
+	var err error
+	if sidecarListener(l) {
+		err = sidecarListenerOptions(out, l)
+	} else {
+		err = gatewayListenerOptions(out)
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	var routes []*routev3.RouteConfiguration
 	for i, fc := range l.FilterChains {
@@ -56,7 +53,43 @@ func listener(l ir.Listener) (*listenerv3.Listener, []*routev3.RouteConfiguratio
 			routes = append(routes, rc)
 		}
 	}
+	if l.DefaultChain != nil {
+		chain, rc, err := filterChain(*l.DefaultChain, pre)
+		if err != nil {
+			return nil, nil, fmt.Errorf("default filter chain %q: %w", l.DefaultChain.Name, err)
+		}
+		out.DefaultFilterChain = chain
+		if rc != nil {
+			routes = append(routes, rc)
+		}
+	}
 	return out, routes, nil
+}
+
+// gatewayListenerOptions are Kuma's gateway listener settings: a 32 KiB per-connection buffer,
+// SO_REUSEPORT, and the TLS inspector on every listener.
+func gatewayListenerOptions(out *listenerv3.Listener) error {
+	inspector, err := tlsInspector()
+	if err != nil {
+		return err
+	}
+	out.PerConnectionBufferLimitBytes = wrapperspb.UInt32(bufferLimit)
+	out.EnableReusePort = wrapperspb.Bool(true)
+	// Always present, even on plain-text listeners, as Kuma does: it lets a chain match on
+	// SNI and transport protocol without reshaping the listener when TLS is added.
+	out.ListenerFilters = []*listenerv3.ListenerFilter{inspector}
+	return nil
+}
+
+func tlsInspector() (*listenerv3.ListenerFilter, error) {
+	a, err := toAny(&tlsinspectorv3.TlsInspector{})
+	if err != nil {
+		return nil, err
+	}
+	return &listenerv3.ListenerFilter{
+		Name:       wellknown.TlsInspector,
+		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: a},
+	}, nil
 }
 
 // connectionLimit replaces Kuma's RTDS runtime key: the limit then travels with the listener

@@ -9,14 +9,21 @@ import (
 
 // secret inlines a listener's server certificate. Mesh identities and bundles are not here:
 // the CA serves those by name over SDS.
-func secret(s ir.Secret) *tlsv3.Secret {
+func secret(s ir.Secret) (*tlsv3.Secret, error) {
+	if len(s.SPIFFETrustDomains) > 0 {
+		vc, err := spiffeValidation(s.SPIFFETrustDomains)
+		if err != nil {
+			return nil, err
+		}
+		return &tlsv3.Secret{Name: s.Name, Type: &tlsv3.Secret_ValidationContext{ValidationContext: vc}}, nil
+	}
 	if s.TrustedCA != "" {
 		return &tlsv3.Secret{
 			Name: s.Name,
 			Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
 				TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s.TrustedCA}},
 			}},
-		}
+		}, nil
 	}
 	return &tlsv3.Secret{
 		Name: s.Name,
@@ -24,5 +31,5 @@ func secret(s ir.Secret) *tlsv3.Secret {
 			CertificateChain: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s.CertificateChain}},
 			PrivateKey:       &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s.PrivateKey}},
 		}},
-	}
+	}, nil
 }

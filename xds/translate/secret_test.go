@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/meshgate/meshgate/xds/ir"
 )
 
 func TestSecret(t *testing.T) {
-	out := secret(ir.Secret{Name: "cert.ecdsa:secret:a", CertificateChain: "CHAIN", PrivateKey: "KEY"})
+	out, err := secret(ir.Secret{Name: "cert.ecdsa:secret:a", CertificateChain: "CHAIN", PrivateKey: "KEY"})
+	require.NoError(t, err)
 	requireValid(t, out)
 	assert.Equal(t, "cert.ecdsa:secret:a", out.GetName())
 	assert.Equal(t, "CHAIN", out.GetTlsCertificate().GetCertificateChain().GetInlineString())
@@ -17,7 +19,8 @@ func TestSecret(t *testing.T) {
 }
 
 func TestTrustBundleSecret(t *testing.T) {
-	out := secret(ir.Secret{Name: "mesh_ca:secret:default", TrustedCA: "BUNDLE"})
+	out, err := secret(ir.Secret{Name: "mesh_ca:secret:default", TrustedCA: "BUNDLE"})
+	require.NoError(t, err)
 	requireValid(t, out)
 	assert.Nil(t, out.GetTlsCertificate())
 	assert.Equal(t, "BUNDLE", out.GetValidationContext().GetTrustedCa().GetInlineString())

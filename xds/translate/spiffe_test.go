@@ -17,8 +17,7 @@ func crossMeshChain() ir.FilterChain {
 	fc.ApplicationProtocols = []string{"kuma"}
 	fc.TLS = &ir.DownstreamTLS{
 		IdentitySecret: "identity_cert:secret:default", ALPN: []string{"kuma"}, RequireClientCert: true,
-		// Map order must not leak into the output: "zeta" is declared first on purpose.
-		SPIFFETrustDomains: map[string]string{"zeta": "ZETA PEM", "default": "DEFAULT PEM"},
+		ValidationSecret: "mesh_ca:secret:all",
 	}
 	fc.HTTP.ForwardClientCert = true
 	return fc
@@ -45,8 +44,15 @@ func TestCrossMeshFilterChain(t *testing.T) {
 	assert.Equal(t, "identity_cert:secret:default", sds[0].GetName())
 	assert.NotNil(t, sds[0].GetSdsConfig().GetAds())
 
-	vc := common.GetValidationContext()
-	require.NotNil(t, vc, "validation is inline: the SPIFFE validator does not take SDS")
+	sdsVC := common.GetValidationContextSdsSecretConfig()
+	require.NotNil(t, sdsVC, "validation comes over SDS, so rotation does not touch the listener")
+	assert.Equal(t, "mesh_ca:secret:all", sdsVC.GetName())
+
+	// Map order must not leak into the output: "zeta" is declared first on purpose.
+	sec, err := secret(ir.Secret{Name: "mesh_ca:secret:all", SPIFFETrustDomains: map[string]string{"zeta": "ZETA PEM", "default": "DEFAULT PEM"}})
+	require.NoError(t, err)
+	requireValid(t, sec)
+	vc := sec.GetValidationContext()
 	assert.Nil(t, vc.GetTrustedCa(), "no merged bundle next to the per-domain ones")
 	assert.Equal(t, "envoy.tls.cert_validator.spiffe", vc.GetCustomValidatorConfig().GetName())
 	cfg := unpack(t, vc.GetCustomValidatorConfig().GetTypedConfig(), &tlsv3.SPIFFECertValidatorConfig{})

@@ -53,10 +53,17 @@ func Translate(p *ir.Proxy) (*envoyres.Resources, error) {
 			continue
 		}
 		out.Clusters = append(out.Clusters, cl)
-		out.Endpoints = append(out.Endpoints, loadAssignment(c))
+		if hasLoadAssignment(c) {
+			out.Endpoints = append(out.Endpoints, loadAssignment(c))
+		}
 	}
 	for _, s := range p.Secrets {
-		out.Secrets = append(out.Secrets, secret(s))
+		sec, err := secret(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("secret %q: %w", s.Name, err))
+			continue
+		}
+		out.Secrets = append(out.Secrets, sec)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
