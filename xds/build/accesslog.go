@@ -2,7 +2,9 @@ package build
 
 import (
 	"net"
+	"regexp"
 	"strconv"
+	"strings"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
@@ -40,7 +42,7 @@ func (b *builder) accessLogs(dest map[string]string) []ir.AccessLog {
 	if best == nil {
 		return nil
 	}
-	l, ok := b.logBackend(best)
+	l, ok := b.logBackend(best, dest)
 	if !ok {
 		return nil
 	}
@@ -68,13 +70,13 @@ func (b *builder) sourceRank(sels []map[string]string) (model.Rank, bool) {
 }
 
 // logBackend resolves the policy's backend on the Mesh; a TCP backend gets a log-sink cluster.
-func (b *builder) logBackend(tl *api.TrafficLog) (ir.AccessLog, bool) {
+func (b *builder) logBackend(tl *api.TrafficLog, dest map[string]string) (ir.AccessLog, bool) {
 	backend := b.mesh.Resource.Spec.Logging.Backend(tl.Backend())
 	if backend == nil {
 		b.diag(&tl.Meta, "conf.backend", "mesh %q has no logging backend %q (nor a default); nothing is logged", b.mesh.Name, tl.Backend())
 		return ir.AccessLog{}, false
 	}
-	l := ir.AccessLog{Backend: backend.Name, Format: backend.Format}
+	l := ir.AccessLog{Backend: backend.Name, Format: b.logFormat(tl, backend.Format, dest)}
 	switch backend.Type {
 	case api.LoggingBackendFile:
 		l.Path = backend.FilePath()
@@ -96,4 +98,39 @@ func (b *builder) logBackend(tl *api.TrafficLog) (ir.AccessLog, bool) {
 		return ir.AccessLog{}, false
 	}
 	return l, true
+}
+
+// kumaPlaceholder is a `%KUMA_...%` operator of a Kuma log format.
+var kumaPlaceholder = regexp.MustCompile(`%KUMA_[A-Z_]+%`)
+
+// logFormat fills in the `%KUMA_...%` operators Kuma users write, which Envoy does not know:
+// Kuma substitutes them per listener, and so does meshgate. An unknown one costs the custom
+// format (the default is used), with a diagnostic, rather than the whole listener.
+func (b *builder) logFormat(tl *api.TrafficLog, format string, dest map[string]string) string {
+	if format == "" {
+		return ""
+	}
+	values := map[string]string{
+		"%KUMA_MESH%":                        b.mesh.Name,
+		"%KUMA_SOURCE_SERVICE%":              b.sourceTags()[names.ServiceTag],
+		"%KUMA_DESTINATION_SERVICE%":         dest[names.ServiceTag],
+		"%KUMA_SOURCE_ADDRESS%":              b.dp.Spec.Networking.Address,
+		"%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%": b.dp.Spec.Networking.Address,
+	}
+	unknown := ""
+	out := kumaPlaceholder.ReplaceAllStringFunc(format, func(p string) string {
+		v, ok := values[p]
+		if !ok && unknown == "" {
+			unknown = p
+		}
+		return v
+	})
+	if unknown != "" {
+		b.diag(&b.mesh.Resource.Meta, "logging.backends", "format of backend used by TrafficLog %s has unknown operator %s; the default format is used", tl.Name, unknown)
+		return ""
+	}
+	if !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out
 }

@@ -44,8 +44,11 @@ func NewDocument(res *envoyres.Resources) (*Document, error) {
 	if d.Secrets, err = objects(res.Secrets); err != nil {
 		return nil, err
 	}
-	for _, s := range d.Secrets {
-		redactKeys(s)
+	// Clusters too: an external service's client key is inline in its TLS context.
+	for _, list := range [][]any{d.Secrets, d.Clusters} {
+		for _, s := range list {
+			redactKeys(s)
+		}
 	}
 	return d, nil
 }
