@@ -254,6 +254,10 @@ type Forward struct {
 	Mirrors         []Mirror
 	Timeout         time.Duration
 	IdleTimeout     time.Duration
+	// Route-level policy choices (spec §7.1): retry, local rate limit, and what decided them.
+	Retry     *RetryPolicy
+	RateLimit *LocalRateLimit
+	Policies  []PolicyDecision
 }
 
 type Mirror struct {
@@ -283,6 +287,10 @@ type TCPProxy struct {
 	StatPrefix string
 	Clusters   []WeightedCluster
 	AccessLogs []AccessLog
+	// MaxConnectAttempts is 0 for Envoy's default (1); IdleTimeout 0 for Envoy's (1 h).
+	MaxConnectAttempts uint32
+	IdleTimeout        time.Duration
+	Policies           []PolicyDecision
 }
 
 type ClusterProtocol string
@@ -312,6 +320,11 @@ type Cluster struct {
 	TLS  *UpstreamTLS
 	// ConnectTimeout is 0 for the translator's default.
 	ConnectTimeout time.Duration
+	// Policy settings chosen for this destination (spec §7.1 per-destination choice).
+	CircuitBreaker *CircuitBreaker
+	HealthChecks   []HealthCheck
+	Timeouts       *ClusterTimeouts
+	Policies       []PolicyDecision
 }
 
 type Endpoint struct {
