@@ -12,6 +12,8 @@ import (
 // path-prefix expansion of spec §2.6.
 type entry struct {
 	route *api.MeshGatewayRoute
+	// host is the listener the route is placed on; its tags select connection policies.
+	host  *host
 	rule  int
 	match int
 	// exactFromPrefix marks the exact-path twin a prefix match gets (`/api` next to `/api/`).
@@ -29,7 +31,7 @@ func (b *builder) routeTable(places []placement) []ir.Route {
 	for _, p := range places {
 		for ri, rule := range p.route.Spec.Conf.HTTP.Rules {
 			for mi, m := range rule.Matches {
-				entries = append(entries, entry{route: p.route, rule: ri, match: mi, m: irMatch(m)})
+				entries = append(entries, entry{route: p.route, host: p.host, rule: ri, match: mi, m: irMatch(m)})
 			}
 		}
 	}
