@@ -153,9 +153,6 @@ func OutboundListener(address string, port uint32) string {
 // InboundRouteConfig names the route configuration of an HTTP inbound: `inbound:backend`.
 func InboundRouteConfig(service string) string { return "inbound:" + service }
 
-// OutboundRouteConfig names the route configuration of an HTTP outbound: `outbound:backend`.
-func OutboundRouteConfig(service string) string { return "outbound:" + service }
-
 // LocalCluster names the cluster of the application behind an inbound: `localhost:8080`.
 func LocalCluster(port uint32) string { return fmt.Sprintf("localhost:%d", port) }
 
@@ -180,3 +177,8 @@ const MeshTag = "kuma.io/mesh"
 
 // ProtocolTag carries an inbound's protocol: http, http2, grpc, tcp, kafka.
 const ProtocolTag = "kuma.io/protocol"
+
+// PoliciesMetadataKey is the key, inside the MetadataNamespace filter metadata of a cluster, a
+// route or a TCP filter chain, of the policy decisions that shaped it: a list of structs
+// {kind, applied, note, lost: [{name, reason}]}, absent when no policy was considered.
+const PoliciesMetadataKey = "policies"
