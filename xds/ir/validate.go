@@ -283,6 +283,7 @@ func (v *validator) tcp(path string, t TCPProxy) {
 		}
 	}
 	v.accessLogs(path, t.AccessLogs)
+	v.tcpPolicies(path, t)
 }
 
 // clusterList checks the entries of a weighted cluster list and returns their weight sum.
@@ -325,6 +326,7 @@ func (v *validator) cluster(path string, c Cluster) {
 		}
 	}
 	v.clusterSidecar(path, c)
+	v.clusterPolicies(path, c)
 }
 
 func (v *validator) secret(path string, s Secret) {
@@ -492,6 +494,7 @@ func (v *validator) forward(path string, f Forward) {
 	}
 	v.duration(path+".timeout", f.Timeout)
 	v.duration(path+".idleTimeout", f.IdleTimeout)
+	v.forwardPolicies(path, f)
 }
 
 func (v *validator) redirect(path string, r Redirect) {

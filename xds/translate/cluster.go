@@ -46,7 +46,7 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 		}),
 	}
 	discovery(out, c)
-	opts, err := upstreamProtocol(c.Protocol)
+	opts, err := upstreamProtocol(c.Protocol, c.Timeouts)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +67,16 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 		}
 		out.TransportSocket = ts
 	}
+	if err := clusterPolicies(out, c); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
 // upstreamProtocol pins the upstream codec explicitly: the mesh sidecar in front of the service
-// speaks exactly the protocol its tag declares, so Envoy must not guess.
-func upstreamProtocol(p ir.ClusterProtocol) (*anypb.Any, error) {
+// speaks exactly the protocol its tag declares, so Envoy must not guess. The Timeout policy's
+// connection-pool limits join them; a TCP cluster has no HTTP options and ignores them.
+func upstreamProtocol(p ir.ClusterProtocol, timeouts *ir.ClusterTimeouts) (*anypb.Any, error) {
 	var cfg *upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig
 	switch p {
 	case ir.ClusterHTTP:
@@ -94,7 +98,8 @@ func upstreamProtocol(p ir.ClusterProtocol) (*anypb.Any, error) {
 		return nil, nil
 	}
 	return toAny(&upstreamhttpv3.HttpProtocolOptions{
-		UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: cfg},
+		CommonHttpProtocolOptions: clusterHTTPTimeouts(timeouts),
+		UpstreamProtocolOptions:   &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: cfg},
 	})
 }
 

@@ -52,10 +52,12 @@ func filterChain(fc ir.FilterChain, pre []*listenerv3.Filter) (*listenerv3.Filte
 	switch {
 	case fc.HTTP != nil:
 		if filter, err = hcmFilter(*fc.HTTP); err == nil {
-			rc = routeConfig(fc.HTTP.RouteConfig)
+			rc, err = routeConfig(fc.HTTP.RouteConfig)
 		}
 	case fc.TCP != nil:
 		filter, err = tcpProxyFilter(*fc.TCP)
+		// The TCP proxy has no metadata of its own; its chain records the policy decisions.
+		out.Metadata = setPolicyDecisions(nil, fc.TCP.Policies)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -103,7 +105,14 @@ func tcpProxyFilter(t ir.TCPProxy) (*listenerv3.Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tcpproxyv3.TcpProxy{StatPrefix: t.StatPrefix, AccessLog: logs}
+	cfg := &tcpproxyv3.TcpProxy{
+		StatPrefix: t.StatPrefix,
+		AccessLog:  logs,
+		// Retry policy (TCP): connection attempts; Timeout policy: idle connections. Zero keeps
+		// Envoy's defaults (one attempt, one hour).
+		MaxConnectAttempts: optionalUInt32(t.MaxConnectAttempts),
+		IdleTimeout:        duration(t.IdleTimeout),
+	}
 	if len(t.Clusters) == 1 {
 		cfg.ClusterSpecifier = &tcpproxyv3.TcpProxy_Cluster{Cluster: t.Clusters[0].Name}
 	} else {

@@ -28,6 +28,14 @@ func hcmFilter(h ir.HTTPConnectionManager) (*listenerv3.Filter, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The local rate limit filter runs the routes' token buckets (see rateLimited).
+	if rateLimited(h.RouteConfig) {
+		rl, err := rateLimitFilter()
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, rl)
+	}
 	filters = append(filters, &hcmv3.HttpFilter{
 		Name:       wellknown.Router,
 		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: router},

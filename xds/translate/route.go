@@ -1,19 +1,21 @@
 package translate
 
 import (
+	"fmt"
 	"math"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meshgate/meshgate/xds/ir"
 )
 
-func routeConfig(rc ir.RouteConfig) *routev3.RouteConfiguration {
+func routeConfig(rc ir.RouteConfig) (*routev3.RouteConfiguration, error) {
 	out := &routev3.RouteConfiguration{
 		Name: rc.Name,
 		// Routes may name kuma.io/unresolved-backend, which has no cluster on purpose; Envoy must
@@ -26,12 +28,16 @@ func routeConfig(rc ir.RouteConfig) *routev3.RouteConfiguration {
 		MostSpecificHeaderMutationsWins: true,
 	}
 	for _, vh := range rc.VirtualHosts {
-		out.VirtualHosts = append(out.VirtualHosts, virtualHost(vh))
+		v, err := virtualHost(vh)
+		if err != nil {
+			return nil, err
+		}
+		out.VirtualHosts = append(out.VirtualHosts, v)
 	}
-	return out
+	return out, nil
 }
 
-func virtualHost(vh ir.VirtualHost) *routev3.VirtualHost {
+func virtualHost(vh ir.VirtualHost) (*routev3.VirtualHost, error) {
 	out := &routev3.VirtualHost{
 		Name:                 vh.Name,
 		Domains:              append([]string(nil), vh.Domains...),
@@ -41,12 +47,16 @@ func virtualHost(vh ir.VirtualHost) *routev3.VirtualHost {
 		out.RequireTls = routev3.VirtualHost_ALL
 	}
 	for _, r := range vh.Routes {
-		out.Routes = append(out.Routes, route(r))
+		rt, err := route(r)
+		if err != nil {
+			return nil, fmt.Errorf("route %q: %w", r.Name, err)
+		}
+		out.Routes = append(out.Routes, rt)
 	}
-	return out
+	return out, nil
 }
 
-func route(r ir.Route) *routev3.Route {
+func route(r ir.Route) (*routev3.Route, error) {
 	out := &routev3.Route{
 		Name:                    r.Name,
 		Match:                   routeMatch(r.Match),
@@ -73,12 +83,20 @@ func route(r ir.Route) *routev3.Route {
 			own := headerOptions(r.Forward.Clusters[0].RequestHeadersToAdd, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD)
 			out.RequestHeadersToAdd = append(own, out.RequestHeadersToAdd...)
 		}
+		if rl := r.Forward.RateLimit; rl != nil {
+			a, err := routeRateLimit(*rl)
+			if err != nil {
+				return nil, err
+			}
+			out.TypedPerFilterConfig = map[string]*anypb.Any{localRateLimitFilter: a}
+		}
+		out.Metadata = setPolicyDecisions(out.Metadata, r.Forward.Policies)
 	case r.Redirect != nil:
 		out.Action = &routev3.Route_Redirect{Redirect: redirect(*r.Redirect)}
 	case r.DirectResponse != nil:
 		out.Action = &routev3.Route_DirectResponse{DirectResponse: directResponse(*r.DirectResponse)}
 	}
-	return out
+	return out, nil
 }
 
 func routeMatch(m ir.RouteMatch) *routev3.RouteMatch {
@@ -132,6 +150,7 @@ func forward(f ir.Forward) *routev3.RouteAction {
 		PrefixRewrite:               f.PrefixRewrite,
 		Timeout:                     duration(f.Timeout),
 		IdleTimeout:                 duration(f.IdleTimeout),
+		RetryPolicy:                 retryPolicy(f.Retry),
 	}
 	if len(f.Clusters) == 1 {
 		out.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: f.Clusters[0].Name}

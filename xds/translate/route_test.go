@@ -25,13 +25,14 @@ func forwardTo(clusters ...ir.WeightedCluster) ir.Route {
 
 func translateRoute(t *testing.T, r ir.Route) *routev3.Route {
 	t.Helper()
-	out := route(r)
+	out, err := route(r)
+	require.NoError(t, err)
 	requireValid(t, out)
 	return out
 }
 
 func TestRouteConfigAndVirtualHost(t *testing.T) {
-	rc := routeConfig(ir.RouteConfig{
+	rc, err := routeConfig(ir.RouteConfig{
 		Name:                   "gw:HTTPS:8443:a.example.com",
 		RequestHeadersToRemove: []string{"x-kuma-tags"},
 		VirtualHosts: []ir.VirtualHost{
@@ -43,6 +44,7 @@ func TestRouteConfigAndVirtualHost(t *testing.T) {
 			{Name: "*", Domains: []string{"*"}},
 		},
 	})
+	require.NoError(t, err)
 	requireValid(t, rc)
 
 	assert.Equal(t, "gw:HTTPS:8443:a.example.com", rc.GetName())

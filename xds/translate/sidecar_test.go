@@ -64,7 +64,7 @@ func sidecarFixture(t *testing.T) *ir.Proxy {
 		{Backend: "file", Path: "/dev/stdout"},
 		{Backend: "logstash", TCP: &ir.TCPLogSink{Cluster: names.AccessLogCluster("logstash")}, Format: "%START_TIME% %RESPONSE_CODE%\n"},
 	}
-	outboundHTTP := sidecarHTTP("backend", names.OutboundRouteConfig("backend"), "backend")
+	outboundHTTP := sidecarHTTP("backend", "outbound:backend", "backend")
 	outboundHTTP.AccessLogs = []ir.AccessLog{{Backend: "logstash", TCP: &ir.TCPLogSink{Cluster: names.AccessLogCluster("logstash")}}}
 
 	return &ir.Proxy{
