@@ -100,7 +100,9 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 	}
 	d.server.SetZone(zone)
 	d.viewsByAddr.Store(dataplaneViews(m, d.log))
-	return build.NewNetwork(m, table, vips), nil
+	n := build.NewNetwork(m, table, vips)
+	n.Problems = problems
+	return n, nil
 }
 
 func record(name string, v vip.VIPs) dns.Record {

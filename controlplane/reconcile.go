@@ -87,8 +87,9 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		if r.network != nil {
 			vips = r.network.VIPs
 		}
-		table, _ := crossmesh.Resolve(m)
+		table, problems := crossmesh.Resolve(m)
 		network = build.NewNetwork(m, table, vips)
+		network.Problems = problems
 	}
 	r.network = network
 	r.noteDefaults(m)

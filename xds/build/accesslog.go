@@ -19,7 +19,7 @@ var gatewayLogDestination = map[string]string{names.ServiceTag: "pass_through"}
 // accessLogs are the logs of traffic from this dataplane to dest: the one best TrafficLog
 // (spec §7.1 per-destination choice: highest source+destination rank, then the most recently
 // created, then the first by name) sends to its backend.
-func (b *builder) accessLogs(dest map[string]string) []ir.AccessLog {
+func (b *builder) accessLogs(dest map[string]string, http bool) []ir.AccessLog {
 	var (
 		best     *api.TrafficLog
 		bestRank model.Rank
@@ -42,7 +42,7 @@ func (b *builder) accessLogs(dest map[string]string) []ir.AccessLog {
 	if best == nil {
 		return nil
 	}
-	l, ok := b.logBackend(best, dest)
+	l, ok := b.logBackend(best, dest, http)
 	if !ok {
 		return nil
 	}
@@ -70,13 +70,20 @@ func (b *builder) sourceRank(sels []map[string]string) (model.Rank, bool) {
 }
 
 // logBackend resolves the policy's backend on the Mesh; a TCP backend gets a log-sink cluster.
-func (b *builder) logBackend(tl *api.TrafficLog, dest map[string]string) (ir.AccessLog, bool) {
+func (b *builder) logBackend(tl *api.TrafficLog, dest map[string]string, http bool) (ir.AccessLog, bool) {
 	backend := b.mesh.Resource.Spec.Logging.Backend(tl.Backend())
 	if backend == nil {
 		b.diag(&tl.Meta, "conf.backend", "mesh %q has no logging backend %q (nor a default); nothing is logged", b.mesh.Name, tl.Backend())
 		return ir.AccessLog{}, false
 	}
-	l := ir.AccessLog{Backend: backend.Name, Format: b.logFormat(tl, backend.Format, dest)}
+	format := backend.Format
+	if format == "" {
+		format = kumaTCPLogFormat
+		if http {
+			format = kumaHTTPLogFormat
+		}
+	}
+	l := ir.AccessLog{Backend: backend.Name, Format: b.logFormat(tl, format, dest)}
 	switch backend.Type {
 	case api.LoggingBackendFile:
 		l.Path = backend.FilePath()
@@ -99,6 +106,14 @@ func (b *builder) logBackend(tl *api.TrafficLog, dest map[string]string) (ir.Acc
 	}
 	return l, true
 }
+
+// Kuma's default access-log formats. Their %KUMA_*% operators are filled in per listener, so
+// the log says which mesh, source and destination a line is about even where Envoy's own
+// operators cannot know (an outbound has no peer certificate to read the source from).
+const (
+	kumaHTTPLogFormat = `[%START_TIME%] %KUMA_MESH% "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-B3-TRACEID?X-DATADOG-TRACEID)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%KUMA_SOURCE_SERVICE%" "%KUMA_DESTINATION_SERVICE%" "%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%" "%UPSTREAM_HOST%"` + "\n"
+	kumaTCPLogFormat  = `[%START_TIME%] %RESPONSE_FLAGS% %KUMA_MESH% %KUMA_SOURCE_ADDRESS_WITHOUT_PORT%(%KUMA_SOURCE_SERVICE%)->%UPSTREAM_HOST%(%KUMA_DESTINATION_SERVICE%) took %DURATION%ms, sent %BYTES_SENT% bytes, received: %BYTES_RECEIVED% bytes` + "\n"
+)
 
 // kumaPlaceholder is a `%KUMA_...%` operator of a Kuma log format.
 var kumaPlaceholder = regexp.MustCompile(`%KUMA_[A-Z_]+%`)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/names"
 )
@@ -31,6 +32,17 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 	}
 	if !b.mesh.MTLSEnabled() {
 		b.diag(&b.gateway.Meta, field, "mTLS must be enabled in mesh %q for cross-mesh listeners; listener %s skipped", b.mesh.Name, listener)
+		return ir.FilterChain{}, false
+	}
+	// A listener whose name another gateway claimed first is an error on this gateway, as
+	// `meshgate validate` says; the first claim keeps working.
+	if ok, problems := b.portExposed(p); !ok {
+		for _, pr := range problems {
+			b.diag(&b.gateway.Meta, pr.Field, "%s; listener %s skipped", pr.Message, listener)
+		}
+		if len(problems) == 0 {
+			b.diag(&b.gateway.Meta, field, "not published as a cross-mesh name; listener %s skipped", listener)
+		}
 		return ir.FilterChain{}, false
 	}
 	// The validator secret holds every mTLS mesh's bundle; it needs the CAs, so an offline
@@ -68,4 +80,17 @@ func (b *builder) trustDomains() map[string]string {
 		out[b.mesh.Name] = b.identity.TrustBundle
 	}
 	return out
+}
+
+// portExposed reports whether any cross-mesh listener of the port is published.
+func (b *builder) portExposed(p *port) (bool, []crossmesh.Problem) {
+	var problems []crossmesh.Problem
+	for _, h := range p.hosts {
+		ok, ps := b.network.exposed(b.mesh.Name, b.gateway.Name, h.index, b.gateway.DisplayName())
+		if ok {
+			return true, nil
+		}
+		problems = ps
+	}
+	return false, problems
 }

@@ -133,7 +133,7 @@ func (b *builder) httpChain(listener, hostname string, hosts []*host, tls *ir.Do
 		HTTP: &ir.HTTPConnectionManager{
 			StatPrefix: b.gatewayService(),
 			Options:    b.opts.HTTP,
-			AccessLogs: b.accessLogs(gatewayLogDestination),
+			AccessLogs: b.accessLogs(gatewayLogDestination, true),
 			RouteConfig: ir.RouteConfig{
 				Name:                   rc,
 				VirtualHosts:           b.virtualHosts(hosts, tls != nil),
@@ -177,7 +177,7 @@ func (b *builder) tcpChain(listener, hostname string, hosts []*host) (ir.FilterC
 	}
 	return ir.FilterChain{
 		Name: names.FilterChain(listener, hostname),
-		TCP:  &ir.TCPProxy{StatPrefix: b.gatewayService(), Clusters: mergeWeighted(clusters), AccessLogs: b.accessLogs(gatewayLogDestination)},
+		TCP:  &ir.TCPProxy{StatPrefix: b.gatewayService(), Clusters: mergeWeighted(clusters), AccessLogs: b.accessLogs(gatewayLogDestination, false)},
 	}, true
 }
 

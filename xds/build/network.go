@@ -19,6 +19,9 @@ import (
 type Network struct {
 	Table *crossmesh.Table
 	VIPs  map[vip.Key]vip.VIPs
+	// Problems are the cross-mesh conflicts Resolve found; a gateway whose listener lost a
+	// name reports it in its own diagnostics.
+	Problems []crossmesh.Problem
 	// meshes indexes each mesh's services by name.
 	meshes map[string]*meshServices
 	// serviceNames maps mesh → service → published `<service>.mesh` name.
@@ -67,8 +70,10 @@ func NewNetwork(m *model.Model, table *crossmesh.Table, vips map[vip.Key]vip.VIP
 
 // PreviewNetwork is the Network of an offline render: VIPs as a fresh store would assign them.
 func PreviewNetwork(m *model.Model) *Network {
-	table, _ := crossmesh.Resolve(m)
-	return NewNetwork(m, table, vip.Preview(table.VIPKeys(), netip.Prefix{}))
+	table, problems := crossmesh.Resolve(m)
+	n := NewNetwork(m, table, vip.Preview(table.VIPKeys(), netip.Prefix{}))
+	n.Problems = problems
+	return n
 }
 
 func indexServices(mesh *model.Mesh) *meshServices {
@@ -145,4 +150,38 @@ func (n *Network) serviceVIP(mesh, svc string) (netip.Addr, bool) {
 func (n *Network) exposureVIP(name string) (netip.Addr, bool) {
 	v := n.VIPs[vip.Key{Name: name}].V4
 	return v, v.IsValid()
+}
+
+// Resolve is the VIP a dataplane of mesh gets for the `.mesh` name: a cross-mesh name, which
+// every mesh sees, or one of mesh's own `<service>.mesh` names. name must be canonical (lower
+// case, no trailing dot), as crossmesh publishes it.
+func (n *Network) Resolve(mesh, name string) (netip.Addr, bool) {
+	for _, e := range n.Table.Exposures {
+		if e.Name == name {
+			return n.exposureVIP(name)
+		}
+	}
+	for _, s := range n.Table.Services {
+		if s.Mesh == mesh && s.Name == name {
+			return n.serviceVIP(mesh, s.Service)
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// exposed reports whether listener index of gateway mesh/gw is published, and otherwise the
+// problems that kept it out.
+func (n *Network) exposed(mesh, gw string, listener int, resource string) (bool, []crossmesh.Problem) {
+	for _, e := range n.Table.Exposures {
+		if e.Mesh == mesh && e.Gateway == gw && e.Listener == listener {
+			return true, nil
+		}
+	}
+	var out []crossmesh.Problem
+	for _, p := range n.Problems {
+		if p.Resource == resource {
+			out = append(out, p)
+		}
+	}
+	return false, out
 }

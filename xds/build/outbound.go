@@ -167,11 +167,14 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		if isHTTP(protocol) {
 			proto = ir.ClusterHTTP
 		}
-		cluster, dest = b.cluster(withProtocol(o.dest, protocol), proto), o.dest
+		cluster, dest = b.cluster(o.dest, proto), o.dest
+		if c := b.clusters[cluster]; c != nil && (protocol == "http2" || protocol == "grpc") {
+			c.Protocol = ir.ClusterHTTP2
+		}
 	}
 	l.StatPrefix = service
 	fc := ir.FilterChain{Name: name}
-	logs := b.accessLogs(dest)
+	logs := b.accessLogs(dest, isHTTP(protocol))
 	if isHTTP(protocol) {
 		l.Protocol = ir.HTTP
 		route := ir.Route{
@@ -196,17 +199,6 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 	}
 	l.FilterChains = []ir.FilterChain{fc}
 	return l, true
-}
-
-// withProtocol adds the service's protocol to a destination so that the cluster speaks HTTP/2
-// to http2 and grpc services, as the gateway's clusters do.
-func withProtocol(dest map[string]string, protocol string) map[string]string {
-	if protocol != "http2" && protocol != "grpc" {
-		return dest
-	}
-	out := model.MergeTags(dest)
-	out[names.ProtocolTag] = protocol
-	return out
 }
 
 // sourceTags are what this dataplane says about itself in x-kuma-tags: its gateway tags or

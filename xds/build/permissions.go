@@ -25,11 +25,51 @@ func (b *builder) inboundRBAC(listener string, tags map[string]string) *ir.RBAC 
 // crossMeshRBAC is the same for a cross-mesh listener: the permissions whose destinations
 // select the gateway. There a source without `kuma.io/mesh` means any trusted mesh, so the
 // default allow-all permission lets every mTLS mesh call, as in Kuma.
+//
+// The listener trusts every mTLS mesh's CA, and Envoy checks a certificate against the bundle
+// of its first URI SAN only, while RBAC matches any URI SAN. So each principal names one mesh
+// and excludes the SPIFFE IDs of every other trusted mesh: mesh B's CA cannot admit a caller by
+// adding `spiffe://A/checkout` after its own ID.
 func (b *builder) crossMeshRBAC(listener string) *ir.RBAC {
-	return b.rbac(listener, b.dp.Spec.Networking.Gateway.Tags, anyMesh)
+	return b.rbacFor(listener, b.dp.Spec.Networking.Gateway.Tags, anyMesh, b.trustedMeshes())
+}
+
+// trustedMeshes are the meshes whose CAs a cross-mesh listener trusts: every mTLS mesh.
+func (b *builder) trustedMeshes() []string {
+	var out []string
+	for _, m := range b.model.Meshes() {
+		if m.MTLSEnabled() {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+// confined returns the principals of one source on a listener trusting several meshes: one per
+// mesh the source can come from, each excluding every other trusted mesh's SPIFFE IDs.
+func confined(src map[string]string, trusted []string) []ir.Principal {
+	meshes := trusted
+	if m, ok := src[names.MeshTag]; ok && m != "*" {
+		meshes = []string{m}
+	}
+	var out []ir.Principal
+	for _, m := range meshes {
+		p := principal(src, m)
+		for _, other := range trusted {
+			if other != m {
+				p.NotURIs = append(p.NotURIs, ir.SANMatch{Kind: ir.SANPrefix, Value: certs.SPIFFEScheme + "://" + other + "/"})
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func (b *builder) rbac(listener string, tags map[string]string, defaultMesh string) *ir.RBAC {
+	return b.rbacFor(listener, tags, defaultMesh, nil)
+}
+
+func (b *builder) rbacFor(listener string, tags map[string]string, defaultMesh string, trusted []string) *ir.RBAC {
 	r := &ir.RBAC{StatPrefix: listener + "."}
 	for _, tp := range model.PoliciesOf[*api.TrafficPermission](b.mesh, api.KindTrafficPermission) {
 		if _, ok := model.BestMatch(tp.DestinationSelectors(), tags); !ok {
@@ -37,9 +77,15 @@ func (b *builder) rbac(listener string, tags map[string]string, defaultMesh stri
 		}
 		p := ir.RBACPolicy{Name: tp.Name}
 		for _, src := range tp.SourceSelectors() {
-			p.Principals = append(p.Principals, principal(src, defaultMesh))
+			if trusted != nil {
+				p.Principals = append(p.Principals, confined(src, trusted)...)
+			} else {
+				p.Principals = append(p.Principals, principal(src, defaultMesh))
+			}
 		}
-		r.Policies = append(r.Policies, p)
+		if len(p.Principals) > 0 {
+			r.Policies = append(r.Policies, p)
+		}
 	}
 	return r
 }

@@ -26,6 +26,9 @@ func (b *builder) sidecar() {
 	}
 }
 
+// inboundPassthroughSource is the source address of inbound passthrough connections (Kuma's).
+const inboundPassthroughSource = "127.0.0.6"
+
 // isDelegated reports whether the dataplane is a delegated gateway (Kong or any proxy in
 // front, the mesh behind): Kuma's default gateway type.
 func (b *builder) isDelegated() bool {
@@ -44,18 +47,22 @@ func (b *builder) transparent() bool {
 // passes through to where it was going (Kuma's passthrough).
 func (b *builder) redirectListeners() {
 	tp := b.dp.Spec.Networking.TransparentProxying
-	b.clusters[names.PassthroughCluster] = &ir.Cluster{Name: names.PassthroughCluster, Service: "pass_through", Type: ir.ClusterOriginalDst, Protocol: ir.ClusterTCP}
-	add := func(name string, port uint32, dir ir.Direction) {
+	add := func(name string, port uint32, dir ir.Direction, cluster string) {
 		b.proxy.Listeners = append(b.proxy.Listeners, ir.Listener{
 			Name: name, Address: "0.0.0.0", Port: port, Protocol: ir.TCP, StatPrefix: name,
 			Direction: dir, UseOriginalDst: true,
 			DefaultChain: &ir.FilterChain{Name: name, TCP: &ir.TCPProxy{
-				StatPrefix: name, Clusters: []ir.WeightedCluster{{Name: names.PassthroughCluster, Weight: 1}},
+				StatPrefix: name, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}},
 			}},
 		})
 	}
-	add(names.OutboundPassthroughListener, tp.RedirectPortOutbound, ir.DirectionOutbound)
+	b.clusters[names.PassthroughCluster] = &ir.Cluster{Name: names.PassthroughCluster, Service: "pass_through", Type: ir.ClusterOriginalDst, Protocol: ir.ClusterTCP}
+	add(names.OutboundPassthroughListener, tp.RedirectPortOutbound, ir.DirectionOutbound, names.PassthroughCluster)
 	if tp.RedirectPortInbound != 0 && !b.isDelegated() {
-		add(names.InboundPassthroughListener, tp.RedirectPortInbound, ir.DirectionInbound)
+		b.clusters[names.InboundPassthroughCluster] = &ir.Cluster{
+			Name: names.InboundPassthroughCluster, Service: "pass_through", Type: ir.ClusterOriginalDst,
+			Protocol: ir.ClusterTCP, BindAddress: inboundPassthroughSource,
+		}
+		add(names.InboundPassthroughListener, tp.RedirectPortInbound, ir.DirectionInbound, names.InboundPassthroughCluster)
 	}
 }

@@ -320,6 +320,10 @@ type Cluster struct {
 	TLS  *UpstreamTLS
 	// ConnectTimeout is 0 for the translator's default.
 	ConnectTimeout time.Duration
+	// BindAddress is the local source address of upstream connections (upstream_bind_config);
+	// the inbound passthrough uses 127.0.0.6, which transparent-proxy iptables rules exempt
+	// from redirection so the connection is not sent back to Envoy.
+	BindAddress string
 	// Policy settings chosen for this destination (spec §7.1 per-destination choice).
 	CircuitBreaker *CircuitBreaker
 	HealthChecks   []HealthCheck

@@ -65,6 +65,10 @@ type RBACPolicy struct {
 // the peer, so `spiffe://mesh/web` and `kuma://version/v1` can both be required.
 type Principal struct {
 	URIs []SANMatch
+	// NotURIs must match no URI SAN of the peer. A cross-mesh listener trusts several CAs and
+	// Envoy picks the bundle by the first URI SAN only, so a CA of mesh B could add
+	// `spiffe://A/...` after its own ID; excluding every other trusted mesh's prefix closes that.
+	NotURIs []SANMatch
 }
 
 type SANMatchKind string

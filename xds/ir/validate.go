@@ -316,6 +316,9 @@ func (v *validator) cluster(path string, c Cluster) {
 		v.add(path+".protocol", "must be one of tcp, http, http2, got %q", c.Protocol)
 	}
 	v.clusterEndpoints(path, c)
+	if c.BindAddress != "" {
+		v.ip(path+".bindAddress", c.BindAddress)
+	}
 	if m := c.MTLS; m != nil {
 		p := path + ".mtls"
 		v.set(p+".identitySecret", m.IdentitySecret)

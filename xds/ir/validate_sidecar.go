@@ -70,6 +70,9 @@ func (v *validator) chainRBAC(path string, fc FilterChain) {
 			for k, m := range pr.URIs {
 				v.sanMatch(fmt.Sprintf("%s.uris[%d]", prp, k), m)
 			}
+			for k, m := range pr.NotURIs {
+				v.sanMatch(fmt.Sprintf("%s.notUris[%d]", prp, k), m)
+			}
 		}
 	}
 }

@@ -161,6 +161,7 @@ const (
 	OutboundPassthroughListener = "outbound:passthrough:ipv4"
 	InboundPassthroughListener  = "inbound:passthrough:ipv4"
 	PassthroughCluster          = "outbound:passthrough:ipv4"
+	InboundPassthroughCluster   = "inbound:passthrough:ipv4"
 )
 
 // CrossMeshCluster names the cluster of a destination in another mesh: `edge-gateway_other`

@@ -11,10 +11,12 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"flag"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/certs"
+	"github.com/meshgate/meshgate/certs/certstest"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/ir"
@@ -38,6 +42,11 @@ type goldenCase struct {
 	Description string `json:"description"`
 	Dataplane   string `json:"dataplane"`
 	Spec        string `json:"spec"`
+	// CA renders the dataplane as the control plane serves it: with an identity issued by a
+	// test CA of its mesh and the trust bundle of every mTLS mesh (cross-mesh listeners are
+	// only built with them). The generated PEM is replaced by `@@PEM identity <mesh>@@` and
+	// `@@PEM bundle <mesh>@@` in the outputs.
+	CA bool `json:"ca"`
 }
 
 // TestGolden renders every case under testdata/golden and compares each resource type with its
@@ -51,10 +60,24 @@ func TestGolden(t *testing.T) {
 		dir := filepath.Dir(in)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			c := readCase(t, dir)
-			m, certs := loadCase(t, dir)
+			m, gen := loadCase(t, dir)
 			mesh, name, err := render.ParseDataplane(c.Dataplane)
 			require.NoError(t, err)
-			out, err := render.Dataplane(m, mesh, name, build.DefaultOptions())
+			var out *render.Output
+			if c.CA {
+				req, pems := caRequest(t, m, mesh, name)
+				out, err = render.Render(req)
+				for pem, ph := range pems {
+					gen.pems = append(gen.pems, pemPlaceholder{pem: pem, placeholder: ph})
+				}
+				// Longest first, so a bundle of several roots is replaced before any one root.
+				sort.Slice(gen.pems, func(i, j int) bool {
+					a, b := gen.pems[i], gen.pems[j]
+					return len(a.pem) > len(b.pem) || len(a.pem) == len(b.pem) && a.pem < b.pem
+				})
+			} else {
+				out, err = render.Dataplane(m, mesh, name, build.DefaultOptions())
+			}
 			require.NoError(t, err)
 			require.NoError(t, out.Snapshot.Consistent())
 			for _, typ := range out.Snapshot.Resources {
@@ -80,10 +103,11 @@ func TestGolden(t *testing.T) {
 			}
 			for file, v := range files {
 				if list, ok := v.([]any); ok {
-					certs.scrub(list)
+					gen.scrub(list)
 				}
 				got, err := render.Marshal(v, "yaml")
 				require.NoError(t, err)
+				require.NotContains(t, string(got), "-----BEGIN", "%s would record generated key material", file)
 				compareGolden(t, filepath.Join(dir, file), got)
 			}
 			checkRequests(t, dir, out)
@@ -111,19 +135,34 @@ func compareGolden(t *testing.T, path string, got []byte) {
 	require.Equal(t, string(want), string(got), "%s differs; run go test ./xds/... -update and review the diff", path)
 }
 
-var certPlaceholder = regexp.MustCompile(`@@CERT (rsa|ecdsa) ([^@\s]+)@@`)
+// certPlaceholder is `@@CERT <type> <name>@@` (a private key and a self-signed certificate,
+// as a server certificate Secret holds them) or `@@CACERT <type> <name>@@` (a self-signed CA
+// certificate alone, as an ExternalService's tls.caCert holds it).
+var certPlaceholder = regexp.MustCompile(`@@(CERT|CACERT) (rsa|ecdsa) ([^@\s]+)@@`)
 
 // generatedCerts maps certificates generated for this run back to their placeholders, so
 // goldens hold no key material and nothing that expires.
-type generatedCerts map[string]string
+type generatedCerts struct {
+	// byPEM maps a `@@CERT@@` certificate, which appears whole, to its placeholder.
+	byPEM map[string]string
+	// pems are the CA-issued identities and bundles of a `ca: true` case. They may appear
+	// inside a longer string (a bundle of several roots), so they are replaced as substrings.
+	pems []pemPlaceholder
+}
+
+type pemPlaceholder struct{ pem, placeholder string }
 
 // scrub replaces, in a decoded document, every string that is a generated certificate.
-func (g generatedCerts) scrub(v any) any {
+func (g *generatedCerts) scrub(v any) any {
 	switch t := v.(type) {
 	case string:
-		if ph, ok := g[t]; ok {
+		if ph, ok := g.byPEM[t]; ok {
 			return ph
 		}
+		for _, p := range g.pems {
+			t = strings.ReplaceAll(t, p.pem, p.placeholder)
+		}
+		return t
 	case map[string]any:
 		for k, child := range t {
 			t[k] = g.scrub(child)
@@ -137,25 +176,33 @@ func (g generatedCerts) scrub(v any) any {
 }
 
 // loadCase loads input.yaml with every `@@CERT type name@@` replaced by a fresh certificate.
-func loadCase(t *testing.T, dir string) (*model.Model, generatedCerts) {
+func loadCase(t *testing.T, dir string) (*model.Model, *generatedCerts) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
 	require.NoError(t, err)
-	certs := generatedCerts{}
+	gen := &generatedCerts{byPEM: map[string]string{}}
 	text := certPlaceholder.ReplaceAllStringFunc(string(raw), func(ph string) string {
 		m := certPlaceholder.FindStringSubmatch(ph)
-		bundle, certPEM := selfSigned(t, m[1], m[2])
-		certs[certPEM] = ph
+		bundle, certPEM := selfSignedCert(t, m[2], m[3], m[1] == "CACERT")
+		gen.byPEM[certPEM] = ph
+		if m[1] == "CACERT" {
+			return base64.StdEncoding.EncodeToString([]byte(certPEM))
+		}
 		return base64.StdEncoding.EncodeToString(bundle)
 	})
 	objs, errs := api.Decode(filepath.Join(dir, "input.yaml"), []byte(text))
 	require.Empty(t, errs, "input.yaml: %v", errs)
 	m, merrs := model.Build(objs)
 	require.Empty(t, merrs, "input.yaml: %v", merrs)
-	return m, certs
+	return m, gen
 }
 
 func selfSigned(t *testing.T, keyType, dnsName string) (bundle []byte, certPEM string) {
+	t.Helper()
+	return selfSignedCert(t, keyType, dnsName, false)
+}
+
+func selfSignedCert(t *testing.T, keyType, dnsName string, isCA bool) (bundle []byte, certPEM string) {
 	t.Helper()
 	var key any
 	var err error
@@ -174,6 +221,10 @@ func selfSigned(t *testing.T, keyType, dnsName string) (bundle []byte, certPEM s
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
+	if isCA {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
+	}
 	pub := key.(crypto.Signer).Public()
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
 	require.NoError(t, err)
@@ -182,4 +233,62 @@ func selfSigned(t *testing.T, keyType, dnsName string) (bundle []byte, certPEM s
 	certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
 	return []byte(strings.Join([]string{keyPEM, certPEM}, "")), certPEM
+}
+
+// caRequest is the build request of a `ca: true` case: a test root per mTLS mesh, the
+// dataplane's identity issued by its mesh's root (the SPIFFE IDs of its services and a
+// `kuma://` URI per tag, as the CA issues them), and every mTLS mesh's bundle. It returns the
+// generated PEM texts with their placeholders.
+func caRequest(t *testing.T, m *model.Model, mesh, name string) (build.Request, map[string]string) {
+	t.Helper()
+	req := build.Request{Model: m, Mesh: mesh, Name: name, Options: build.DefaultOptions(), MeshBundles: map[string]string{}}
+	pems := map[string]string{}
+	roots := map[string]*certstest.CA{}
+	for _, ms := range m.Meshes() {
+		if !ms.MTLSEnabled() {
+			continue
+		}
+		roots[ms.Name] = certstest.NewRoot(t, ms.Name+" CA")
+		bundle := string(roots[ms.Name].CertPEM())
+		req.MeshBundles[ms.Name] = bundle
+		pems[bundle] = fmt.Sprintf("@@PEM bundle %s@@", ms.Name)
+	}
+	ms := m.Mesh(mesh)
+	require.NotNil(t, ms, "mesh %q", mesh)
+	dp := ms.Dataplane(name)
+	require.NotNil(t, dp, "dataplane %s/%s", mesh, name)
+	root := roots[mesh]
+	if root == nil {
+		// A mesh without mTLS has no identity, as the control plane serves it.
+		return req, pems
+	}
+	id := certs.Identity{Mesh: mesh, Tags: map[string][]string{}}
+	var sets []map[string]string
+	if g := dp.Spec.Networking.Gateway; g != nil {
+		sets = append(sets, g.Tags)
+	}
+	for _, in := range dp.Spec.Networking.Inbound {
+		sets = append(sets, in.Tags)
+	}
+	for _, set := range sets {
+		for k, v := range set {
+			id.Tags[k] = append(id.Tags[k], v)
+		}
+	}
+	for _, vs := range id.Tags {
+		sort.Strings(vs)
+	}
+	id.Services = id.Tags[api.ServiceTag]
+	uris, err := id.URIs()
+	require.NoError(t, err)
+	key, err := certs.GenerateKey(certs.ECDSAP256)
+	require.NoError(t, err)
+	keyPEM, err := certs.EncodePrivateKey(key)
+	require.NoError(t, err)
+	leaf := root.SignLeaf(t, certs.LeafParams{URIs: uris, PublicKey: key.Public()})
+	chain := string(certs.EncodeCertificates(leaf))
+	pems[chain] = fmt.Sprintf("@@PEM identity %s@@", mesh)
+	pems[string(keyPEM)] = fmt.Sprintf("@@PEM key %s@@", mesh)
+	req.Identity = &build.Identity{CertificateChain: chain, PrivateKey: string(keyPEM), TrustBundle: req.MeshBundles[mesh]}
+	return req, pems
 }

@@ -2,6 +2,7 @@ package translate
 
 import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
 	"github.com/meshgate/meshgate/xds/ir"
 )
@@ -16,6 +17,11 @@ import (
 //   - ORIGINAL_DST: type ORIGINAL_DST with lb_policy CLUSTER_PROVIDED (Envoy rejects any other
 //     policy for it) and no endpoints at all.
 func discovery(out *clusterv3.Cluster, c ir.Cluster) {
+	if c.BindAddress != "" {
+		out.UpstreamBindConfig = &corev3.BindConfig{SourceAddress: &corev3.SocketAddress{
+			Address: c.BindAddress, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 0},
+		}}
+	}
 	switch c.Type {
 	case ir.ClusterStatic:
 		out.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC}

@@ -25,15 +25,9 @@ func trafficDirection(d ir.Direction) corev3.TrafficDirection {
 // cross-mesh gateway listeners have it. A gateway listener has none of these, so its output
 // stays exactly what it was (the golden files check it).
 func sidecarListener(l ir.Listener) bool {
-	if l.Direction != "" || l.Virtual || l.UseOriginalDst || l.DefaultChain != nil {
-		return true
-	}
-	for _, fc := range l.FilterChains {
-		if (fc.TLS != nil && fc.TLS.ValidationSecret != "") || (fc.HTTP != nil && fc.HTTP.Sidecar) {
-			return true
-		}
-	}
-	return false
+	// Build sets a direction on every sidecar listener and none on gateway listeners; a
+	// gateway listener may still validate clients (cross-mesh), so nothing else decides.
+	return l.Direction != "" || l.Virtual || l.UseOriginalDst || l.DefaultChain != nil
 }
 
 // sidecarListenerOptions keeps Envoy's defaults, as Kuma's sidecars do: no gateway buffer limit

@@ -54,10 +54,9 @@ func TestSidecarListenerClassification(t *testing.T) {
 		{"virtual", func(l *ir.Listener) { l.Virtual = true }, true},
 		{"redirect", func(l *ir.Listener) { l.UseOriginalDst = true }, true},
 		{"rbac alone (cross-mesh gateway)", func(l *ir.Listener) { l.FilterChains[0].RBAC = &ir.RBAC{StatPrefix: "x"} }, false},
-		{"mesh bundle validation", func(l *ir.Listener) {
-			l.FilterChains[0].TLS = &ir.DownstreamTLS{IdentitySecret: "id", RequireClientCert: true, ValidationSecret: "ca", SANPrefix: "spiffe://default/"}
-		}, true},
-		{"sidecar connection manager", func(l *ir.Listener) { l.FilterChains[0].HTTP.Sidecar = true }, true},
+		{"validating clients alone (cross-mesh gateway)", func(l *ir.Listener) {
+			l.FilterChains[0].TLS = &ir.DownstreamTLS{IdentitySecret: "id", RequireClientCert: true, ValidationSecret: "mesh_ca:secret:all"}
+		}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -39,12 +39,15 @@ func rbacFilter(r ir.RBAC) (*listenerv3.Filter, error) {
 // several: Envoy checks principal_name against each URI SAN of the peer certificate, so every
 // matcher may be satisfied by a different SAN.
 func principal(p ir.Principal) *rbacconfigv3.Principal {
-	if len(p.URIs) == 1 {
+	if len(p.URIs) == 1 && len(p.NotURIs) == 0 {
 		return authenticated(p.URIs[0])
 	}
 	set := &rbacconfigv3.Principal_Set{}
 	for _, m := range p.URIs {
 		set.Ids = append(set.Ids, authenticated(m))
+	}
+	for _, m := range p.NotURIs {
+		set.Ids = append(set.Ids, &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_NotId{NotId: authenticated(m)}})
 	}
 	return &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_AndIds{AndIds: set}}
 }

@@ -87,6 +87,7 @@ func sidecarFixture(t *testing.T) *ir.Proxy {
 			},
 			{
 				Name: names.InboundListener("10.0.0.5", 5432), Address: "10.0.0.5", Port: 5432, Protocol: ir.TCP, StatPrefix: "web",
+				Direction: ir.DirectionInbound,
 				FilterChains: []ir.FilterChain{{
 					Name: names.InboundListener("10.0.0.5", 5432), TLS: meshTLS(),
 					RBAC: &ir.RBAC{StatPrefix: names.InboundListener("10.0.0.5", 5432) + "."},
