@@ -496,7 +496,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing type", "name: gw\nmesh: default\n", []string{
 			`test.yaml:1: type: cannot be empty`}},
 		{"unknown type", "type: MeshGatewayInstance\nname: gw\n", []string{
-			`test.yaml:1: type: unknown type "MeshGatewayInstance" (known: Dataplane, ExternalService, FaultInjection, Mesh, MeshGateway, MeshGatewayRoute, Secret, TrafficLog, TrafficPermission)`}},
+			`test.yaml:1: type: unknown type "MeshGatewayInstance" (known: CircuitBreaker, Dataplane, ExternalService, FaultInjection, HealthCheck, Mesh, MeshGateway, MeshGatewayRoute, ProxyTemplate, RateLimit, Retry, Secret, Timeout, TrafficLog, TrafficPermission, TrafficRoute, VirtualOutbound)`}},
 		{"missing name", "type: Mesh\nmtls: {}\n", []string{
 			`test.yaml:1: name: cannot be empty`}},
 		{"mesh on a Mesh", "type: Mesh\nname: m\nmesh: default\n", []string{

@@ -11,7 +11,7 @@ import (
 func TestKubernetesForm(t *testing.T) {
 	runErrCases(t, []errCase{
 		{"unknown kind", "apiVersion: kuma.io/v1alpha1\nkind: MeshGatewayInstance\nmetadata: {name: gw}\n", []string{
-			`test.yaml:2: kind: unknown kind "MeshGatewayInstance" (known: Dataplane, ExternalService, FaultInjection, Mesh, MeshGateway, MeshGatewayRoute, Secret, TrafficLog, TrafficPermission)`}},
+			`test.yaml:2: kind: unknown kind "MeshGatewayInstance" (known: CircuitBreaker, Dataplane, ExternalService, FaultInjection, HealthCheck, Mesh, MeshGateway, MeshGatewayRoute, ProxyTemplate, RateLimit, Retry, Secret, Timeout, TrafficLog, TrafficPermission, TrafficRoute, VirtualOutbound)`}},
 		{"missing kind", "apiVersion: kuma.io/v1alpha1\nmetadata: {name: gw}\n", []string{
 			`test.yaml:1: kind: cannot be empty`}},
 		{"missing apiVersion", "kind: Mesh\nmetadata: {name: m}\n", []string{

@@ -61,8 +61,10 @@ func TestErrorFormat(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	assert.Equal(t, []Kind{KindDataplane, KindExternalService, KindFaultInjection, KindMesh, KindMeshGateway,
-		KindMeshGatewayRoute, KindSecret, KindTrafficLog, KindTrafficPermission}, Kinds())
+	assert.Equal(t, []Kind{KindCircuitBreaker, KindDataplane, KindExternalService, KindFaultInjection,
+		KindHealthCheck, KindMesh, KindMeshGateway, KindMeshGatewayRoute, KindProxyTemplate, KindRateLimit,
+		KindRetry, KindSecret, KindTimeout, KindTrafficLog, KindTrafficPermission, KindTrafficRoute,
+		KindVirtualOutbound}, Kinds())
 	info, ok := LookupKind(KindMesh)
 	assert.True(t, ok)
 	assert.True(t, info.Global)

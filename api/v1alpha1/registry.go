@@ -85,4 +85,12 @@ func init() {
 	Register(KindInfo{Kind: KindFaultInjection, New: func() Object { return &FaultInjection{} }})
 	Register(KindInfo{Kind: KindTrafficLog, New: func() Object { return &TrafficLog{} }})
 	Register(KindInfo{Kind: KindExternalService, New: func() Object { return &ExternalService{} }})
+	Register(KindInfo{Kind: KindCircuitBreaker, New: func() Object { return &CircuitBreaker{} }})
+	Register(KindInfo{Kind: KindHealthCheck, New: func() Object { return &HealthCheck{} }})
+	Register(KindInfo{Kind: KindRateLimit, New: func() Object { return &RateLimit{} }})
+	Register(KindInfo{Kind: KindRetry, New: func() Object { return &Retry{} }})
+	Register(KindInfo{Kind: KindTimeout, New: func() Object { return &Timeout{} }})
+	Register(KindInfo{Kind: KindTrafficRoute, New: func() Object { return &TrafficRoute{} }})
+	Register(KindInfo{Kind: KindVirtualOutbound, New: func() Object { return &VirtualOutbound{} }})
+	Register(KindInfo{Kind: KindProxyTemplate, New: func() Object { return &ProxyTemplate{} }})
 }

@@ -21,6 +21,17 @@ const (
 	KindFaultInjection    Kind = "FaultInjection"
 	KindTrafficLog        Kind = "TrafficLog"
 	KindExternalService   Kind = "ExternalService"
+	KindCircuitBreaker    Kind = "CircuitBreaker"
+	KindHealthCheck       Kind = "HealthCheck"
+	KindRateLimit         Kind = "RateLimit"
+	KindRetry             Kind = "Retry"
+	KindTimeout           Kind = "Timeout"
+	KindTrafficRoute      Kind = "TrafficRoute"
+
+	// Kuma's selector policies: they select dataplanes (`selectors`) rather than connections.
+	// Mesh-scoped and cluster-scoped on Kubernetes like the others.
+	KindVirtualOutbound Kind = "VirtualOutbound"
+	KindProxyTemplate   Kind = "ProxyTemplate"
 )
 
 // DefaultMesh is the mesh a resource belongs to when it names none, as in Kuma.
