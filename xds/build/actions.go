@@ -12,6 +12,9 @@ import (
 // irRoute applies the rule's filters and backends to one entry (spec §2.6 filter translation).
 func (b *builder) irRoute(e entry) (ir.Route, bool) {
 	rule := e.route.Spec.Conf.HTTP.Rules[e.rule]
+	if e.host != nil {
+		b.listenerTags = e.host.tags
+	}
 	r := ir.Route{
 		Name:   e.name(),
 		Origin: &ir.RouteOrigin{Mesh: e.route.Mesh, Route: e.route.Name, Rule: e.rule, Match: e.match},
@@ -49,6 +52,11 @@ func (b *builder) irRoute(e entry) (ir.Route, bool) {
 		fwd.Clusters = append(fwd.Clusters, b.weightedCluster(be))
 	}
 	fwd.Clusters = mergeWeighted(fwd.Clusters)
+	var dests []map[string]string
+	for _, be := range rule.Backends {
+		dests = append(dests, be.Destination)
+	}
+	b.routePolicies(fwd, dests, b.listenerTags, &e.route.Meta)
 	r.Forward = fwd
 	return r, true
 }

@@ -104,6 +104,9 @@ type builder struct {
 	identity *Identity
 	bundles  map[string]string
 	network  *Network
+	// listenerTags are the tags of the gateway listener being built, which connection
+	// policies' sources select; nil while building a sidecar.
+	listenerTags map[string]string
 }
 
 func (b *builder) diag(meta *api.Meta, field, format string, args ...any) {

@@ -30,6 +30,7 @@ func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) stri
 	if b.mesh.MTLSEnabled() {
 		c.MTLS = b.upstreamMTLS(dest)
 	}
+	b.clusterPolicies(c, b.listenerTags)
 	b.clusters[name] = c
 	return name
 }

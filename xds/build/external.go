@@ -80,6 +80,7 @@ func (b *builder) externalCluster(es *externalService) string {
 	if r.TLSEnabled() {
 		c.TLS = b.externalTLS(r)
 	}
+	b.clusterPolicies(c, b.listenerTags)
 	b.clusters[name] = c
 	return name
 }

@@ -160,14 +160,19 @@ func (b *builder) httpsChain(listener string, h *host) (ir.FilterChain, bool) {
 }
 
 func (b *builder) tcpChain(listener, hostname string, hosts []*host) (ir.FilterChain, bool) {
-	var clusters []ir.WeightedCluster
+	var (
+		clusters []ir.WeightedCluster
+		dests    []map[string]string
+	)
 	for _, h := range hosts {
+		b.listenerTags = h.tags
 		for _, r := range h.routes {
 			for _, rule := range r.Spec.Conf.TCP.Rules {
 				for _, be := range rule.Backends {
 					clusters = append(clusters, ir.WeightedCluster{
 						Name: b.cluster(be.Destination, ir.ClusterTCP), Weight: be.EffectiveWeight(),
 					})
+					dests = append(dests, be.Destination)
 				}
 			}
 		}
@@ -175,10 +180,9 @@ func (b *builder) tcpChain(listener, hostname string, hosts []*host) (ir.FilterC
 	if len(clusters) == 0 {
 		return ir.FilterChain{}, false
 	}
-	return ir.FilterChain{
-		Name: names.FilterChain(listener, hostname),
-		TCP:  &ir.TCPProxy{StatPrefix: b.gatewayService(), Clusters: mergeWeighted(clusters), AccessLogs: b.accessLogs(gatewayLogDestination, false)},
-	}, true
+	tcp := &ir.TCPProxy{StatPrefix: b.gatewayService(), Clusters: mergeWeighted(clusters), AccessLogs: b.accessLogs(gatewayLogDestination, false)}
+	b.tcpPolicies(tcp, dests, hosts[0].tags)
+	return ir.FilterChain{Name: names.FilterChain(listener, hostname), TCP: tcp}, true
 }
 
 func (b *builder) tlsChain(listener string, h *host) (ir.FilterChain, bool) {

@@ -138,6 +138,7 @@ func (b *builder) transparentOutbounds() []outbound {
 // outboundListener builds the listener of one outbound and the cluster behind it.
 func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 	name := names.OutboundListener(o.addr, o.port)
+	b.listenerTags = nil
 	l := ir.Listener{
 		Name: name, Address: o.addr, Port: o.port, Protocol: ir.TCP, StatPrefix: name,
 		Direction: ir.DirectionOutbound, Virtual: o.virtual,
@@ -185,6 +186,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		if v := names.TagsHeaderValue(b.sourceTags()); v != "" && o.external == nil {
 			route.RequestHeaders.Set = []ir.Header{{Name: names.TagsHeader, Value: v}}
 		}
+		b.routePolicies(route.Forward, []map[string]string{dest}, nil, &b.dp.Meta)
 		fc.HTTP = &ir.HTTPConnectionManager{
 			StatPrefix: service, Sidecar: true, AccessLogs: logs,
 			RouteConfig: ir.RouteConfig{
@@ -196,6 +198,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		}
 	} else {
 		fc.TCP = &ir.TCPProxy{StatPrefix: service, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}, AccessLogs: logs}
+		b.tcpPolicies(fc.TCP, []map[string]string{dest}, nil)
 	}
 	l.FilterChains = []ir.FilterChain{fc}
 	return l, true
