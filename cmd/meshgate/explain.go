@@ -2,10 +2,16 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/explain"
+	"github.com/meshgate/meshgate/xds/names"
 	"github.com/meshgate/meshgate/xds/render"
 )
 
@@ -13,12 +19,18 @@ func newExplainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain -f PATH... --dataplane MESH/NAME --port P --host H --path /x",
 		Short: "Show how the dataplane's Envoy would handle one request, read from its generated config",
-		Args:  cobra.NoArgs,
+		Long: `Show how the dataplane's Envoy would handle one request, read from its generated config.
+
+On a sidecar, --address picks the listener by destination (a .mesh host resolves to its VIP
+when the dataplane uses transparent proxying). --source MESH/DATAPLANE or --source-uri
+present a client certificate, which listeners requiring one validate and RBAC filters
+authorize. A request leaving through an outbound is followed to every dataplane it reaches.`,
+		Args: cobra.NoArgs,
 	}
 	files := fileFlag(cmd)
 	opts := gatewayFlags(cmd)
 	var req explain.Request
-	var headers []string
+	var headers, sourceURIs []string
 	f := cmd.Flags()
 	dataplane := f.String("dataplane", "", "dataplane as MESH/NAME")
 	output := f.StringP("output", "o", "text", "output format: text, yaml or json")
@@ -30,34 +42,109 @@ func newExplainCmd() *cobra.Command {
 	f.StringVar(&req.SNI, "sni", "", "TLS server name (default: the host, on TLS listeners)")
 	f.BoolVar(&req.TLS, "tls", false, "the connection is TLS")
 	f.BoolVar(&req.Plaintext, "plaintext", false, "the connection is plain text")
+	f.StringVar(&req.Address, "address", "", "destination IP address (default: a .mesh host's VIP on a transparent proxy, else found by port)")
+	source := f.String("source", "", "the client is dataplane MESH/NAME: present the certificate its mesh's CA issues it")
+	f.StringArrayVar(&sourceURIs, "source-uri", nil, "present a client certificate with this URI SAN (repeatable)")
+	follow := f.Bool("follow", true, "follow the request to the dataplanes it reaches (default: when it leaves through an outbound)")
 	_ = cmd.MarkFlagRequired("dataplane")
 	_ = cmd.MarkFlagRequired("port")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		fail := func(err error) error { return &exitError{code: 1, err: err} }
 		for _, h := range headers {
 			hdr, err := explain.ParseHeader(h)
 			if err != nil {
-				return &exitError{code: 1, err: err}
+				return fail(err)
 			}
 			req.Headers = append(req.Headers, hdr)
 		}
-		out, err := loadAndRender(*files, *dataplane, *opts)
+		mesh, name, err := render.ParseDataplane(*dataplane)
 		if err != nil {
-			return err
+			return fail(err)
 		}
-		res, err := explain.Explain(out.Resources, req)
+		m, err := render.Load(*files)
 		if err != nil {
-			return &exitError{code: 1, err: err}
+			return fail(err)
 		}
+		network := build.PreviewNetwork(m)
+		if *source != "" {
+			smesh, sname, err := render.ParseDataplane(*source)
+			if err != nil {
+				return fail(fmt.Errorf("--source: %w", err))
+			}
+			peer, err := render.PeerOf(m, smesh, sname)
+			if err != nil {
+				return fail(fmt.Errorf("--source: %w", err))
+			}
+			req.Source = peer
+		}
+		if len(sourceURIs) > 0 {
+			if req.Source == nil {
+				req.Source = &explain.Peer{}
+			}
+			req.Source.URIs = append(req.Source.URIs, sourceURIs...)
+		}
+		if req.Source != nil && req.ALPN == nil && !req.Plaintext {
+			// Mesh clients offer the mesh ALPN, which cross-mesh listeners require.
+			req.ALPN = []string{names.MeshALPN}
+		}
+		if req.Address == "" {
+			if ip, ok := resolveMeshHost(m, network, mesh, name, req.Host); ok {
+				req.Address = ip.String()
+			}
+		}
+		fo := render.FollowOptions{Options: *opts, Network: network, OutboundOnly: !cmd.Flags().Changed("follow")}
+		if !*follow {
+			fo.MaxHops = 1
+		}
+		hops, err := render.Follow(m, mesh, name, req, fo)
+		if err != nil {
+			return fail(err)
+		}
+		// Today's single-dataplane output unless the request was followed.
+		followed := *follow && (cmd.Flags().Changed("follow") || hops[0].Result.Outbound)
+		w := cmd.OutOrStdout()
 		if *output == "text" {
-			fmt.Fprint(cmd.OutOrStdout(), res.Text())
+			if followed {
+				fmt.Fprint(w, render.HopsText(hops))
+			} else {
+				fmt.Fprint(w, hops[0].Result.Text())
+			}
 			return nil
 		}
-		b, err := render.Marshal(res, *output)
-		if err != nil {
-			return &exitError{code: 1, err: err}
+		var v any = hops[0].Result
+		if followed {
+			v = struct {
+				Hops []render.Hop `json:"hops"`
+			}{hops}
 		}
-		_, err = cmd.OutOrStdout().Write(b)
+		b, err := render.Marshal(v, *output)
+		if err != nil {
+			return fail(err)
+		}
+		_, err = w.Write(b)
 		return err
 	}
 	return cmd
+}
+
+// resolveMeshHost is the VIP a transparently proxied dataplane's application connects to for
+// a `.mesh` host, as the control plane's DNS answers it.
+func resolveMeshHost(m *model.Model, network *build.Network, mesh, name, host string) (netip.Addr, bool) {
+	ms := m.Mesh(mesh)
+	if ms == nil {
+		return netip.Addr{}, false
+	}
+	dp := ms.Dataplane(name)
+	if dp == nil || dp.Spec.Networking.TransparentProxying == nil {
+		return netip.Addr{}, false
+	}
+	h := host
+	if hp, _, err := net.SplitHostPort(host); err == nil {
+		h = hp
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if !strings.HasSuffix(h, ".mesh") {
+		return netip.Addr{}, false
+	}
+	return network.Resolve(mesh, h)
 }

@@ -32,6 +32,7 @@ func (e *explainer) backend(name string, weight, notFound uint32) Backend {
 			}
 		}
 	}
+	e.describeCluster(c, &b)
 	n, known, noCLA := e.healthyEndpoints(c)
 	if !known {
 		return b
@@ -100,13 +101,20 @@ func countHealthy(cla *endpointv3.ClusterLoadAssignment) int {
 	n := 0
 	for _, loc := range cla.GetEndpoints() {
 		for _, ep := range loc.GetLbEndpoints() {
-			switch ep.GetHealthStatus() {
-			case corev3.HealthStatus_UNKNOWN, corev3.HealthStatus_HEALTHY, corev3.HealthStatus_DEGRADED:
+			if healthy(ep) {
 				n++
 			}
 		}
 	}
 	return n
+}
+
+func healthy(ep *endpointv3.LbEndpoint) bool {
+	switch ep.GetHealthStatus() {
+	case corev3.HealthStatus_UNKNOWN, corev3.HealthStatus_HEALTHY, corev3.HealthStatus_DEGRADED:
+		return true
+	}
+	return false
 }
 
 // endpointHostnames lists the distinct hostnames auto_host_rewrite could take from c.

@@ -4,13 +4,24 @@
 // is what the proxy will do with exactly that configuration, translator bugs included. The
 // io.meshgate metadata on routes and clusters only labels the answer (which MeshGatewayRoute,
 // which destination); it never steers it.
+//
+// On sidecars and cross-mesh listeners it also follows the connection: the listener a
+// destination address reaches (through a use_original_dst redirect), the TLS handshake of a
+// chain that requires a client certificate (the mesh bundle and SAN matchers, or the SPIFFE
+// validator's trust domains) against the client's URI SANs, the network RBAC filter's
+// policies, the fault filters the request triggers, and the cluster it ends in with the TLS
+// that cluster originates.
 package explain
 
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
 	"github.com/meshgate/meshgate/xds/envoyres"
 )
@@ -35,8 +46,27 @@ type Request struct {
 	// browsers send. Filter chains may match on it (cross-mesh listeners ask for "kuma").
 	ALPN []string `json:"alpn,omitempty"`
 	// ClientCert: the client presents a certificate that the listener validated. Only route
-	// tls_context matches look at it.
+	// tls_context matches look at it. Source implies it.
 	ClientCert bool `json:"clientCert,omitempty"`
+	// Address is the connection's destination IP. With it, the listener is the one Envoy hands
+	// the connection to: the one bound to that address and port or, on a sidecar whose traffic
+	// iptables redirects (a use_original_dst listener), the listener whose address and port are
+	// the original destination, else the redirect listener's own (passthrough) chain. Without
+	// it the listener is found by port alone, as on a gateway, whose ports are unique.
+	Address string `json:"address,omitempty"`
+	// Source is the certificate the client presents: listeners that require one validate it,
+	// network RBAC filters authorize its URI SANs. Nil: the client presents none.
+	Source *Peer `json:"source,omitempty"`
+}
+
+// Peer is what a client certificate says about the client.
+type Peer struct {
+	// URIs are the certificate's URI SANs in order: the SPIFFE IDs (`spiffe://<mesh>/<service>`)
+	// first, then Kuma's tag URIs (`kuma://<tag>/<value>`), as meshgate's CA writes them.
+	URIs []string `json:"uris"`
+	// TrustDomain is the trust domain (mesh) whose CA issued the certificate. Empty means the
+	// trust domain of its first SPIFFE ID: a mesh CA only issues identities of its own mesh.
+	TrustDomain string `json:"trustDomain,omitempty"`
 }
 
 // Header is one request header; a name may repeat.
@@ -90,11 +120,31 @@ func Explain(res *envoyres.Resources, req Request) (*Result, error) {
 	if req.Plaintext && req.SNI != "" {
 		return nil, errors.New("explain: SNI needs a TLS connection")
 	}
-	l, addr, err := findListener(res.Listeners, req.Port)
+	var dest netip.Addr
+	if req.Address != "" {
+		a, err := netip.ParseAddr(req.Address)
+		if err != nil {
+			return nil, fmt.Errorf("explain: address %q is not an IP address", req.Address)
+		}
+		dest = a.Unmap()
+	}
+	if req.Source != nil && len(req.Source.URIs) == 0 {
+		return nil, errors.New("explain: a source certificate needs at least one URI SAN")
+	}
+	e := &explainer{res: res, req: req, out: &Result{}, regexps: map[string]*regexp.Regexp{}}
+	var l *listenerv3.Listener
+	var addr *corev3.SocketAddress
+	var err error
+	if dest.IsValid() {
+		l, addr, err = e.listenerAt(dest, req.Port)
+	} else {
+		l, addr, err = findListener(res.Listeners, req.Port)
+	}
 	if err != nil {
 		return nil, err
 	}
-	e := &explainer{res: res, req: req, out: &Result{Listener: l.GetName()}, regexps: map[string]*regexp.Regexp{}}
+	e.out.Listener = l.GetName()
+	e.out.Outbound = l.GetTrafficDirection() == corev3.TrafficDirection_OUTBOUND
 	if l.GetFilterChainMatcher() != nil {
 		return nil, fmt.Errorf("listener %q selects filter chains with filter_chain_matcher, which explain does not interpret", l.GetName())
 	}
@@ -106,9 +156,25 @@ func Explain(res *envoyres.Resources, req Request) (*Result, error) {
 		return e.out, nil
 	}
 	e.out.FilterChain = fc.GetName()
+	ok, err := e.checkDownstreamTLS(fc, conn)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return e.out, nil
+	}
 	filters, err := e.decodeFilters(fc)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range filters.rbac {
+		ok, err := e.checkRBAC(r, conn)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return e.out, nil
+		}
 	}
 	switch {
 	case filters.hcm != nil:

@@ -6,6 +6,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	connlimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/connection_limit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -16,6 +17,8 @@ import (
 type chainFilters struct {
 	hcm *hcmv3.HttpConnectionManager
 	tcp *tcpproxyv3.TcpProxy
+	// rbac are the network RBAC filters before the terminal filter, in order.
+	rbac []*rbacv3.RBAC
 }
 
 // decodeFilters reads the chain's network filters in order; Envoy stops at the terminal one.
@@ -41,6 +44,12 @@ func (e *explainer) decodeFilters(fc *listenerv3.FilterChain) (chainFilters, err
 				return out, err
 			}
 			e.out.ConnectionLimit = cl.GetMaxConnections().GetValue()
+		case "envoy.extensions.filters.network.rbac.v3.RBAC":
+			r := &rbacv3.RBAC{}
+			if err := unpack(a, r, f.GetName()); err != nil {
+				return out, err
+			}
+			out.rbac = append(out.rbac, r)
 		case "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager":
 			out.hcm = &hcmv3.HttpConnectionManager{}
 			return out, unpack(a, out.hcm, f.GetName())

@@ -35,6 +35,9 @@ func (e *explainer) explainHTTP(hcm *hcmv3.HttpConnectionManager, c conn) error 
 		e.out.Action = early
 		return nil
 	}
+	if err := e.checkFaults(hcm, r); err != nil {
+		return err
+	}
 	rc, err := e.routeConfig(hcm)
 	if err != nil || rc == nil {
 		return err

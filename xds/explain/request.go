@@ -86,7 +86,7 @@ func (r *httpRequest) queryParam(name string) (string, bool) {
 // answering on its own (a rejected or redirected path).
 func (e *explainer) newHTTPRequest(hcm *hcmv3.HttpConnectionManager, c conn) (*httpRequest, *Action, error) {
 	req := e.req
-	r := &httpRequest{method: req.Method, scheme: "http", headers: map[string][]string{}, tls: c.tls, peerCert: c.tls && req.ClientCert}
+	r := &httpRequest{method: req.Method, scheme: "http", headers: map[string][]string{}, tls: c.tls, peerCert: c.tls && (req.ClientCert || req.Source != nil)}
 	if r.method == "" {
 		r.method = "GET"
 	}

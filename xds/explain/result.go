@@ -5,16 +5,24 @@ import "fmt"
 // Result is how Envoy would handle one request. Its JSON form is the `meshgate explain -o json`
 // contract: field names are stable, new fields are only ever added.
 type Result struct {
-	Listener    string      `json:"listener"`
+	Listener string `json:"listener"`
+	// Outbound: the listener's traffic_direction is OUTBOUND (a sidecar's way out).
+	Outbound    bool        `json:"outbound,omitempty"`
 	FilterChain string      `json:"filterChain,omitempty"`
 	Connection  *Connection `json:"connection,omitempty"`
+	// TLS is the chain's client certificate check, when it requires one.
+	TLS *TLSCheck `json:"tls,omitempty"`
+	// RBAC are the chain's network RBAC filters' decisions, in filter order.
+	RBAC []RBACCheck `json:"rbac,omitempty"`
 	// Filters are the chain's network filters in order; HTTPFilters the connection manager's.
 	Filters     []string `json:"filters,omitempty"`
 	HTTPFilters []string `json:"httpFilters,omitempty"`
 	// ConnectionLimit is the chain's connection_limit: beyond it Envoy closes new connections.
 	ConnectionLimit uint64 `json:"connectionLimit,omitempty"`
-	RouteConfig     string `json:"routeConfig,omitempty"`
-	VirtualHost     string `json:"virtualHost,omitempty"`
+	// Faults are the connection manager's fault filters, each applying to the request or not.
+	Faults      []Fault `json:"faults,omitempty"`
+	RouteConfig string  `json:"routeConfig,omitempty"`
+	VirtualHost string  `json:"virtualHost,omitempty"`
 	// Route is the MeshGatewayRoute behind the matched Envoy route; nil when that route was not
 	// produced from one (Envoy's own 404, the generated catch-all).
 	Route      *RouteRef `json:"route,omitempty"`
@@ -131,6 +139,83 @@ type Backend struct {
 	// FromHeader names the request header the cluster name was taken from (cluster_header).
 	FromHeader     string         `json:"fromHeader,omitempty"`
 	RequestHeaders *HeaderChanges `json:"requestHeaders,omitempty"`
+	// Type is the cluster's discovery type: EDS, STATIC, STRICT_DNS, ORIGINAL_DST...
+	Type string `json:"type,omitempty"`
+	// Addresses are the healthy endpoints as host:port (a DNS cluster's names unresolved),
+	// as far as the resources tell.
+	Addresses []string `json:"addresses,omitempty"`
+	// TLS is how the cluster originates TLS; nil for plaintext.
+	TLS *UpstreamTLS `json:"tls,omitempty"`
+}
+
+// UpstreamTLS is a cluster's TLS origination.
+type UpstreamTLS struct {
+	SNI  string   `json:"sni,omitempty"`
+	ALPN []string `json:"alpn,omitempty"`
+	// Identity names the client certificate presented: SDS secret names, or "inline".
+	Identity []string `json:"identity,omitempty"`
+	// Validation names where the trusted CAs come from: an SDS secret, or "inline".
+	Validation string `json:"validation,omitempty"`
+	// ServerSANs are the SANs the server certificate must carry (any one of them).
+	ServerSANs []SANMatch `json:"serverSANs,omitempty"`
+	// Verified is false when nothing validates the server certificate.
+	Verified bool `json:"verified"`
+}
+
+// SANMatch is one subject alternative name matcher; Type is URI, DNS, EMAIL or IP_ADDRESS,
+// empty for the deprecated type-less matchers.
+type SANMatch struct {
+	Type string `json:"type,omitempty"`
+	StringMatch
+}
+
+// TLSCheck is the TLS handshake of a chain that requires a client certificate.
+type TLSCheck struct {
+	RequireClientCert bool `json:"requireClientCert"`
+	// Identity names the server certificate: SDS secret names, or "inline".
+	Identity []string `json:"identity,omitempty"`
+	// Validation names where the trusted CAs come from: an SDS secret, or "inline".
+	Validation string `json:"validation,omitempty"`
+	// Validator is "spiffe" for Envoy's SPIFFE validator, whose TrustDomains each hold
+	// their own bundle.
+	Validator    string     `json:"validator,omitempty"`
+	TrustDomains []string   `json:"trustDomains,omitempty"`
+	SANs         []SANMatch `json:"sans,omitempty"`
+	// Peer is the certificate's first URI SAN (its SPIFFE ID); PeerTrustDomain the trust
+	// domain it was judged in.
+	Peer            string `json:"peer,omitempty"`
+	PeerTrustDomain string `json:"peerTrustDomain,omitempty"`
+	Accepted        bool   `json:"accepted"`
+	// Unchecked: the validation secret is not among the resources, so the trust domain could
+	// not be checked.
+	Unchecked bool   `json:"unchecked,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// RBACCheck is one network RBAC filter's decision.
+type RBACCheck struct {
+	// Action is the rules' action: ALLOW (a matching policy admits) or DENY.
+	Action  string `json:"action"`
+	Allowed bool   `json:"allowed"`
+	// Policy is the policy that matched and Principal its principal that did.
+	Policy    string `json:"policy,omitempty"`
+	Principal string `json:"principal,omitempty"`
+	// Considered are the policies, in the order Envoy evaluates them (by name).
+	Considered []string `json:"considered,omitempty"`
+	// Peer is the client certificate's first URI SAN.
+	Peer string `json:"peer,omitempty"`
+}
+
+// Fault is one fault injection filter. Percentages are of the requests it applies to.
+type Fault struct {
+	Applies                  bool          `json:"applies"`
+	Headers                  []HeaderMatch `json:"headers,omitempty"`
+	Delay                    string        `json:"delay,omitempty"`
+	DelayPercent             float64       `json:"delayPercent,omitempty"`
+	Abort                    string        `json:"abort,omitempty"`
+	AbortPercent             float64       `json:"abortPercent,omitempty"`
+	ResponseRateLimitKbps    uint64        `json:"responseRateLimitKbps,omitempty"`
+	ResponseRateLimitPercent float64       `json:"responseRateLimitPercent,omitempty"`
 }
 
 // Redirect is a redirect response; Location is the header Envoy sends.

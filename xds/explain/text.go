@@ -26,8 +26,14 @@ func (r *Result) Text() string {
 	}
 	t.add("listener", listener)
 	t.add("filter chain", r.FilterChain)
+	if c := r.TLS; c != nil {
+		tlsText(&t, c)
+	}
 	if r.ConnectionLimit > 0 {
 		t.add("connection limit", fmt.Sprintf("%d concurrent connections", r.ConnectionLimit))
+	}
+	for _, c := range r.RBAC {
+		t.add("rbac", rbacText(c))
 	}
 	t.add("route config", r.RouteConfig)
 	t.add("virtual host", r.VirtualHost)
@@ -38,6 +44,9 @@ func (r *Result) Text() string {
 		t.add("route", fmt.Sprintf("Envoy route %s", r.EnvoyRoute))
 	}
 	t.add("match", matchText(r.Match))
+	for _, f := range r.Faults {
+		t.add("fault", faultText(f))
+	}
 	if a := r.Action; a != nil {
 		actionText(&t, a)
 	}
@@ -95,6 +104,19 @@ func actionText(t *table, a *Action) {
 			parts = append(parts, fmt.Sprintf("host -> %s from the path", rw.HostRegex.Substitution))
 		}
 		t.add("rewrite", strings.Join(parts, "; "))
+	}
+	for _, b := range a.Forward {
+		prefix := ""
+		if len(a.Forward) > 1 {
+			prefix = b.Cluster + ": "
+		}
+		// A plain EDS cluster is all said by the action line (its endpoint count).
+		if b.Type != "" && (b.Type != "EDS" || b.TLS != nil) {
+			t.add("cluster", prefix+clusterText(b))
+		}
+		if b.TLS != nil {
+			t.add("upstream tls", prefix+upstreamTLSText(b.TLS))
+		}
 	}
 	if len(a.Forward) > 0 {
 		t.add("upstream", a.UpstreamHost+a.UpstreamPath)
@@ -218,21 +240,7 @@ func matchText(m *Match) string {
 		parts = append(parts, "gRPC")
 	}
 	for _, h := range m.Headers {
-		var s string
-		switch {
-		case h.Present != nil && *h.Present != h.Invert:
-			s = h.Name + " present"
-		case h.Present != nil:
-			s = h.Name + " absent"
-		case h.Range != "":
-			s = h.Name + " in " + h.Range
-		default:
-			s = h.Name + " " + stringMatchText(h.StringMatch)
-		}
-		if h.Invert && h.Present == nil {
-			s = "not " + s
-		}
-		parts = append(parts, s)
+		parts = append(parts, headerMatchText(h))
 	}
 	for _, q := range m.QueryParameters {
 		if q.Present != nil {
@@ -249,6 +257,181 @@ func matchText(m *Match) string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, ", ")
+}
+
+func headerMatchText(h HeaderMatch) string {
+	var s string
+	switch {
+	case h.Present != nil && *h.Present != h.Invert:
+		s = h.Name + " present"
+	case h.Present != nil:
+		s = h.Name + " absent"
+	case h.Range != "":
+		s = h.Name + " in " + h.Range
+	default:
+		s = h.Name + " " + stringMatchText(h.StringMatch)
+	}
+	if h.Invert && h.Present == nil {
+		s = "not " + s
+	}
+	return s
+}
+
+// tlsText is the client certificate check: what the chain requires, then the peer's fate.
+func tlsText(t *table, c *TLSCheck) {
+	var req []string
+	v := c.Validation
+	if c.Validator == "spiffe" {
+		switch {
+		case c.Unchecked:
+			v += " (SPIFFE validator, served by the control plane)"
+		default:
+			v += " (SPIFFE validator: " + strings.Join(c.TrustDomains, ", ") + ")"
+		}
+	}
+	if v != "" {
+		req = append(req, v)
+	}
+	if len(c.SANs) > 0 {
+		req = append(req, sansText(c.SANs))
+	}
+	s := "requires a client certificate"
+	if len(req) > 0 {
+		s += ": " + strings.Join(req, ", ")
+	}
+	t.add("tls", s)
+	switch {
+	case c.Peer == "":
+		t.add("peer", "none: "+c.Reason)
+	case !c.Accepted && c.PeerTrustDomain != "":
+		t.add("peer", fmt.Sprintf("%s  (trust domain %s: refused)", c.Peer, c.PeerTrustDomain))
+	case !c.Accepted:
+		t.add("peer", fmt.Sprintf("%s  (refused)", c.Peer))
+	case c.Unchecked:
+		t.add("peer", fmt.Sprintf("%s  (trust domain %s: not known to the resources)", c.Peer, c.PeerTrustDomain))
+	case c.PeerTrustDomain != "":
+		t.add("peer", fmt.Sprintf("%s  (trust domain %s: trusted)", c.Peer, c.PeerTrustDomain))
+	default:
+		t.add("peer", fmt.Sprintf("%s  (accepted)", c.Peer))
+	}
+}
+
+func rbacText(c RBACCheck) string {
+	who := c.Peer
+	if who == "" {
+		who = "a client without a certificate"
+	}
+	considered := ""
+	if len(c.Considered) > 0 {
+		considered = " (considered: " + strings.Join(c.Considered, ", ") + ")"
+	}
+	switch {
+	case c.Allowed && c.Policy != "":
+		return fmt.Sprintf("allowed by %s (principal %s)", c.Policy, c.Principal)
+	case c.Allowed && c.Action == "DENY":
+		return "allowed: no DENY policy matches " + who + considered
+	case c.Allowed:
+		return "allowed: the filter has no rules"
+	case c.Policy != "":
+		return fmt.Sprintf("denied by %s (principal %s)", c.Policy, c.Principal)
+	case len(c.Considered) == 0:
+		return "denied: the filter has no policies, so it admits nobody"
+	}
+	return "denied: no policy admits " + who + considered
+}
+
+func faultText(f Fault) string {
+	var parts []string
+	if f.Delay != "" {
+		parts = append(parts, fmt.Sprintf("delay %s (%g%%)", f.Delay, f.DelayPercent))
+	}
+	if f.Abort != "" {
+		parts = append(parts, fmt.Sprintf("abort %s (%g%%)", f.Abort, f.AbortPercent))
+	}
+	if f.ResponseRateLimitKbps > 0 {
+		parts = append(parts, fmt.Sprintf("response limited to %d kbps (%g%%)", f.ResponseRateLimitKbps, f.ResponseRateLimitPercent))
+	}
+	s := strings.Join(parts, "; ")
+	if s == "" {
+		s = "nothing to inject"
+	}
+	if f.Applies {
+		return s
+	}
+	hs := make([]string, len(f.Headers))
+	for i, h := range f.Headers {
+		hs[i] = headerMatchText(h)
+	}
+	return fmt.Sprintf("not applied (needs %s): %s", strings.Join(hs, ", "), s)
+}
+
+func clusterText(b Backend) string {
+	switch {
+	case b.Type == "ORIGINAL_DST":
+		return "ORIGINAL_DST (the connection's original destination)"
+	case len(b.Addresses) == 0:
+		return b.Type + " (no endpoints)"
+	case len(b.Addresses) > 4:
+		return fmt.Sprintf("%s %s and %d more", b.Type, strings.Join(b.Addresses[:4], ", "), len(b.Addresses)-4)
+	}
+	return b.Type + " " + strings.Join(b.Addresses, ", ")
+}
+
+func upstreamTLSText(u *UpstreamTLS) string {
+	var parts []string
+	if len(u.Identity) > 0 {
+		parts = append(parts, "presents "+strings.Join(u.Identity, ", "))
+	} else if u.SNI != "" {
+		parts = append(parts, "SNI "+u.SNI)
+	}
+	switch {
+	case !u.Verified:
+		parts = append(parts, "server not verified (no validation context)")
+	case len(u.ServerSANs) > 0:
+		parts = append(parts, fmt.Sprintf("requires %s (%s)", sansText(u.ServerSANs), u.Validation))
+	default:
+		parts = append(parts, "requires a certificate from "+u.Validation)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sansText: `URI SAN prefix spiffe://payments/`; an exact URI is just the URI.
+func sansText(sans []SANMatch) string {
+	parts := make([]string, len(sans))
+	for i, s := range sans {
+		switch {
+		case s.Type == "URI" && s.Exact != nil && !s.IgnoreCase:
+			parts[i] = *s.Exact
+		case s.Type != "":
+			parts[i] = s.Type + " SAN " + stringMatchWords(s.StringMatch)
+		default:
+			parts[i] = "SAN " + stringMatchWords(s.StringMatch)
+		}
+	}
+	return strings.Join(parts, " or ")
+}
+
+// stringMatchWords names the matcher's kind: `prefix spiffe://shop/`, `regex ^a$`.
+func stringMatchWords(s StringMatch) string {
+	var out string
+	switch {
+	case s.Exact != nil:
+		out = *s.Exact
+	case s.Prefix != nil:
+		out = "prefix " + *s.Prefix
+	case s.Suffix != nil:
+		out = "suffix " + *s.Suffix
+	case s.Contains != nil:
+		out = "containing " + *s.Contains
+	case s.Regex != nil:
+		out = "regex " + *s.Regex
+	default:
+		out = "(unsupported matcher)"
+	}
+	if s.IgnoreCase {
+		out += " (any case)"
+	}
+	return out
 }
 
 func stringMatchText(s StringMatch) string {

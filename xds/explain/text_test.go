@@ -26,7 +26,8 @@ func TestJSONContract(t *testing.T) {
 	  "envoyRoute": "api-route/rules[1]/matches[0]",
 	  "match": {"prefix": "/api/"},
 	  "action": {
-	    "forward": [{"cluster": "api", "weight": 1, "service": "api", "destination": {"kuma.io/service": "api", "version": "v1"}, "endpoints": 3}],
+	    "forward": [{"cluster": "api", "weight": 1, "service": "api", "destination": {"kuma.io/service": "api", "version": "v1"}, "endpoints": 3,
+	      "type": "EDS", "addresses": ["10.1.0.1:8000", "10.1.0.1:8001", "10.1.0.1:8002"]}],
 	    "rewrite": {"prefix": "/", "replaces": "/api/"},
 	    "upstreamPath": "/users?page=2",
 	    "upstreamHost": "gw.local",

@@ -17,6 +17,16 @@ import (
 )
 
 // goldenRequest is one entry of a case's requests.yaml (see testdata/golden/README.md).
+//
+// Sidecar and cross-mesh requests add: `address`, the destination IP (it picks the listener
+// among several on the port, a VIP through the redirect listener); `source`, the URI SANs of
+// the client certificate (the connection is then TLS, offering ALPN `kuma` unless `alpn` is
+// given); and the expectations `tls: {accepted: bool}` (the client certificate check),
+// `rbac: {allowedBy: <policy>}` or `rbac: {denied: true}`, `faults: [{applies: bool}]` (the
+// connection manager's fault filters, in order), `cluster: {name, type, endpoints, identity,
+// san, validation, verified}` (the first forward's cluster, each field checked when given) and
+// `close: true` (Envoy closes the connection, as it does when TLS or RBAC refuses the client;
+// then no forward, redirect or direct response is given).
 type goldenRequest struct {
 	Port    uint32            `json:"port"`
 	Host    string            `json:"host"`
@@ -24,6 +34,10 @@ type goldenRequest struct {
 	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers"`
 	SNI     string            `json:"sni"`
+	Address string            `json:"address"`
+	Source  []string          `json:"source"`
+	ALPN    []string          `json:"alpn"`
+	TLS     bool              `json:"tls"`
 	Expect  struct {
 		VirtualHost string `json:"virtualHost"`
 		Route       *struct {
@@ -45,6 +59,26 @@ type goldenRequest struct {
 			Status int `json:"status"`
 		} `json:"directResponse"`
 		UpstreamPath string `json:"upstreamPath"`
+		TLS          *struct {
+			Accepted bool `json:"accepted"`
+		} `json:"tls"`
+		RBAC *struct {
+			AllowedBy string `json:"allowedBy"`
+			Denied    bool   `json:"denied"`
+		} `json:"rbac"`
+		Faults []struct {
+			Applies bool `json:"applies"`
+		} `json:"faults"`
+		Cluster *struct {
+			Name       string   `json:"name"`
+			Type       string   `json:"type"`
+			Endpoints  []string `json:"endpoints"`
+			Identity   string   `json:"identity"`
+			SAN        string   `json:"san"`
+			Validation string   `json:"validation"`
+			Verified   *bool    `json:"verified"`
+		} `json:"cluster"`
+		Close bool `json:"close"`
 	} `json:"expect"`
 }
 
@@ -58,7 +92,14 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 	require.NoError(t, yaml.UnmarshalStrict(raw, &reqs))
 	for i, gr := range reqs {
 		t.Run(fmt.Sprintf("request-%d %s%s", i, gr.Host, gr.Path), func(t *testing.T) {
-			req := explain.Request{Port: gr.Port, Host: gr.Host, Path: gr.Path, Method: gr.Method, SNI: gr.SNI}
+			req := explain.Request{Port: gr.Port, Host: gr.Host, Path: gr.Path, Method: gr.Method, SNI: gr.SNI, Address: gr.Address, ALPN: gr.ALPN, TLS: gr.TLS}
+			if len(gr.Source) > 0 {
+				req.Source = &explain.Peer{URIs: gr.Source}
+				req.TLS = true
+				if req.ALPN == nil {
+					req.ALPN = []string{"kuma"}
+				}
+			}
 			hnames := make([]string, 0, len(gr.Headers))
 			for n := range gr.Headers {
 				hnames = append(hnames, n)
@@ -71,6 +112,7 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 			require.NoError(t, err)
 			require.NotNil(t, res.Action, "no action: %s", res.Reason)
 			want := gr.Expect
+			checkSecurity(t, gr, res)
 			assert.Equal(t, want.VirtualHost, res.VirtualHost, "virtual host")
 			if want.Route == nil {
 				assert.Nil(t, res.Route, "route")
@@ -117,9 +159,80 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 				dr := res.Action.DirectResponse
 				require.NotNil(t, dr, "want a direct response, got %+v", res.Action)
 				assert.Equal(t, want.DirectResponse.Status, dr.Status)
+			case want.Close:
+				assert.True(t, res.Action.Close, "want the connection closed, got %+v (%s)", res.Action, res.Reason)
 			default:
 				t.Fatalf("request %d expects no action", i)
 			}
 		})
+	}
+}
+
+// checkSecurity compares the TLS, RBAC, fault and cluster expectations of a request.
+func checkSecurity(t *testing.T, gr goldenRequest, res *explain.Result) {
+	t.Helper()
+	want := gr.Expect
+	if want.TLS != nil {
+		if assert.NotNil(t, res.TLS, "the chain requires no client certificate") {
+			assert.Equal(t, want.TLS.Accepted, res.TLS.Accepted, "tls accepted (%s)", res.TLS.Reason)
+		}
+	}
+	if want.RBAC != nil {
+		if assert.NotEmpty(t, res.RBAC, "no RBAC filter was evaluated (%s)", res.Reason) {
+			r := res.RBAC[len(res.RBAC)-1]
+			if want.RBAC.Denied {
+				assert.False(t, r.Allowed, "rbac allowed by %s", r.Policy)
+			} else {
+				assert.True(t, r.Allowed, "rbac denied (considered %v)", r.Considered)
+				assert.Equal(t, want.RBAC.AllowedBy, r.Policy, "rbac policy")
+			}
+		}
+	}
+	if want.Faults != nil {
+		got := make([]bool, len(res.Faults))
+		for i, f := range res.Faults {
+			got[i] = f.Applies
+		}
+		exp := make([]bool, len(want.Faults))
+		for i, f := range want.Faults {
+			exp[i] = f.Applies
+		}
+		assert.Equal(t, exp, got, "faults applying")
+	}
+	if c := want.Cluster; c != nil {
+		require.NotNil(t, res.Action)
+		require.NotEmpty(t, res.Action.Forward, "want cluster %s, got %+v", c.Name, res.Action)
+		b := res.Action.Forward[0]
+		assert.Equal(t, c.Name, b.Cluster, "cluster")
+		if c.Type != "" {
+			assert.Equal(t, c.Type, b.Type, "cluster type")
+		}
+		if c.Endpoints != nil {
+			assert.Equal(t, c.Endpoints, b.Addresses, "cluster endpoints")
+		}
+		if c.Identity != "" || c.SAN != "" || c.Validation != "" || c.Verified != nil {
+			require.NotNil(t, b.TLS, "cluster %s originates no TLS", b.Cluster)
+			if c.Identity != "" {
+				assert.Equal(t, []string{c.Identity}, b.TLS.Identity, "upstream identity")
+			}
+			if c.SAN != "" {
+				var sans []string
+				for _, s := range b.TLS.ServerSANs {
+					switch {
+					case s.Exact != nil:
+						sans = append(sans, *s.Exact)
+					case s.Prefix != nil:
+						sans = append(sans, *s.Prefix)
+					}
+				}
+				assert.Equal(t, []string{c.SAN}, sans, "server SAN")
+			}
+			if c.Validation != "" {
+				assert.Equal(t, c.Validation, b.TLS.Validation, "upstream validation")
+			}
+			if c.Verified != nil {
+				assert.Equal(t, *c.Verified, b.TLS.Verified, "server verified")
+			}
+		}
 	}
 }
