@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 )
 
 // readmeExample is one `$ meshgate ...` line of a ```console block and the output under it.
@@ -64,5 +67,33 @@ func TestReadmeExamples(t *testing.T) {
 				assert.Equal(t, 0, code)
 			}
 		})
+	}
+}
+
+// TestReadmePolicyExamples decodes and validates every YAML block of the README's policy
+// section, so a user copying one gets a resource meshgate accepts.
+func TestReadmePolicyExamples(t *testing.T) {
+	t.Chdir("../..")
+	raw, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	text := string(raw)
+	start := strings.Index(text, "## Gateway policies")
+	require.GreaterOrEqual(t, start, 0)
+	end := strings.Index(text[start+1:], "\n## ")
+	require.Greater(t, end, 0)
+	section := text[start : start+1+end]
+	blocks := strings.Split(section, "```yaml\n")[1:]
+	require.GreaterOrEqual(t, len(blocks), 11, "one example per policy")
+	kinds := map[string]bool{}
+	for i, b := range blocks {
+		doc := b[:strings.Index(b, "```")]
+		objs, errs := api.Decode(fmt.Sprintf("README.md policy example %d", i), []byte(doc))
+		require.Empty(t, errs, doc)
+		require.Len(t, objs, 1)
+		require.Empty(t, objs[0].Validate(), doc)
+		kinds[string(objs[0].GetMeta().Kind)] = true
+	}
+	for _, k := range []string{"Timeout", "Retry", "RateLimit", "CircuitBreaker", "HealthCheck", "ProxyTemplate", "ExternalService", "FaultInjection", "TrafficPermission", "TrafficLog", "TrafficRoute"} {
+		assert.True(t, kinds[k], "README has a %s example", k)
 	}
 }
