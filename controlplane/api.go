@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshgate/meshgate/api/rest"
 	"github.com/meshgate/meshgate/store"
+	"github.com/meshgate/meshgate/xds/explain"
 	"github.com/meshgate/meshgate/xds/names"
 	"github.com/meshgate/meshgate/xds/render"
 	xdsserver "github.com/meshgate/meshgate/xds/server"
@@ -36,6 +37,9 @@ func (cp *ControlPlane) renderDataplane(_ context.Context, mesh, name string) (a
 type Inspection struct {
 	DataplaneState
 	XDS *xdsserver.NodeStatus `json:"xds,omitempty"`
+	// Policies are the connection policy decisions recorded in the resources the dataplane is
+	// being served: per route, TCP filter chain and cluster, with the settings they became.
+	Policies *explain.PolicyReport `json:"policies,omitempty"`
 }
 
 func (cp *ControlPlane) inspectDataplane(_ context.Context, mesh, name string) (any, error) {
@@ -45,6 +49,9 @@ func (cp *ControlPlane) inspectDataplane(_ context.Context, mesh, name string) (
 			continue
 		}
 		in := Inspection{DataplaneState: st}
+		if out := cp.rec.Output(node); out != nil {
+			in.Policies = explain.Policies(out.Resources)
+		}
 		for _, ns := range cp.xds.Nodes() {
 			if ns.Node == node {
 				ns := ns

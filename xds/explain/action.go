@@ -123,11 +123,9 @@ func (e *explainer) forward(rc *routev3.RouteConfiguration, vh *routev3.VirtualH
 		rp = vh.GetRetryPolicy()
 	}
 	if rp != nil {
-		act.Retry = &Retry{RetryOn: rp.GetRetryOn(), NumRetries: 1, PerTryTimeout: formatDuration(rp.GetPerTryTimeout())}
-		if n := rp.GetNumRetries(); n != nil {
-			act.Retry.NumRetries = n.GetValue()
-		}
+		act.Retry = describeRetry(rp)
 	}
+	act.RateLimit = e.routeRateLimit(rc, vh, rt)
 	return act, nil
 }
 

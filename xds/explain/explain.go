@@ -3,7 +3,9 @@
 // route configurations and clusters with Envoy's own selection rules, so that what it reports
 // is what the proxy will do with exactly that configuration, translator bugs included. The
 // io.meshgate metadata on routes and clusters only labels the answer (which MeshGatewayRoute,
-// which destination); it never steers it.
+// which destination, which connection policy of each kind applied and which lost); it never
+// steers it. Policies reports those decisions for every route, TCP proxy and cluster at once,
+// for `meshgate inspect`.
 //
 // On sidecars and cross-mesh listeners it also follows the connection: the listener a
 // destination address reaches (through a use_original_dst redirect), the TLS handshake of a
@@ -182,6 +184,7 @@ func Explain(res *envoyres.Resources, req Request) (*Result, error) {
 			return nil, err
 		}
 	case filters.tcp != nil:
+		e.out.Policies = policiesFrom(fc.GetMetadata())
 		e.explainTCP(filters.tcp)
 	default:
 		e.out.Action = &Action{Close: true}

@@ -71,6 +71,7 @@ func (e *explainer) explainHTTP(hcm *hcmv3.HttpConnectionManager, c conn) error 
 	}
 	e.out.EnvoyRoute = rt.GetName()
 	e.out.Route = routeRef(rt)
+	e.out.Policies = policiesFrom(rt.GetMetadata())
 	e.out.Match = describeMatch(rt.GetMatch())
 	return e.routeAction(rc, vh, rt, r)
 }

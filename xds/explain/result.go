@@ -32,6 +32,10 @@ type Result struct {
 	// PerFilterConfig names the HTTP filters configured per route for this request (route,
 	// virtual host, route configuration and backend levels): the policies that apply.
 	PerFilterConfig []string `json:"perFilterConfig,omitempty"`
+	// Policies are the connection policy decisions recorded on the matched route (or, for a
+	// TCP proxy, on the filter chain): which policy of each kind applied, which lost and why,
+	// and the kinds that select the proxy but are ignored.
+	Policies []Policy `json:"policies,omitempty"`
 	// Reason says why nothing matched, or why Envoy answered on its own.
 	Reason string `json:"reason,omitempty"`
 	// Notes are caveats: request properties explain had to assume, configuration it does not
@@ -122,6 +126,10 @@ type Action struct {
 	Timeout         string         `json:"timeout,omitempty"`
 	IdleTimeout     string         `json:"idleTimeout,omitempty"`
 	Retry           *Retry         `json:"retry,omitempty"`
+	// RateLimit is the route's local rate limit.
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// MaxConnectAttempts is a TCP proxy's max_connect_attempts, when set (Envoy's default 1).
+	MaxConnectAttempts uint32 `json:"maxConnectAttempts,omitempty"`
 }
 
 // Backend is one cluster a forward may pick, with its share of the traffic.
@@ -146,6 +154,10 @@ type Backend struct {
 	Addresses []string `json:"addresses,omitempty"`
 	// TLS is how the cluster originates TLS; nil for plaintext.
 	TLS *UpstreamTLS `json:"tls,omitempty"`
+	// Policies are the connection policy decisions recorded on the cluster; ClusterSettings
+	// what they (or anything else) set on it.
+	Policies []Policy `json:"policies,omitempty"`
+	ClusterSettings
 }
 
 // UpstreamTLS is a cluster's TLS origination.
@@ -286,6 +298,12 @@ type Retry struct {
 	RetryOn       string `json:"retryOn,omitempty"`
 	NumRetries    uint32 `json:"numRetries"`
 	PerTryTimeout string `json:"perTryTimeout,omitempty"`
+	// RetriableStatusCodes and RetriableMethods narrow what is retried.
+	RetriableStatusCodes []uint32 `json:"retriableStatusCodes,omitempty"`
+	RetriableMethods     []string `json:"retriableMethods,omitempty"`
+	// BaseInterval and MaxInterval are the retry back-off (Envoy's 25ms when unset).
+	BaseInterval string `json:"baseInterval,omitempty"`
+	MaxInterval  string `json:"maxInterval,omitempty"`
 }
 
 func (r *Result) note(format string, args ...any) {

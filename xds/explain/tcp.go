@@ -22,6 +22,9 @@ func (e *explainer) explainTCP(t *tcpproxyv3.TcpProxy) {
 		e.out.Reason = "the tcp_proxy names no cluster: Envoy closes the connection"
 		return
 	}
+	if n := t.GetMaxConnectAttempts(); n != nil {
+		act.MaxConnectAttempts = n.GetValue()
+	}
 	if d := t.GetIdleTimeout(); d != nil {
 		act.IdleTimeout = formatDuration(d)
 	}

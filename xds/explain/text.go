@@ -50,6 +50,7 @@ func (r *Result) Text() string {
 	if a := r.Action; a != nil {
 		actionText(&t, a)
 	}
+	policyLines(&t, r)
 	if len(r.PerFilterConfig) > 0 {
 		t.add("per-route filters", strings.Join(r.PerFilterConfig, ", "))
 	}
@@ -135,11 +136,30 @@ func actionText(t *table, a *Action) {
 	}
 	t.add("idle timeout", a.IdleTimeout)
 	if rp := a.Retry; rp != nil {
-		s := fmt.Sprintf("%d on %s", rp.NumRetries, rp.RetryOn)
-		if rp.PerTryTimeout != "" {
-			s += ", " + rp.PerTryTimeout + " per try"
+		t.add("retry", retryText(rp))
+	}
+	if rl := a.RateLimit; rl != nil {
+		t.add("rate limit", rateLimitText(rl))
+	}
+	if a.MaxConnectAttempts > 0 {
+		t.add("connect attempts", fmt.Sprint(a.MaxConnectAttempts))
+	}
+}
+
+// policyLines are the route's (or TCP chain's) policy decisions, then each backend cluster's
+// decisions and policy settings.
+func policyLines(t *table, r *Result) {
+	policiesText(t, "policy", "", r.Policies)
+	if r.Action == nil {
+		return
+	}
+	for _, b := range r.Action.Forward {
+		prefix := ""
+		if len(r.Action.Forward) > 1 {
+			prefix = b.Cluster + ": "
 		}
-		t.add("retry", s)
+		policiesText(t, "cluster policy", prefix, b.Policies)
+		clusterSettingsText(t, prefix, b.ClusterSettings)
 	}
 }
 
@@ -457,11 +477,18 @@ func stringMatchText(s StringMatch) string {
 }
 
 // table aligns labelled lines; a multi-line value continues under its first line.
-type table struct{ rows [][2]string }
+// indent is put before the labels added while it is set.
+type table struct {
+	rows   [][2]string
+	indent string
+}
 
 // add skips empty values so that steps that did not happen leave no line.
 func (t *table) add(label, value string) {
 	if value != "" {
+		if label != "" {
+			label = t.indent + label
+		}
 		t.rows = append(t.rows, [2]string{label, value})
 	}
 }
