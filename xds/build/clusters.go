@@ -8,12 +8,18 @@ import (
 
 // cluster returns the name of the cluster for a destination, creating it on first use. A
 // destination used by both HTTP and TCP routes gets one cluster; HTTP protocol options are
-// harmless to tcp_proxy, so HTTP wins.
+// harmless to tcp_proxy, so HTTP wins. Listeners whose tags select different connection
+// policies for one destination get one cluster each: the first keeps the plain name, the others
+// are named after their policies (`api[timeout-b]`), as Kuma keeps one cluster per policy set.
 func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) string {
 	if es := b.externalService(dest[names.ServiceTag]); es != nil {
 		return b.externalCluster(es)
 	}
+	picks := b.clusterPicks(dest)
 	name := names.Cluster(dest)
+	if c, ok := b.clusters[name]; ok && policySignature(c.Policies) != picksSignature(picks) {
+		name = variantName(name, picks)
+	}
 	if c, ok := b.clusters[name]; ok {
 		if c.Protocol == ir.ClusterTCP && proto != ir.ClusterTCP {
 			c.Protocol = clusterProtocol(dest, proto)
@@ -30,7 +36,7 @@ func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) stri
 	if b.mesh.MTLSEnabled() {
 		c.MTLS = b.upstreamMTLS(dest)
 	}
-	b.clusterPolicies(c, b.listenerTags)
+	applyClusterPicks(c, picks)
 	b.clusters[name] = c
 	return name
 }

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"sort"
 	"strings"
 	"time"
 
@@ -20,35 +19,91 @@ const (
 	defaultGRPCRetryOn = "cancelled,deadline-exceeded,resource-exhausted,unavailable"
 )
 
-// clusterPolicies applies the per-destination choice of CircuitBreaker, HealthCheck and Timeout
-// to a new cluster. listenerTags are the gateway listener's tags, or nil for a sidecar.
+// clusterKinds are the policies that configure a cluster, in the order they are applied.
+var clusterKinds = []api.Kind{api.KindCircuitBreaker, api.KindHealthCheck, api.KindTimeout}
+
+// clusterPicks is the per-destination choice of each cluster policy for the listener being
+// built (b.listenerTags; nil for a sidecar), one entry per clusterKinds, nil when none matched.
+func (b *builder) clusterPicks(dest map[string]string) []*policyPick {
+	out := make([]*policyPick, len(clusterKinds))
+	for i, k := range clusterKinds {
+		out[i] = b.pickForDestination(k, b.listenerTags, dest)
+	}
+	return out
+}
+
+// clusterPolicies applies the per-destination choice to a cluster built outside b.cluster.
 func (b *builder) clusterPolicies(c *ir.Cluster, listenerTags map[string]string) {
-	dest := c.Destination
-	if pp := b.pickForDestination(api.KindCircuitBreaker, listenerTags, dest); pp != nil {
-		c.Policies = append(c.Policies, pp.decision)
-		c.CircuitBreaker = circuitBreaker(pp.policy.(*api.CircuitBreaker).Spec.Conf)
+	saved := b.listenerTags
+	b.listenerTags = listenerTags
+	applyClusterPicks(c, b.clusterPicks(c.Destination))
+	b.listenerTags = saved
+}
+
+// picksSignature and policySignature name the policy set of a cluster, to tell whether two
+// listeners may share it.
+func picksSignature(picks []*policyPick) string {
+	var parts []string
+	for _, pp := range picks {
+		if pp != nil {
+			parts = append(parts, pp.decision.Kind+"="+pp.decision.Applied)
+		}
 	}
-	if pp := b.pickForDestination(api.KindHealthCheck, listenerTags, dest); pp != nil {
-		c.Policies = append(c.Policies, pp.decision)
-		c.HealthChecks = healthChecks(pp.policy.(*api.HealthCheck).Spec.Conf)
+	return strings.Join(parts, ",")
+}
+
+func policySignature(ds []ir.PolicyDecision) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, d.Kind+"="+d.Applied)
 	}
-	if pp := b.pickForDestination(api.KindTimeout, listenerTags, dest); pp != nil {
+	return strings.Join(parts, ",")
+}
+
+// variantName is the cluster name of a destination for a listener whose policies differ from
+// the first listener's: the applied policies' names, or `default` when none applies.
+func variantName(base string, picks []*policyPick) string {
+	var applied []string
+	for _, pp := range picks {
+		if pp != nil {
+			applied = append(applied, pp.decision.Applied)
+		}
+	}
+	if len(applied) == 0 {
+		return base + "[default]"
+	}
+	return base + "[" + strings.Join(applied, ",") + "]"
+}
+
+func applyClusterPicks(c *ir.Cluster, picks []*policyPick) {
+	for i, pp := range picks {
+		if pp == nil {
+			continue
+		}
 		c.Policies = append(c.Policies, pp.decision)
-		conf := pp.policy.(*api.Timeout).Spec.Conf
-		if d, ok := conf.ConnectTimeout.Get(); ok && d > 0 {
-			c.ConnectTimeout = d
+		switch clusterKinds[i] {
+		case api.KindCircuitBreaker:
+			c.CircuitBreaker = circuitBreaker(pp.policy.(*api.CircuitBreaker).Spec.Conf)
+		case api.KindHealthCheck:
+			c.HealthChecks = healthChecks(pp.policy.(*api.HealthCheck).Spec.Conf)
+		case api.KindTimeout:
+			applyClusterTimeout(c, pp.policy.(*api.Timeout).Spec.Conf)
 		}
-		t := &ir.ClusterTimeouts{}
-		if conf != nil && conf.HTTP != nil {
-			t.IdleTimeout, _ = conf.HTTP.IdleTimeout.Get()
-			t.MaxStreamDuration, _ = conf.HTTP.MaxStreamDuration.Get()
-		}
-		if conf != nil && conf.GRPC != nil && t.MaxStreamDuration == 0 {
-			t.MaxStreamDuration, _ = conf.GRPC.MaxStreamDuration.Get()
-		}
-		if t.IdleTimeout > 0 || t.MaxStreamDuration > 0 {
-			c.Timeouts = t
-		}
+	}
+}
+
+func applyClusterTimeout(c *ir.Cluster, conf *api.TimeoutConf) {
+	if conf == nil {
+		return
+	}
+	if d, ok := conf.ConnectTimeout.Get(); ok && d > 0 {
+		c.ConnectTimeout = d
+	}
+	t := &ir.ClusterTimeouts{}
+	t.IdleTimeout, _ = conf.HTTPIdleTimeout()
+	t.MaxStreamDuration, _ = conf.HTTPMaxStreamDuration()
+	if t.IdleTimeout > 0 || t.MaxStreamDuration > 0 {
+		c.Timeouts = t
 	}
 }
 
@@ -119,7 +174,7 @@ func healthChecks(conf *api.HealthCheckConf) []ir.HealthCheck {
 			if rh.Header == nil {
 				continue
 			}
-			c.HTTP.RequestHeaders = append(c.HTTP.RequestHeaders, ir.HealthCheckHeader{Name: rh.Header.Key, Value: rh.Header.Value, Append: rh.Append != nil && *rh.Append})
+			c.HTTP.RequestHeaders = append(c.HTTP.RequestHeaders, ir.HealthCheckHeader{Name: rh.Header.Key, Value: rh.Header.Value, Append: rh.Append == nil || *rh.Append})
 		}
 		out = append(out, c)
 	}
@@ -143,21 +198,13 @@ func healthChecks(conf *api.HealthCheckConf) []ir.HealthCheck {
 // action whose backends are dests (spec §7.1 step 3), and says which TrafficRoutes a gateway
 // ignores.
 func (b *builder) routePolicies(fwd *ir.Forward, dests []map[string]string, listenerTags map[string]string, owner *api.Meta) {
-	pick := func(kind api.Kind) *policyPick {
-		var per []*policyPick
-		for _, d := range dests {
-			per = append(per, b.pickForDestination(kind, listenerTags, d))
-		}
-		return pickForRoute(kind, per, dests)
-	}
+	pick := func(kind api.Kind) *policyPick { return b.pickForRoute(kind, listenerTags, dests) }
 	if pp := pick(api.KindTimeout); pp != nil {
 		fwd.Policies = append(fwd.Policies, pp.decision)
 		if d, ok := pp.policy.(*api.Timeout).Spec.Conf.HTTPRequestTimeout(); ok {
 			fwd.Timeout = d
 		}
-		if conf := pp.policy.(*api.Timeout).Spec.Conf; conf != nil && conf.HTTP != nil {
-			fwd.IdleTimeout, _ = conf.HTTP.StreamIdleTimeout.Get()
-		}
+		fwd.IdleTimeout, _ = pp.policy.(*api.Timeout).Spec.Conf.HTTPStreamIdleTimeout()
 	}
 	if pp := pick(api.KindRetry); pp != nil {
 		fwd.Policies = append(fwd.Policies, pp.decision)
@@ -279,9 +326,13 @@ func rateLimit(conf *api.RateLimitConf) (*ir.LocalRateLimit, string) {
 			}
 		}
 		for _, hd := range o.Headers {
-			rl.Headers = append(rl.Headers, ir.Header{Name: hd.Key, Value: hd.Value})
+			// Kuma's append defaults to true.
+			if hd.Append == nil || *hd.Append {
+				rl.AppendHeaders = append(rl.AppendHeaders, ir.Header{Name: hd.Key, Value: hd.Value})
+			} else {
+				rl.Headers = append(rl.Headers, ir.Header{Name: hd.Key, Value: hd.Value})
+			}
 		}
-		sort.SliceStable(rl.Headers, func(i, j int) bool { return rl.Headers[i].Name < rl.Headers[j].Name })
 	}
 	return rl, note
 }
@@ -303,13 +354,7 @@ func deref(p *uint32) uint32 {
 // tcpPolicies applies Retry (connect attempts) and Timeout (idle) to a TCP proxy: the best
 // policy across all its destinations, as Kuma does for TCP listeners.
 func (b *builder) tcpPolicies(tcp *ir.TCPProxy, dests []map[string]string, listenerTags map[string]string) {
-	best := func(kind api.Kind) *policyPick {
-		var per []*policyPick
-		for _, d := range dests {
-			per = append(per, b.pickForDestination(kind, listenerTags, d))
-		}
-		return pickForRoute(kind, per, dests)
-	}
+	best := func(kind api.Kind) *policyPick { return b.pickForRoute(kind, listenerTags, dests) }
 	if pp := best(api.KindRetry); pp != nil {
 		if conf := pp.policy.(*api.Retry).Spec.Conf; conf != nil && conf.TCP != nil {
 			tcp.MaxConnectAttempts = conf.TCP.MaxConnectAttempts
@@ -321,5 +366,8 @@ func (b *builder) tcpPolicies(tcp *ir.TCPProxy, dests []map[string]string, liste
 			tcp.IdleTimeout = d
 			tcp.Policies = append(tcp.Policies, pp.decision)
 		}
+	}
+	if listenerTags != nil {
+		tcp.Policies = append(tcp.Policies, b.ignoredOnGateway(listenerTags)...)
 	}
 }

@@ -186,7 +186,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		if v := names.TagsHeaderValue(b.sourceTags()); v != "" && o.external == nil {
 			route.RequestHeaders.Set = []ir.Header{{Name: names.TagsHeader, Value: v}}
 		}
-		b.routePolicies(route.Forward, []map[string]string{dest}, nil, &b.dp.Meta)
+		b.routePolicies(route.Forward, []map[string]string{withProtocolTag(dest, protocol)}, nil, &b.dp.Meta)
 		fc.HTTP = &ir.HTTPConnectionManager{
 			StatPrefix: service, Sidecar: true, AccessLogs: logs,
 			RouteConfig: ir.RouteConfig{
@@ -248,4 +248,15 @@ func (b *builder) crossMeshCluster(field string, e *crossmesh.Exposure) (string,
 		b.secrets[names.MeshCASecret(e.Mesh)] = ir.Secret{Name: names.MeshCASecret(e.Mesh), TrustedCA: pem}
 	}
 	return name, true
+}
+
+// withProtocolTag adds the service's protocol to a destination for policy decisions that depend
+// on it (Retry's grpc section), without renaming the cluster.
+func withProtocolTag(dest map[string]string, protocol string) map[string]string {
+	if protocol == "" || dest[names.ProtocolTag] != "" {
+		return dest
+	}
+	out := model.MergeTags(dest)
+	out[names.ProtocolTag] = protocol
+	return out
 }

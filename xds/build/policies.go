@@ -92,23 +92,35 @@ func (b *builder) pickForDestination(kind api.Kind, listenerTags, dest map[strin
 	return &policyPick{policy: win.p, decision: d}
 }
 
-// pickForRoute applies the route-level rule to the per-destination winners of a route's
-// forward destinations (mirrors excluded).
-func pickForRoute(kind api.Kind, perDest []*policyPick, dests []map[string]string) *policyPick {
-	seen := map[string]bool{}
-	var wins []model.SourceDestination
-	for _, pp := range perDest {
-		if pp == nil || seen[pp.policy.GetMeta().Name] {
+// pickForRoute applies the route-level rule (the seed's wording) to a route's forward
+// destinations (mirrors excluded): the candidates are every policy whose sources select the
+// listener and whose destinations match any of them. When the destinations are different
+// services, a policy with a wildcard `kuma.io/service` destination is preferred; when they are
+// all one service, a policy naming that service is. The oldest candidate wins, then the first
+// by name.
+func (b *builder) pickForRoute(kind api.Kind, listenerTags map[string]string, dests []map[string]string) *policyPick {
+	services := map[string]bool{}
+	for _, d := range dests {
+		services[d[names.ServiceTag]] = true
+	}
+	var cands []model.SourceDestination
+	for _, o := range b.mesh.Policies[kind] {
+		p, ok := o.(model.SourceDestination)
+		if !ok {
 			continue
 		}
-		seen[pp.policy.GetMeta().Name] = true
-		wins = append(wins, pp.policy)
+		if _, ok := b.sourceMatches(p, listenerTags); !ok {
+			continue
+		}
+		for _, d := range dests {
+			if _, ok := model.BestMatch(p.DestinationSelectors(), d); ok {
+				cands = append(cands, p)
+				break
+			}
+		}
 	}
-	if len(wins) == 0 {
+	if len(cands) == 0 {
 		return nil
-	}
-	if len(wins) == 1 && len(dests) == 1 {
-		return &policyPick{policy: wins[0], decision: perDest[0].decision}
 	}
 	wildcard := func(p model.SourceDestination) bool {
 		for _, s := range p.DestinationSelectors() {
@@ -118,39 +130,43 @@ func pickForRoute(kind api.Kind, perDest []*policyPick, dests []map[string]strin
 		}
 		return false
 	}
-	var cands []model.SourceDestination
-	for _, p := range wins {
-		if wildcard(p) {
-			cands = append(cands, p)
+	preferred, note := func(p model.SourceDestination) bool { return !wildcard(p) }, "one service: the oldest policy naming it"
+	reason := "a wildcard destination"
+	if len(services) > 1 {
+		preferred, note = wildcard, "several services: the oldest wildcard-destination policy"
+		reason = "not a wildcard destination"
+	}
+	var pool []model.SourceDestination
+	for _, p := range cands {
+		if preferred(p) {
+			pool = append(pool, p)
 		}
 	}
-	note := "oldest of the destinations' policies"
-	if len(cands) > 0 {
-		note = "destinations differ: a wildcard-destination policy is preferred; oldest of those"
-	} else {
-		cands = wins
+	if len(pool) == 0 {
+		pool, reason = cands, ""
+		note = "the oldest matching policy"
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		ti, tj := cands[i].GetMeta().CreationTime, cands[j].GetMeta().CreationTime
+	sort.SliceStable(pool, func(i, j int) bool {
+		ti, tj := pool[i].GetMeta().CreationTime, pool[j].GetMeta().CreationTime
 		if !ti.Equal(tj) {
 			return ti.Before(tj)
 		}
-		return cands[i].GetMeta().Name < cands[j].GetMeta().Name
+		return pool[i].GetMeta().Name < pool[j].GetMeta().Name
 	})
-	win := cands[0]
+	win := pool[0]
 	d := ir.PolicyDecision{Kind: string(kind), Applied: win.GetMeta().Name, Note: note}
-	for _, p := range wins {
+	for _, p := range cands {
 		if p == win {
 			continue
 		}
-		reason := "created later"
+		r := "created later"
 		switch {
-		case !wildcard(p) && wildcard(win):
-			reason = "not a wildcard destination"
+		case reason != "" && !preferred(p):
+			r = reason
 		case p.GetMeta().CreationTime.Equal(win.GetMeta().CreationTime):
-			reason = "same age, later by name"
+			r = "same age, later by name"
 		}
-		d.Lost = append(d.Lost, ir.LostPolicy{Name: p.GetMeta().Name, Reason: reason})
+		d.Lost = append(d.Lost, ir.LostPolicy{Name: p.GetMeta().Name, Reason: r})
 	}
 	return &policyPick{policy: win, decision: d}
 }

@@ -119,7 +119,9 @@ type RetryPolicy struct {
 type LocalRateLimit struct {
 	Requests uint32
 	Interval time.Duration
-	// Status replaces Envoy's 429 when set; Headers are added to the rate-limited response.
-	Status  uint32
-	Headers []Header
+	// Status replaces Envoy's 429 when set; Headers are set on the rate-limited response
+	// (overwriting), AppendHeaders appended to any value already there.
+	Status        uint32
+	Headers       []Header
+	AppendHeaders []Header
 }

@@ -150,6 +150,9 @@ func (v *validator) forwardPolicies(path string, f Forward) {
 		for i, h := range rl.Headers {
 			v.headerToAdd(fmt.Sprintf("%s.headers[%d]", p, i), h)
 		}
+		for i, h := range rl.AppendHeaders {
+			v.headerToAdd(fmt.Sprintf("%s.appendHeaders[%d]", p, i), h)
+		}
 	}
 	v.policyDecisions(path+".policies", f.Policies)
 }

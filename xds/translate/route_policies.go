@@ -69,7 +69,8 @@ func routeRateLimit(rl ir.LocalRateLimit) (*anypb.Any, error) {
 		},
 		FilterEnabled:        allRequests(rateLimitEnabledKey),
 		FilterEnforced:       allRequests(rateLimitEnforcedKey),
-		ResponseHeadersToAdd: headerOptions(rl.Headers, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD),
+		ResponseHeadersToAdd: append(headerOptions(rl.Headers, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD),
+			headerOptions(rl.AppendHeaders, corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD)...),
 	}
 	if rl.Status != 0 {
 		cfg.Status = &typev3.HttpStatus{Code: typev3.StatusCode(rl.Status)}
