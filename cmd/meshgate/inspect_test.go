@@ -184,13 +184,14 @@ route               default/web rules[0] matches[0]  (Envoy route web/rules[0]/m
   timeout           5s
   retry             20 on 5xx,reset, 1s per try
   rate limit        100 requests / 1s  status 429
-  policy            Timeout t1  (applied: best match for app)
-  policy            Retry r1  (applied: best match for app; lost: r0 — less specific)
-  policy            RateLimit rl  (applied: best match for app)
+  policy            Timeout t1  (applied: one service: the oldest policy naming it)
+  policy            Retry r1  (applied: one service: the oldest policy naming it; lost: r0 — a wildcard destination)
+  policy            RateLimit rl  (applied: one service: the oldest policy naming it)
   ignored           TrafficRoute tr-1 selects this gateway and is ignored: a gateway routes by MeshGatewayRoute
 tcp proxy           edge:TCP:9000:*  (listener edge:TCP:9000)
   connect attempts  2
-  policy            Retry r0  (applied: best match for db)
+  policy            Retry r0  (applied: the oldest matching policy)
+  ignored           TrafficRoute tr-1 selects this gateway and is ignored: a gateway routes by MeshGatewayRoute
 cluster             app
   connect timeout   2s
   circuit breaker   max_connections 10
@@ -206,7 +207,7 @@ cluster             app
 	require.NoError(t, json.Unmarshal([]byte(out), &doc))
 	require.Len(t, doc.Policies.Routes, 1)
 	assert.Equal(t, "r1", doc.Policies.Routes[0].Policies[1].Applied)
-	assert.Equal(t, []explain.LostPolicy{{Name: "r0", Reason: "less specific"}}, doc.Policies.Routes[0].Policies[1].Lost)
+	assert.Equal(t, []explain.LostPolicy{{Name: "r0", Reason: "a wildcard destination"}}, doc.Policies.Routes[0].Policies[1].Lost)
 	require.Len(t, doc.Policies.Clusters, 1)
 	assert.Equal(t, "2s", doc.Policies.Clusters[0].ConnectTimeout)
 
