@@ -107,7 +107,7 @@ func TestInspectPolicies(t *testing.T) {
 		if p.Kind == "Retry" {
 			require.Len(t, p.Lost, 1)
 			assert.Equal(t, "r0", p.Lost[0].Name)
-			assert.Equal(t, "less specific", p.Lost[0].Reason)
+			assert.Equal(t, "a wildcard destination", p.Lost[0].Reason)
 		}
 	}
 	assert.Equal(t, map[string]string{"Timeout": "t1", "Retry": "r1", "TrafficRoute": ""}, kinds)
