@@ -11,7 +11,7 @@ type ProxyTemplate struct {
 }
 
 type ProxyTemplateSpec struct {
-	// Selectors may be empty (Kuma does not require one); then the template selects nothing.
+	// Selectors may be empty (Kuma does not require one); then it selects every dataplane of the mesh, at the lowest rank (Kuma's SelectDataplanePolicy).
 	Selectors []Selector `json:"selectors"`
 	// Conf may be absent: Kuma then generates the default profile.
 	Conf *ProxyTemplateConf `json:"conf,omitempty"`

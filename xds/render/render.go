@@ -14,6 +14,7 @@ import (
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/modify"
 	"github.com/meshgate/meshgate/xds/snapshot"
 	"github.com/meshgate/meshgate/xds/translate"
 )
@@ -55,11 +56,36 @@ func Render(req build.Request) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("translating %s/%s: %w", mesh, name, err)
 	}
+	if res, err = applyProxyTemplate(req, p, res); err != nil {
+		return nil, err
+	}
 	snap, err := snapshot.New(res)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot for %s/%s: %w", mesh, name, err)
 	}
 	return &Output{Proxy: p, Resources: res, Snapshot: snap}, nil
+}
+
+// applyProxyTemplate applies the dataplane's ProxyTemplate, if any, to its Envoy resources, last
+// of all, and records the template's problems (rejected or ineffective modifications) as
+// diagnostics. Without a ProxyTemplate res is returned as it is.
+func applyProxyTemplate(req build.Request, p *ir.Proxy, res *envoyres.Resources) (*envoyres.Resources, error) {
+	ms := req.Model.Mesh(req.Mesh)
+	if ms == nil {
+		return res, nil
+	}
+	pt := modify.Select(ms, ms.Dataplane(req.Name))
+	if pt == nil {
+		return res, nil
+	}
+	out, problems, err := modify.Apply(res, pt)
+	if err != nil {
+		return nil, fmt.Errorf("applying %s to %s/%s: %w", pt.DisplayName(), req.Mesh, req.Name, err)
+	}
+	for _, pr := range problems {
+		p.Diagnostics = append(p.Diagnostics, ir.Diagnostic{Resource: pr.Resource, Field: pr.Field, Message: pr.Message})
+	}
+	return out, nil
 }
 
 // ParseDataplane splits `MESH/NAME`.

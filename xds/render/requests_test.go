@@ -27,6 +27,12 @@ import (
 // san, validation, verified}` (the first forward's cluster, each field checked when given) and
 // `close: true` (Envoy closes the connection, as it does when TLS or RBAC refuses the client;
 // then no forward, redirect or direct response is given).
+//
+// Connection policy requests add `policies: [{kind, applied, lost}]`: the decisions recorded
+// on the matched route (or the TCP proxy's filter chain), all of them in order (`[]` for
+// none); `applied` is empty for an ignored kind (TrafficRoute on a gateway) and `lost`, when
+// given, lists every losing candidate as `{name, reason}` (the reason checked when given).
+// `cluster: {policies: [...]}` checks the first forward cluster's decisions the same way.
 type goldenRequest struct {
 	Port    uint32            `json:"port"`
 	Host    string            `json:"host"`
@@ -69,7 +75,8 @@ type goldenRequest struct {
 		Faults []struct {
 			Applies bool `json:"applies"`
 		} `json:"faults"`
-		Cluster *struct {
+		Policies []goldenPolicy `json:"policies"`
+		Cluster  *struct {
 			Name       string   `json:"name"`
 			Type       string   `json:"type"`
 			Endpoints  []string `json:"endpoints"`
@@ -77,9 +84,57 @@ type goldenRequest struct {
 			SAN        string   `json:"san"`
 			Validation string   `json:"validation"`
 			Verified   *bool    `json:"verified"`
+			// Policies are the cluster's policy decisions (see goldenPolicy).
+			Policies []goldenPolicy `json:"policies"`
 		} `json:"cluster"`
 		Close bool `json:"close"`
 	} `json:"expect"`
+}
+
+// goldenPolicy is one expected policy decision.
+type goldenPolicy struct {
+	Kind    string `json:"kind"`
+	Applied string `json:"applied"`
+	Lost    []struct {
+		Name   string `json:"name"`
+		Reason string `json:"reason"`
+	} `json:"lost"`
+}
+
+// checkPolicies compares decisions with the expected ones: kind and applied policy of each,
+// in order, and the losers of those that list them.
+func checkPolicies(t *testing.T, what string, want []goldenPolicy, got []explain.Policy) {
+	t.Helper()
+	if want == nil {
+		return
+	}
+	exp := make([]string, len(want))
+	for i, p := range want {
+		exp[i] = p.Kind + " " + p.Applied
+	}
+	act := make([]string, len(got))
+	for i, p := range got {
+		act[i] = p.Kind + " " + p.Applied
+	}
+	if !assert.Equal(t, exp, act, "%s policies", what) {
+		return
+	}
+	for i, p := range want {
+		if p.Lost == nil {
+			continue
+		}
+		var expLost, actLost []string
+		for j, l := range p.Lost {
+			expLost = append(expLost, l.Name)
+			if l.Reason != "" && j < len(got[i].Lost) {
+				assert.Equal(t, l.Reason, got[i].Lost[j].Reason, "%s %s: why %s lost", what, p.Kind, l.Name)
+			}
+		}
+		for _, l := range got[i].Lost {
+			actLost = append(actLost, l.Name)
+		}
+		assert.Equal(t, expLost, actLost, "%s %s: losers", what, p.Kind)
+	}
 }
 
 // checkRequests runs every request of the case through explain, which reads only the rendered
@@ -113,6 +168,7 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 			require.NotNil(t, res.Action, "no action: %s", res.Reason)
 			want := gr.Expect
 			checkSecurity(t, gr, res)
+			checkPolicies(t, "route", want.Policies, res.Policies)
 			assert.Equal(t, want.VirtualHost, res.VirtualHost, "virtual host")
 			if want.Route == nil {
 				assert.Nil(t, res.Route, "route")
@@ -204,6 +260,7 @@ func checkSecurity(t *testing.T, gr goldenRequest, res *explain.Result) {
 		require.NotEmpty(t, res.Action.Forward, "want cluster %s, got %+v", c.Name, res.Action)
 		b := res.Action.Forward[0]
 		assert.Equal(t, c.Name, b.Cluster, "cluster")
+		checkPolicies(t, "cluster "+b.Cluster, c.Policies, b.Policies)
 		if c.Type != "" {
 			assert.Equal(t, c.Type, b.Type, "cluster type")
 		}
