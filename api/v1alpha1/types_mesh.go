@@ -22,6 +22,20 @@ type MeshSpec struct {
 // MTLSEnabled reports whether the mesh has an enabled CA backend.
 func (m *MeshSpec) MTLSEnabled() bool { return m.MTLS != nil && m.MTLS.EnabledBackend != "" }
 
+// MTLSPermissive reports whether the enabled CA backend is in PERMISSIVE mode: inbounds accept
+// plain-text connections next to mTLS ones, for migrating services into the mesh.
+func (m *MeshSpec) MTLSPermissive() bool {
+	if !m.MTLSEnabled() {
+		return false
+	}
+	for _, b := range m.MTLS.Backends {
+		if b.Name == m.MTLS.EnabledBackend {
+			return b.Mode == CAModePermissive
+		}
+	}
+	return false
+}
+
 type MTLS struct {
 	EnabledBackend string      `json:"enabledBackend,omitempty"`
 	Backends       []CABackend `json:"backends,omitempty"`

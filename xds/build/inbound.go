@@ -69,10 +69,14 @@ func (b *builder) inbounds() {
 		} else {
 			fc.TCP = &ir.TCPProxy{StatPrefix: local, Clusters: []ir.WeightedCluster{{Name: local, Weight: 1}}}
 		}
+		chains := []ir.FilterChain{fc}
+		if b.mesh.Resource.Spec.MTLSPermissive() {
+			chains = permissive(fc)
+		}
 		b.proxy.Listeners = append(b.proxy.Listeners, ir.Listener{
 			Name: name, Address: addr, Port: in.Port, Protocol: protocol, StatPrefix: svc,
 			Direction: ir.DirectionInbound, Virtual: b.transparent(),
-			FilterChains: []ir.FilterChain{fc},
+			FilterChains: chains,
 		})
 	}
 }
@@ -120,4 +124,23 @@ func isHTTP(protocol string) bool {
 		return true
 	}
 	return false
+}
+
+// permissive splits an mTLS inbound chain for a mesh whose CA is in PERMISSIVE mode, as Kuma
+// does while services move into the mesh: TLS connections get the mTLS chain (identity checked,
+// TrafficPermission enforced), plain-text ones a chain without either. The plain chain cannot
+// know its caller, so explain and the RBAC say nothing about it.
+func permissive(fc ir.FilterChain) []ir.FilterChain {
+	mtls := fc
+	mtls.TransportProtocolTLS = true
+	plain := fc
+	plain.Name = fc.Name + ":plaintext"
+	plain.TLS, plain.RBAC = nil, nil
+	if fc.HTTP != nil {
+		h := *fc.HTTP
+		h.ForwardClientCert = false
+		h.RouteConfig.Name += ":plaintext"
+		plain.HTTP = &h
+	}
+	return []ir.FilterChain{mtls, plain}
 }
