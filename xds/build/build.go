@@ -107,6 +107,9 @@ type builder struct {
 	// listenerTags are the tags of the gateway listener being built, which connection
 	// policies' sources select; nil while building a sidecar.
 	listenerTags map[string]string
+	// deniedExternal are the external services TrafficPermission kept from this dataplane,
+	// already reported.
+	deniedExternal map[string]bool
 }
 
 func (b *builder) diag(meta *api.Meta, field, format string, args ...any) {

@@ -21,10 +21,40 @@ type externalService struct {
 func (b *builder) externalService(svc string) *externalService {
 	for _, es := range model.PoliciesOf[*api.ExternalService](b.mesh, api.KindExternalService) {
 		if es.Service() == svc {
+			if !b.externalPermitted(es) {
+				return nil
+			}
 			return &externalService{res: es, service: svc, protocol: es.Protocol()}
 		}
 	}
 	return nil
+}
+
+// externalPermitted applies TrafficPermission to an external service. Its own sidecar cannot
+// check the caller, so in an mTLS mesh the caller does, as Kuma does without an egress: only a
+// permission whose sources select this dataplane and whose destinations match the service's
+// tags lets it reach the service. A refused service is reported once and then looks like a
+// mesh service without endpoints (Envoy answers 503).
+func (b *builder) externalPermitted(es *api.ExternalService) bool {
+	if !b.mesh.MTLSEnabled() {
+		return true
+	}
+	for _, tp := range model.PoliciesOf[*api.TrafficPermission](b.mesh, api.KindTrafficPermission) {
+		if _, ok := model.BestMatch(tp.DestinationSelectors(), es.Spec.Tags); !ok {
+			continue
+		}
+		if _, ok := b.sourceRank(tp.SourceSelectors()); ok {
+			return true
+		}
+	}
+	if b.deniedExternal == nil {
+		b.deniedExternal = map[string]bool{}
+	}
+	if !b.deniedExternal[es.Name] {
+		b.deniedExternal[es.Name] = true
+		b.diag(&es.Meta, "tags", "no TrafficPermission lets %s reach external service %q; it gets no endpoints", b.dp.DisplayName(), es.Service())
+	}
+	return false
 }
 
 // externalOutbounds are the VIP listeners of every external service: its `<service>.mesh`
@@ -38,6 +68,9 @@ func (b *builder) externalOutbounds() []outbound {
 			continue
 		}
 		seen[svc] = true
+		if !b.externalPermitted(es) {
+			continue
+		}
 		v, ok := b.network.serviceVIP(b.mesh.Name, svc)
 		if !ok {
 			continue
