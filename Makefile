@@ -28,8 +28,12 @@ run: build
 golden:
 	$(GO) test ./xds/render/ -run TestGolden -update
 
+# Rendering, xDS push convergence, issuance, cross-mesh fan-out and CA-switch re-issue; the DNS
+# comparison with CoreDNS is dns/bench/compare.sh (needs dnsperf and coredns).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./xds/... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./xds/... ./ca/... | tee bench.txt
+	$(GO) test -run '^$$' -bench CrossMeshFanout -benchtime 3x ./test/ | tee -a bench.txt
+	MESHGATE_SKIP_STEPCA=1 $(GO) test -run '^$$' -bench ReissueAfterSwitch -benchtime 3x ./controlplane/ | tee -a bench.txt
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
