@@ -41,4 +41,6 @@ func BestMatch(sels []map[string]string, tags map[string]string) (Rank, bool) {
 }
 
 // Add sums two ranks: a policy's source and destination specificity together.
-func (r Rank) Add(o Rank) Rank { return Rank{Exact: r.Exact + o.Exact, Wildcard: r.Wildcard + o.Wildcard} }
+func (r Rank) Add(o Rank) Rank {
+	return Rank{Exact: r.Exact + o.Exact, Wildcard: r.Wildcard + o.Wildcard}
+}

@@ -67,8 +67,8 @@ func routeRateLimit(rl ir.LocalRateLimit) (*anypb.Any, error) {
 			TokensPerFill: wrapperspb.UInt32(rl.Requests),
 			FillInterval:  durationpb.New(rl.Interval),
 		},
-		FilterEnabled:        allRequests(rateLimitEnabledKey),
-		FilterEnforced:       allRequests(rateLimitEnforcedKey),
+		FilterEnabled:  allRequests(rateLimitEnabledKey),
+		FilterEnforced: allRequests(rateLimitEnforcedKey),
 		ResponseHeadersToAdd: append(headerOptions(rl.Headers, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD),
 			headerOptions(rl.AppendHeaders, corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD)...),
 	}
