@@ -14,6 +14,7 @@ build:
 # PostgreSQL, and CA tests against a throwaway step-ca. The .ci scripts start both (installing
 # them if missing) unless MESHGATE_TEST_POSTGRES / MESHGATE_TEST_STEPCA_URL point at running ones.
 test:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	pg="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" || exit 1; \
 	export MESHGATE_TEST_POSTGRES="$$pg"; \
