@@ -25,11 +25,18 @@ import (
 // secrets. A certificate from a backend that is no longer the enabled one (or from an older
 // configuration of it) stays valid and trusted, so it is replaced gradually: after a settle
 // time, jittered, and rate-limited (see RotationOptions).
+//
+// Certificates are also kept in the store (identity_store.go): the cache is filled from it, so
+// a restart, or another control plane on the same store, serves the certificate a dataplane
+// already has. A cache hit never touches the store: a miss reads it, an issue writes it
+// (behind the rebuild), and forget blanks the entries of deleted dataplanes.
 type identities struct {
-	ca   transitionCAs
-	rot  *rotations
-	opts RotationOptions
-	now  func() time.Time
+	ca    transitionCAs
+	rot   *rotations
+	opts  RotationOptions
+	now   func() time.Time
+	store store.Store
+	log   *slog.Logger
 
 	mu     sync.Mutex
 	byNode map[string]cachedIdentity
@@ -39,6 +46,12 @@ type identities struct {
 	gen     uint64
 	views   map[string]preparedView
 	limiter *tokenBucket
+	// index tracks which dataplanes have a stored certificate.
+	index storeIndex
+
+	rootsMu sync.Mutex
+	roots   map[string]*meshRoots
+	writes  writeQueue
 }
 
 type preparedView struct {
@@ -48,6 +61,7 @@ type preparedView struct {
 
 type cachedIdentity struct {
 	mesh string
+	name string
 	// key is what the certificate states: services and tags.
 	key      string
 	chain    string
@@ -62,6 +76,18 @@ type cachedIdentity struct {
 	// reissueAt is when a rate-limited re-issue from the enabled backend is due; zero while
 	// the certificate comes from it.
 	reissueAt time.Time
+	// version is the store entry's version as this process last saw it (versionUnknown after
+	// a failed store call); unsaved: the certificate is not stored yet.
+	version int64
+	unsaved bool
+}
+
+// subject is what a dataplane's certificate must state.
+type subject struct {
+	services []string
+	tags     map[string][]string
+	// key compares subjects.
+	key string
 }
 
 func (c cachedIdentity) live(now time.Time) bool { return now.Before(c.notAfter) }
@@ -72,7 +98,12 @@ func (c cachedIdentity) stale(v meshView) bool {
 }
 
 func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, now func() time.Time) (*identities, error) {
-	i := &identities{now: now, opts: opts, byNode: map[string]cachedIdentity{}, views: map[string]preparedView{}, limiter: newTokenBucket(opts.Rate, opts.Burst)}
+	i := &identities{
+		now: now, opts: opts, store: st, log: log, byNode: map[string]cachedIdentity{}, views: map[string]preparedView{},
+		limiter: newTokenBucket(opts.Rate, opts.Burst), roots: map[string]*meshRoots{},
+		index: newStoreIndex(),
+	}
+	i.writes.init()
 	m, err := ca.New(st, ca.Options{Secrets: i.resolveSecret, Now: now})
 	if err != nil {
 		return nil, err
@@ -110,7 +141,7 @@ func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api
 	}
 	services, tags := identityOf(dp)
 	node := names.Node(mesh.Name, dp.Name)
-	key := strings.Join(services, ",") + "|" + fmt.Sprint(tags)
+	want := subject{services: services, tags: tags, key: strings.Join(services, ",") + "|" + fmt.Sprint(tags)}
 	v, err := i.view(ctx, mesh)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -118,18 +149,37 @@ func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api
 	now := i.now()
 	i.mu.Lock()
 	cached, ok := i.byNode[node]
-	keep, wake := i.decide(&cached, ok, key, v, now)
+	if !ok {
+		// Not issued by this process: a previous one, or another control plane sharing the
+		// store, may have. A stored certificate is then treated exactly like a cached one.
+		i.mu.Unlock()
+		cached, ok, cached.version = i.load(ctx, mesh.Name, dp.Name, want, v, now)
+		i.mu.Lock()
+		if ok {
+			// Listed in the index, should the write that stored it have failed to list it.
+			i.noteStoredLocked(mesh.Name, dp.Name)
+		}
+	}
+	version := cached.version
+	keep, wake := i.decide(&cached, ok, want.key, v, now)
 	if keep {
 		i.byNode[node] = cached
 	}
 	i.mu.Unlock()
+	if keep && cached.unsaved {
+		// Its first write failed (the store was unreachable, say): try again.
+		i.writes.enqueue(i, pendingWrite{ctx: ctx, c: cached, want: want, v: v, now: now})
+	}
 	if !keep {
-		if cached, err = i.issue(ctx, mesh.Name, node, services, tags, key, v); err != nil {
+		if cached, err = i.issue(ctx, mesh.Name, dp.Name, want, v); err != nil {
 			return nil, time.Time{}, err
 		}
+		cached.version, cached.unsaved = version, true
 		i.mu.Lock()
 		i.byNode[node] = cached
 		i.mu.Unlock()
+		// Written behind, while the rebuild goes on; forget waits for the writes.
+		i.writes.enqueue(i, pendingWrite{ctx: ctx, c: cached, want: want, v: v, now: now})
 		wake = cached.renewAt
 	}
 	id := build.Identity{CertificateChain: cached.chain, PrivateKey: cached.keyPEM, TrustBundle: v.bundlePEM}
@@ -167,8 +217,9 @@ func (i *identities) decide(c *cachedIdentity, ok bool, key string, v meshView, 
 	return true, earliest(c.renewAt, next)
 }
 
-func (i *identities) issue(ctx context.Context, mesh, node string, services []string, tags map[string][]string, key string, v meshView) (cachedIdentity, error) {
-	issued, err := v.authority.Issue(ctx, ca.IssueRequest{Mesh: mesh, Services: services, Tags: tags})
+func (i *identities) issue(ctx context.Context, mesh, dataplane string, want subject, v meshView) (cachedIdentity, error) {
+	node := names.Node(mesh, dataplane)
+	issued, err := v.authority.Issue(ctx, ca.IssueRequest{Mesh: mesh, Services: want.services, Tags: want.tags})
 	if err != nil {
 		return cachedIdentity{}, fmt.Errorf("issuing identity for %s: %w", node, err)
 	}
@@ -178,7 +229,7 @@ func (i *identities) issue(ctx context.Context, mesh, node string, services []st
 	}
 	now := i.now()
 	return cachedIdentity{
-		mesh: mesh, key: key, chain: string(issued.CertPEM), keyPEM: string(issued.KeyPEM),
+		mesh: mesh, name: dataplane, key: want.key, chain: string(issued.CertPEM), keyPEM: string(issued.KeyPEM),
 		backend: issued.Backend, root: root.Cert, rootFP: ca.Fingerprint(root.Cert), spec: root.Spec,
 		issuedAt: now, notAfter: issued.NotAfter, renewAt: alignRenewal(issued.RenewAt, now, issued.NotAfter),
 	}, nil
@@ -242,15 +293,22 @@ func (i *identities) heldLocked(mesh string, now time.Time) map[string]heldRoot 
 	return held
 }
 
-// forget drops cached identities of nodes that no longer exist.
+// forget drops the identities of nodes that no longer exist, cached and stored. It runs at the
+// end of every rebuild, and first waits until the certificates the rebuild issued are stored.
 func (i *identities) forget(keep map[string]DataplaneState) {
+	if failed, err := i.writes.wait(); failed > 0 {
+		i.log.Warn("issued identities not stored: a restart would issue them again", "failed", failed, "error", err)
+	}
 	i.mu.Lock()
-	defer i.mu.Unlock()
-	for node := range i.byNode {
+	var gone []cachedIdentity
+	for node, c := range i.byNode {
 		if _, ok := keep[node]; !ok {
 			delete(i.byNode, node)
+			gone = append(gone, c)
 		}
 	}
+	i.mu.Unlock()
+	i.clearStored(gone, keep)
 }
 
 // earliest is the earlier of two times, zero meaning "never".
