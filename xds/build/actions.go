@@ -56,7 +56,7 @@ func (b *builder) irRoute(e entry) (ir.Route, bool) {
 	for _, be := range rule.Backends {
 		dests = append(dests, be.Destination)
 	}
-	b.routePolicies(fwd, dests, b.listenerTags, &e.route.Meta)
+	b.routePolicies(fwd, dests, b.listenerTags)
 	r.Forward = fwd
 	return r, true
 }

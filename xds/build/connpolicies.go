@@ -197,7 +197,7 @@ func healthChecks(conf *api.HealthCheckConf) []ir.HealthCheck {
 // routePolicies applies the route-level choice of Timeout, Retry and RateLimit to a forward
 // action whose backends are dests (spec §7.1 step 3), and says which TrafficRoutes a gateway
 // ignores.
-func (b *builder) routePolicies(fwd *ir.Forward, dests []map[string]string, listenerTags map[string]string, owner *api.Meta) {
+func (b *builder) routePolicies(fwd *ir.Forward, dests []map[string]string, listenerTags map[string]string) {
 	pick := func(kind api.Kind) *policyPick { return b.pickForRoute(kind, listenerTags, dests) }
 	if pp := pick(api.KindTimeout); pp != nil {
 		fwd.Policies = append(fwd.Policies, pp.decision)

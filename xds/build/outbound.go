@@ -186,7 +186,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		if v := names.TagsHeaderValue(b.sourceTags()); v != "" && o.external == nil {
 			route.RequestHeaders.Set = []ir.Header{{Name: names.TagsHeader, Value: v}}
 		}
-		b.routePolicies(route.Forward, []map[string]string{withProtocolTag(dest, protocol)}, nil, &b.dp.Meta)
+		b.routePolicies(route.Forward, []map[string]string{withProtocolTag(dest, protocol)}, nil)
 		fc.HTTP = &ir.HTTPConnectionManager{
 			StatPrefix: service, Sidecar: true, AccessLogs: logs,
 			RouteConfig: ir.RouteConfig{
