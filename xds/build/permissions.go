@@ -19,7 +19,7 @@ const anyMesh = ""
 // default allow-all permission is what lets everything through until the user narrows it).
 // A source without `kuma.io/mesh` means this mesh: only this mesh's CA is trusted here.
 func (b *builder) inboundRBAC(listener string, tags map[string]string) *ir.RBAC {
-	return b.rbac(listener, tags, b.mesh.Name)
+	return b.rbacFor(listener, tags, b.mesh.Name, nil)
 }
 
 // crossMeshRBAC is the same for a cross-mesh listener: the permissions whose destinations
@@ -65,10 +65,9 @@ func confined(src map[string]string, trusted []string) []ir.Principal {
 	return out
 }
 
-func (b *builder) rbac(listener string, tags map[string]string, defaultMesh string) *ir.RBAC {
-	return b.rbacFor(listener, tags, defaultMesh, nil)
-}
-
+// rbacFor builds the RBAC of the permissions whose destinations select tags. Without trusted
+// meshes (a sidecar inbound) a source's mesh defaults to defaultMesh; with them (a cross-mesh
+// listener) each source is confined to one trust domain.
 func (b *builder) rbacFor(listener string, tags map[string]string, defaultMesh string, trusted []string) *ir.RBAC {
 	r := &ir.RBAC{StatPrefix: listener + "."}
 	for _, tp := range model.PoliciesOf[*api.TrafficPermission](b.mesh, api.KindTrafficPermission) {
