@@ -20,7 +20,8 @@ import (
 )
 
 // meshDNS publishes `.mesh` names: every cross-mesh listener's name (for every client) and
-// each mesh's `<service>.mesh` names (for that mesh's dataplanes, known by source address),
+// each mesh's `<service>.mesh` names and ExternalService hosts (for that mesh's dataplanes,
+// known by source address; hosts outside `.mesh` only for dataplanes, not the default view),
 // at VIPs that are unique across meshes and stable across restarts. dns knows nothing of
 // meshes; this is where the two meet.
 type meshDNS struct {
@@ -93,6 +94,25 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 	}
 	for _, s := range table.Services {
 		zc.Views[s.Mesh] = append(zc.Views[s.Mesh], record(s.Name, vips[vip.Key{Mesh: s.Mesh, Name: s.Name}]))
+	}
+	// ExternalService hosts (spec §6.1) resolve to their VIP for the mesh's dataplanes only: a
+	// name outside `.mesh` overrides what upstream resolvers say, one inside is a view name.
+	hosts := map[vip.Key]bool{}
+	for _, h := range table.Hosts {
+		k := vip.Key{Mesh: h.Mesh, Name: h.Host}
+		if hosts[k] {
+			continue // one host, several ports: one record
+		}
+		hosts[k] = true
+		r := record(h.Host, vips[k])
+		if crossmesh.InDomain(h.Host) {
+			zc.Views[h.Mesh] = append(zc.Views[h.Mesh], r)
+			continue
+		}
+		if zc.Overrides == nil {
+			zc.Overrides = map[string][]dns.Record{}
+		}
+		zc.Overrides[h.Mesh] = append(zc.Overrides[h.Mesh], r)
 	}
 	zone, err := dns.NewZone(zc)
 	if err != nil {

@@ -26,3 +26,9 @@ func exposureName(hostname, gateway, mesh string) (name string, internal bool) {
 }
 
 func canonical(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
+
+// InDomain reports whether a canonical name is Domain or below it: such a name belongs to the
+// DNS zone itself, where any other name is an override of what upstream resolvers answer.
+func InDomain(name string) bool {
+	return name == Domain || strings.HasSuffix(name, "."+Domain)
+}

@@ -28,6 +28,8 @@ func Resolve(m *model.Model) (*Table, []Problem) {
 	problems = append(problems, ps...)
 	services, ps := serviceNames(m, exposures)
 	problems = append(problems, ps...)
+	hosts, ps := hostNames(m, exposures, services)
+	problems = append(problems, ps...)
 
 	sort.Slice(exposures, func(i, j int) bool {
 		a, b := exposures[i], exposures[j]
@@ -40,7 +42,7 @@ func Resolve(m *model.Model) (*Table, []Problem) {
 		return a.Listener < b.Listener
 	})
 	sortProblems(problems)
-	return &Table{Exposures: exposures, Services: services}, problems
+	return &Table{Exposures: exposures, Services: services, Hosts: hosts}, problems
 }
 
 // candidate is an exposure before cross-mesh name arbitration.

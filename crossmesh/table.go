@@ -8,12 +8,15 @@ import (
 	"github.com/meshgate/meshgate/crossmesh/vip"
 )
 
-// Table is the result of Resolve: every valid cross-mesh exposure and every service name.
+// Table is the result of Resolve: every valid cross-mesh exposure, every service name and
+// every ExternalService host entry.
 type Table struct {
 	// Exposures are sorted by mesh, gateway and listener index.
 	Exposures []Exposure
 	// Services are sorted by mesh, then service.
 	Services []ServiceName
+	// Hosts are sorted by mesh, host, then port.
+	Hosts []HostName
 }
 
 // Exposure is one crossMesh listener, reachable from dataplanes of every mesh at Name:Port.
@@ -49,6 +52,17 @@ type ServiceName struct {
 	Name    string
 }
 
+// HostName is an ExternalService's own host (from networking.address) that resolves, inside
+// Mesh only, to a VIP where its dataplanes' sidecars reach Service on Port (spec §6.1). One
+// host may have several entries, one per port, all on the host's one VIP.
+type HostName struct {
+	Mesh string
+	// Host is lower case, without a trailing dot; never an IP literal.
+	Host    string
+	Service string
+	Port    uint32
+}
+
 // Problem is a cross-resource error: the named listener or service is left out of the Table,
 // everything else still resolves.
 type Problem struct {
@@ -62,8 +76,9 @@ type Problem struct {
 func (p Problem) String() string { return fmt.Sprintf("%s: %s: %s", p.Resource, p.Field, p.Message) }
 
 // VIPKeys lists the keys the VIP allocator needs for this table, sorted and without
-// duplicates: exposure names are global (empty mesh), service names are per mesh, so the same
-// `<service>.mesh` in two meshes gets two addresses and neither can leak into the other.
+// duplicates: exposure names are global (empty mesh), service names and hosts are per mesh, so
+// the same `<service>.mesh` or host in two meshes gets two addresses and neither can leak into
+// the other.
 func (t *Table) VIPKeys() []vip.Key {
 	seen := map[vip.Key]bool{}
 	var keys []vip.Key
@@ -78,6 +93,9 @@ func (t *Table) VIPKeys() []vip.Key {
 	}
 	for _, s := range t.Services {
 		add(vip.Key{Mesh: s.Mesh, Name: s.Name})
+	}
+	for _, h := range t.Hosts {
+		add(vip.Key{Mesh: h.Mesh, Name: h.Host})
 	}
 	vip.SortKeys(keys)
 	return keys

@@ -44,10 +44,12 @@ func (e *entry) lookup(qtype uint16) *answer {
 	return a
 }
 
-func (z *Zone) buildEntries(recs map[string]*Record) (map[string]*entry, error) {
+// buildEntries builds the entries of recs; withSOA puts the origin's SOA into their
+// negative answers, which is right for names of the zone only.
+func (z *Zone) buildEntries(recs map[string]*Record, withSOA bool) (map[string]*entry, error) {
 	out := make(map[string]*entry, len(recs))
 	for name, r := range recs {
-		e, err := z.buildEntry(r)
+		e, err := z.buildEntry(r, withSOA)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +58,7 @@ func (z *Zone) buildEntries(recs map[string]*Record) (map[string]*entry, error) 
 	return out, nil
 }
 
-func (z *Zone) buildEntry(r *Record) (*entry, error) {
+func (z *Zone) buildEntry(r *Record, withSOA bool) (*entry, error) {
 	hdr := func(t uint16) mdns.RR_Header {
 		return mdns.RR_Header{Name: r.Name, Rrtype: t, Class: mdns.ClassINET, Ttl: z.ttl}
 	}
@@ -69,21 +71,21 @@ func (z *Zone) buildEntry(r *Record) (*entry, error) {
 	}
 	e := &entry{}
 	var err error
-	if e.nodata, err = z.pack(r.Name, mdns.TypeNone, nil); err != nil {
+	if e.nodata, err = z.pack(r.Name, mdns.TypeNone, nil, withSOA); err != nil {
 		return nil, err
 	}
 	if len(as) > 0 {
-		if e.a, err = z.pack(r.Name, mdns.TypeA, as); err != nil {
+		if e.a, err = z.pack(r.Name, mdns.TypeA, as, withSOA); err != nil {
 			return nil, err
 		}
 	}
 	if len(aaaas) > 0 {
-		if e.aaaa, err = z.pack(r.Name, mdns.TypeAAAA, aaaas); err != nil {
+		if e.aaaa, err = z.pack(r.Name, mdns.TypeAAAA, aaaas, withSOA); err != nil {
 			return nil, err
 		}
 	}
 	if all := append(as[:len(as):len(as)], aaaas...); len(all) > 0 {
-		if e.any, err = z.pack(r.Name, mdns.TypeANY, all); err != nil {
+		if e.any, err = z.pack(r.Name, mdns.TypeANY, all, withSOA); err != nil {
 			return nil, err
 		}
 	}
@@ -93,28 +95,28 @@ func (z *Zone) buildEntry(r *Record) (*entry, error) {
 func (z *Zone) buildApex() (*entry, error) {
 	e := &entry{}
 	var err error
-	if e.nodata, err = z.pack(z.origin, mdns.TypeNone, nil); err != nil {
+	if e.nodata, err = z.pack(z.origin, mdns.TypeNone, nil, true); err != nil {
 		return nil, err
 	}
-	if e.soa, err = z.pack(z.origin, mdns.TypeSOA, []mdns.RR{z.soa}); err != nil {
+	if e.soa, err = z.pack(z.origin, mdns.TypeSOA, []mdns.RR{z.soa}, true); err != nil {
 		return nil, err
 	}
-	if e.any, err = z.pack(z.origin, mdns.TypeANY, []mdns.RR{z.soa}); err != nil {
+	if e.any, err = z.pack(z.origin, mdns.TypeANY, []mdns.RR{z.soa}, true); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
 // pack builds an authoritative reply; without answers it is NODATA, which
-// carries the SOA so resolvers can cache the negative answer (RFC 2308).
-func (z *Zone) pack(name string, qtype uint16, rrs []mdns.RR) (*answer, error) {
+// carries the SOA (withSOA) so resolvers can cache the negative answer (RFC 2308).
+func (z *Zone) pack(name string, qtype uint16, rrs []mdns.RR, withSOA bool) (*answer, error) {
 	m := &mdns.Msg{
 		MsgHdr:   mdns.MsgHdr{Response: true, Authoritative: true, Opcode: mdns.OpcodeQuery},
 		Compress: true,
 		Question: []mdns.Question{{Name: name, Qtype: qtype, Qclass: mdns.ClassINET}},
 		Answer:   rrs,
 	}
-	if len(rrs) == 0 {
+	if len(rrs) == 0 && withSOA {
 		m.Ns = []mdns.RR{z.soa}
 	}
 	wire, err := m.Pack()
@@ -132,20 +134,32 @@ func (z *Zone) pack(name string, qtype uint16, rrs []mdns.RR) (*answer, error) {
 
 // find returns the entry for a lower-case absolute name, or nil when the name
 // does not exist for this view. The view is computed only when needed because
-// ViewOf is the caller's code and may cost more than a map lookup.
-func (z *Zone) find(name string, view func() string) *entry {
+// ViewOf is the caller's code and may cost more than a map lookup; known is
+// false when the client fell back to the default view, which gets no overrides.
+func (z *Zone) find(name string, view func() (v string, known bool)) *entry {
 	if e := z.global[name]; e != nil {
 		return e
 	}
 	if name == z.origin {
 		return z.apex
 	}
-	v := view()
+	v, known := view()
+	return z.inView(name, v, known)
+}
+
+// inView looks name up in what view v adds to the global names.
+func (z *Zone) inView(name, v string, known bool) *entry {
 	if e := z.views[v][name]; e != nil {
 		return e
 	}
 	if e := z.globalENT[name]; e != nil {
 		return e
 	}
-	return z.viewENT[v][name]
+	if e := z.viewENT[v][name]; e != nil {
+		return e
+	}
+	if known {
+		return z.overrides[v][name]
+	}
+	return nil
 }

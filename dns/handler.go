@@ -48,7 +48,7 @@ func (s *Server) handle(w mdns.ResponseWriter, req *mdns.Msg, tcp bool) int {
 	}
 	q := req.Question[0]
 	name := lowerASCII(q.Name)
-	e := z.find(name, func() string { return s.viewOf(w) })
+	e := z.find(name, func() (string, bool) { return s.viewOf(w) })
 	if e == nil && !mdns.IsSubDomain(z.origin, name) {
 		return s.forward(w, req, tcp, maxSize(opt, tcp))
 	}
@@ -149,7 +149,7 @@ func (s *Server) fail(w mdns.ResponseWriter, req *mdns.Msg, rcode int) int {
 	return rcode
 }
 
-func (s *Server) viewOf(w mdns.ResponseWriter) string {
+func (s *Server) viewOf(w mdns.ResponseWriter) (view string, known bool) {
 	var ip netip.Addr
 	switch a := w.RemoteAddr().(type) {
 	case *net.UDPAddr:
@@ -160,15 +160,17 @@ func (s *Server) viewOf(w mdns.ResponseWriter) string {
 	return s.viewOfAddr(ip)
 }
 
-func (s *Server) viewOfAddr(ip netip.Addr) string {
+// viewOfAddr is the client's view; known is false when ViewOf did not name one and the
+// client got DefaultView.
+func (s *Server) viewOfAddr(ip netip.Addr) (view string, known bool) {
 	if s.opts.ViewOf == nil {
-		return s.opts.DefaultView
+		return s.opts.DefaultView, false
 	}
 	// Dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d.
 	if v := s.opts.ViewOf(ip.Unmap()); v != "" {
-		return v
+		return v, true
 	}
-	return s.opts.DefaultView
+	return s.opts.DefaultView, false
 }
 
 // maxSize is the largest reply the client accepts (RFC 6891 §6.2.5).

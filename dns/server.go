@@ -126,7 +126,7 @@ func (s *Server) SetZone(z *Zone) {
 	s.zone.Store(z)
 	if z != nil {
 		s.log.Debug("dns zone swapped", "origin", z.origin, "serial", z.soa.Serial,
-			"global", len(z.global), "views", len(z.views))
+			"global", len(z.global), "views", len(z.views), "override_views", len(z.overrides))
 	}
 }
 

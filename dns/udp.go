@@ -110,10 +110,12 @@ func (s *Server) answerUDP(q []byte, from netip.AddrPort, out []byte) (resp []by
 		if string(name) == z.origin {
 			e = z.apex
 		} else {
-			v := s.viewOfAddr(from.Addr())
+			v, known := s.viewOfAddr(from.Addr())
 			if e = z.views[v][string(name)]; e == nil {
 				if e = z.globalENT[string(name)]; e == nil {
-					e = z.viewENT[v][string(name)]
+					if e = z.viewENT[v][string(name)]; e == nil && known {
+						e = z.overrides[v][string(name)]
+					}
 				}
 			}
 		}

@@ -37,6 +37,13 @@ type ZoneConfig struct {
 	Global []Record
 	// Views holds records visible only to clients whose ViewOf returns the key.
 	Views map[string][]Record
+	// Overrides holds, per view, records for names OUTSIDE the origin (e.g. an external
+	// service's own host name). A client whose ViewOf returns the view gets them
+	// authoritatively instead of a forwarded answer; a type without addresses answers NOERROR
+	// with an empty answer and no SOA (the zone of the name is not ours). Clients that only
+	// fall back to DefaultView never see overrides: they have no sidecar behind the VIP, so a
+	// public name must keep resolving to its real address for them.
+	Overrides map[string][]Record
 }
 
 // Zone is an immutable, validated zone with every answer precomputed.
@@ -52,13 +59,15 @@ type Zone struct {
 	// exist per RFC 8020, so they answer NODATA rather than NXDOMAIN.
 	globalENT map[string]*entry
 	viewENT   map[string]map[string]*entry
+	// overrides are names outside the origin answered for one view (ZoneConfig.Overrides).
+	overrides map[string]map[string]*entry
 }
 
 // Origin returns the zone's origin, lower case and absolute.
 func (z *Zone) Origin() string { return z.origin }
 
 // NewZone validates cfg and precomputes every answer. Names must be below the
-// origin; names are case-insensitive; duplicate records for a name are merged
+// origin (override names outside it); names are case-insensitive; duplicate records for a name are merged
 // and addresses deduplicated and sorted. A name that is both global and in a
 // view is an error, because which one wins would depend on the client.
 func NewZone(cfg ZoneConfig) (*Zone, error) {
@@ -86,6 +95,7 @@ func NewZone(cfg ZoneConfig) (*Zone, error) {
 		views:     make(map[string]map[string]*entry, len(cfg.Views)),
 		viewENT:   make(map[string]map[string]*entry, len(cfg.Views)),
 		globalENT: map[string]*entry{},
+		overrides: make(map[string]map[string]*entry, len(cfg.Overrides)),
 	}
 	z.soa = &mdns.SOA{
 		Hdr:     mdns.RR_Header{Name: origin, Rrtype: mdns.TypeSOA, Class: mdns.ClassINET, Ttl: z.ttl},
@@ -98,14 +108,14 @@ func NewZone(cfg ZoneConfig) (*Zone, error) {
 		Minttl: z.ttl,
 	}
 
-	global, err := z.merge("global", cfg.Global)
+	global, err := z.merge("global", cfg.Global, z.canonicalName)
 	if err != nil {
 		return nil, err
 	}
 	var errs []error
 	viewRecs := make(map[string]map[string]*Record, len(cfg.Views))
 	for _, view := range sortedKeys(cfg.Views) {
-		recs, err := z.merge(fmt.Sprintf("view %q", view), cfg.Views[view])
+		recs, err := z.merge(fmt.Sprintf("view %q", view), cfg.Views[view], z.canonicalName)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -117,6 +127,15 @@ func NewZone(cfg ZoneConfig) (*Zone, error) {
 		}
 		viewRecs[view] = recs
 	}
+	overrideRecs := make(map[string]map[string]*Record, len(cfg.Overrides))
+	for _, view := range sortedKeys(cfg.Overrides) {
+		recs, err := z.merge(fmt.Sprintf("view %q override", view), cfg.Overrides[view], z.canonicalOverride)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		overrideRecs[view] = recs
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -124,14 +143,14 @@ func NewZone(cfg ZoneConfig) (*Zone, error) {
 	if z.apex, err = z.buildApex(); err != nil {
 		return nil, err
 	}
-	if z.global, err = z.buildEntries(global); err != nil {
+	if z.global, err = z.buildEntries(global, true); err != nil {
 		return nil, err
 	}
 	if err := z.buildENTs(z.globalENT, global); err != nil {
 		return nil, err
 	}
 	for view, recs := range viewRecs {
-		if z.views[view], err = z.buildEntries(recs); err != nil {
+		if z.views[view], err = z.buildEntries(recs, true); err != nil {
 			return nil, err
 		}
 		z.viewENT[view] = map[string]*entry{}
@@ -139,15 +158,21 @@ func NewZone(cfg ZoneConfig) (*Zone, error) {
 			return nil, err
 		}
 	}
+	for view, recs := range overrideRecs {
+		// Not our zone: negative answers carry no SOA of the origin.
+		if z.overrides[view], err = z.buildEntries(recs, false); err != nil {
+			return nil, err
+		}
+	}
 	return z, nil
 }
 
 // merge validates records and merges those with the same name.
-func (z *Zone) merge(where string, recs []Record) (map[string]*Record, error) {
+func (z *Zone) merge(where string, recs []Record, canonical func(string) (string, error)) (map[string]*Record, error) {
 	out := make(map[string]*Record, len(recs))
 	var errs []error
 	for i, r := range recs {
-		name, err := z.canonicalName(r.Name)
+		name, err := canonical(r.Name)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("dns zone: %s[%d]: %w", where, i, err))
 			continue
@@ -185,15 +210,37 @@ func (z *Zone) merge(where string, recs []Record) (map[string]*Record, error) {
 // the packed wire name and the presentation name have the same length, which
 // the hot path relies on to echo the client's spelling.
 func (z *Zone) canonicalName(name string) (string, error) {
+	n, err := hostName(name)
+	if err != nil {
+		return "", err
+	}
+	if n == z.origin || !mdns.IsSubDomain(z.origin, n) {
+		return "", fmt.Errorf("name %q is not below the origin %s", name, z.origin)
+	}
+	return n, nil
+}
+
+// canonicalOverride is canonicalName for override names, which must be outside the origin:
+// inside it, views already say what exists.
+func (z *Zone) canonicalOverride(name string) (string, error) {
+	n, err := hostName(name)
+	if err != nil {
+		return "", err
+	}
+	if mdns.IsSubDomain(z.origin, n) {
+		return "", fmt.Errorf("override name %q is not outside the origin %s", name, z.origin)
+	}
+	return n, nil
+}
+
+// hostName lower-cases a name, makes it absolute and checks it is a plain host-like name.
+func hostName(name string) (string, error) {
 	n := strings.ToLower(mdns.Fqdn(name))
-	if name == "" || strings.ContainsAny(n, "\\ ") {
+	if name == "" || n == "." || strings.ContainsAny(n, "\\ ") {
 		return "", fmt.Errorf("name %q is not a valid domain name", name)
 	}
 	if _, ok := mdns.IsDomainName(n); !ok || strings.HasPrefix(n, ".") || strings.Contains(n, "..") {
 		return "", fmt.Errorf("name %q is not a valid domain name", name)
-	}
-	if n == z.origin || !mdns.IsSubDomain(z.origin, n) {
-		return "", fmt.Errorf("name %q is not below the origin %s", name, z.origin)
 	}
 	return n, nil
 }
@@ -209,7 +256,7 @@ func (z *Zone) buildENTs(dst map[string]*entry, recs map[string]*Record) error {
 			if _, done := dst[p]; done {
 				continue
 			}
-			e, err := z.buildEntry(&Record{Name: p})
+			e, err := z.buildEntry(&Record{Name: p}, true)
 			if err != nil {
 				return err
 			}

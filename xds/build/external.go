@@ -58,7 +58,9 @@ func (b *builder) externalPermitted(es *api.ExternalService) bool {
 }
 
 // externalOutbounds are the VIP listeners of every external service: its `<service>.mesh`
-// VIP on port 80 and on the service's own port, as Kuma publishes them.
+// VIP on port 80 and on the service's own port, and its host's VIP (spec §6.1 host entries)
+// on the service's port and port 80, as Kuma publishes them. All lead to the one external
+// cluster, so `http://httpbin.org:443/` from the application leaves the sidecar with TLS.
 func (b *builder) externalOutbounds() []outbound {
 	var outs []outbound
 	seen := map[string]bool{}
@@ -71,17 +73,20 @@ func (b *builder) externalOutbounds() []outbound {
 		if !b.externalPermitted(es) {
 			continue
 		}
-		v, ok := b.network.serviceVIP(b.mesh.Name, svc)
-		if !ok {
-			continue
-		}
 		ext := &externalService{res: es, service: svc, protocol: es.Protocol()}
-		ports := []uint32{serviceVIPPort}
-		if p := es.Port(); p != 0 && p != serviceVIPPort {
-			ports = append(ports, p)
+		if v, ok := b.network.serviceVIP(b.mesh.Name, svc); ok {
+			ports := []uint32{serviceVIPPort}
+			if p := es.Port(); p != 0 && p != serviceVIPPort {
+				ports = append(ports, p)
+			}
+			for _, p := range ports {
+				outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: p, external: ext})
+			}
 		}
-		for _, p := range ports {
-			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: p, external: ext})
+		for _, h := range b.network.hostOutbounds[b.mesh.Name][svc] {
+			for _, p := range h.Ports {
+				outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: h.VIP.String(), port: p, external: ext})
+			}
 		}
 	}
 	return outs

@@ -26,6 +26,17 @@ type Network struct {
 	meshes map[string]*meshServices
 	// serviceNames maps mesh → service → published `<service>.mesh` name.
 	serviceNames map[string]map[string]string
+	// hostOutbounds maps mesh → external service → the VIP listeners of its host entries.
+	hostOutbounds map[string]map[string][]hostOutbound
+}
+
+// hostOutbound is where a transparently proxied application reaches an external service by
+// its own host (spec §6.1): the host's VIP on the service's port, and on port 80 too when no
+// entry of the host has port 80 (Kuma's legacy alias, given to the host's lowest port).
+type hostOutbound struct {
+	Host  string
+	VIP   netip.Addr
+	Ports []uint32
 }
 
 // meshServices are the services of one mesh, sorted by name.
@@ -52,7 +63,8 @@ type endpoint struct {
 
 // NewNetwork indexes m. table and vips come from crossmesh.Resolve and the VIP allocator.
 func NewNetwork(m *model.Model, table *crossmesh.Table, vips map[vip.Key]vip.VIPs) *Network {
-	n := &Network{Table: table, VIPs: vips, meshes: map[string]*meshServices{}, serviceNames: map[string]map[string]string{}}
+	n := &Network{Table: table, VIPs: vips, meshes: map[string]*meshServices{}, serviceNames: map[string]map[string]string{},
+		hostOutbounds: map[string]map[string][]hostOutbound{}}
 	if n.Table == nil {
 		n.Table = &crossmesh.Table{}
 	}
@@ -65,7 +77,36 @@ func NewNetwork(m *model.Model, table *crossmesh.Table, vips map[vip.Key]vip.VIP
 		}
 		n.serviceNames[s.Mesh][s.Service] = s.Name
 	}
+	n.indexHosts()
 	return n
+}
+
+// indexHosts builds hostOutbounds from the table's host entries, which are sorted by mesh,
+// host and port: the first entry of a host is its lowest port.
+func (n *Network) indexHosts() {
+	has80 := map[vip.Key]bool{}
+	for _, h := range n.Table.Hosts {
+		if h.Port == serviceVIPPort {
+			has80[vip.Key{Mesh: h.Mesh, Name: h.Host}] = true
+		}
+	}
+	aliased := map[vip.Key]bool{}
+	for _, h := range n.Table.Hosts {
+		k := vip.Key{Mesh: h.Mesh, Name: h.Host}
+		v := n.VIPs[k].V4
+		if !v.IsValid() {
+			continue
+		}
+		ports := []uint32{h.Port}
+		if !has80[k] && !aliased[k] {
+			aliased[k] = true
+			ports = append(ports, serviceVIPPort)
+		}
+		if n.hostOutbounds[h.Mesh] == nil {
+			n.hostOutbounds[h.Mesh] = map[string][]hostOutbound{}
+		}
+		n.hostOutbounds[h.Mesh][h.Service] = append(n.hostOutbounds[h.Mesh][h.Service], hostOutbound{Host: h.Host, VIP: v, Ports: ports})
+	}
 }
 
 // PreviewNetwork is the Network of an offline render: VIPs as a fresh store would assign them.
@@ -152,9 +193,10 @@ func (n *Network) exposureVIP(name string) (netip.Addr, bool) {
 	return v, v.IsValid()
 }
 
-// Resolve is the VIP a dataplane of mesh gets for the `.mesh` name: a cross-mesh name, which
-// every mesh sees, or one of mesh's own `<service>.mesh` names. name must be canonical (lower
-// case, no trailing dot), as crossmesh publishes it.
+// Resolve is the VIP a dataplane of mesh gets for a name: a cross-mesh name, which every mesh
+// sees, one of mesh's own `<service>.mesh` names, or the host of one of mesh's
+// ExternalServices. name must be canonical (lower case, no trailing dot), as crossmesh
+// publishes it.
 func (n *Network) Resolve(mesh, name string) (netip.Addr, bool) {
 	for _, e := range n.Table.Exposures {
 		if e.Name == name {
@@ -164,6 +206,12 @@ func (n *Network) Resolve(mesh, name string) (netip.Addr, bool) {
 	for _, s := range n.Table.Services {
 		if s.Mesh == mesh && s.Name == name {
 			return n.serviceVIP(mesh, s.Service)
+		}
+	}
+	for _, h := range n.Table.Hosts {
+		if h.Mesh == mesh && h.Host == name {
+			v := n.VIPs[vip.Key{Mesh: mesh, Name: name}].V4
+			return v, v.IsValid()
 		}
 	}
 	return netip.Addr{}, false
