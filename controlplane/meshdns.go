@@ -90,7 +90,20 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 			continue // one name, several ports: one record
 		}
 		seen[e.Name] = true
-		zc.Global = append(zc.Global, record(e.Name, vips[vip.Key{Name: e.Name}]))
+		r := record(e.Name, vips[vip.Key{Name: e.Name}])
+		if crossmesh.InDomain(e.Name) {
+			zc.Global = append(zc.Global, r)
+			continue
+		}
+		// A cross-mesh hostname outside `.mesh` (`api.example.com`) is an override for every
+		// mesh's dataplanes: the zone is authoritative for `mesh.` only, and a name outside it
+		// in Global would fail the whole zone.
+		if zc.Overrides == nil {
+			zc.Overrides = map[string][]dns.Record{}
+		}
+		for _, mesh := range m.Meshes() {
+			zc.Overrides[mesh.Name] = append(zc.Overrides[mesh.Name], r)
+		}
 	}
 	for _, s := range table.Services {
 		zc.Views[s.Mesh] = append(zc.Views[s.Mesh], record(s.Name, vips[vip.Key{Mesh: s.Mesh, Name: s.Name}]))
@@ -114,14 +127,16 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 		}
 		zc.Overrides[h.Mesh] = append(zc.Overrides[h.Mesh], r)
 	}
+	n := build.NewNetwork(m, table, vips)
+	n.Problems = problems
 	zone, err := dns.NewZone(zc)
 	if err != nil {
-		return nil, fmt.Errorf("building the DNS zone: %w", err)
+		// The VIPs are allocated and stored: dataplanes still get outbounds on them, and DNS
+		// keeps its previous zone until the problem is fixed.
+		return n, fmt.Errorf("building the DNS zone: %w", err)
 	}
 	d.server.SetZone(zone)
 	d.viewsByAddr.Store(dataplaneViews(m, d.log))
-	n := build.NewNetwork(m, table, vips)
-	n.Problems = problems
 	return n, nil
 }
 

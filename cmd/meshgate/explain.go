@@ -142,9 +142,6 @@ func resolveMeshHost(m *model.Model, network *build.Network, mesh, name, host st
 	if hp, _, err := net.SplitHostPort(host); err == nil {
 		h = hp
 	}
-	h = strings.ToLower(strings.TrimSuffix(h, "."))
-	if !strings.HasSuffix(h, ".mesh") {
-		return netip.Addr{}, false
-	}
-	return network.Resolve(mesh, h)
+	// `.mesh` names, cross-mesh hostnames and ExternalService hosts all have VIPs.
+	return network.Resolve(mesh, strings.ToLower(strings.TrimSuffix(h, ".")))
 }
