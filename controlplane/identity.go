@@ -28,8 +28,8 @@ import (
 //
 // Certificates are also kept in the store (identity_store.go): the cache is filled from it, so
 // a restart, or another control plane on the same store, serves the certificate a dataplane
-// already has. A cache hit never touches the store: a miss reads it, an issue writes it
-// (behind the rebuild), and forget blanks the entries of deleted dataplanes.
+// already has. A cache hit never touches the store: a miss reads it, an issue writes it (at
+// the end of the rebuild, in one batch), and forget deletes the entries of deleted dataplanes.
 type identities struct {
 	ca    transitionCAs
 	rot   *rotations
@@ -103,7 +103,6 @@ func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, n
 		limiter: newTokenBucket(opts.Rate, opts.Burst), roots: map[string]*meshRoots{},
 		index: newStoreIndex(),
 	}
-	i.writes.init()
 	m, err := ca.New(st, ca.Options{Secrets: i.resolveSecret, Now: now})
 	if err != nil {
 		return nil, err
@@ -168,7 +167,7 @@ func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api
 	i.mu.Unlock()
 	if keep && cached.unsaved {
 		// Its first write failed (the store was unreachable, say): try again.
-		i.writes.enqueue(i, pendingWrite{ctx: ctx, c: cached, want: want, v: v, now: now})
+		i.writes.enqueue(pendingWrite{c: cached, want: want, v: v, now: now})
 	}
 	if !keep {
 		if cached, err = i.issue(ctx, mesh.Name, dp.Name, want, v); err != nil {
@@ -178,8 +177,8 @@ func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api
 		i.mu.Lock()
 		i.byNode[node] = cached
 		i.mu.Unlock()
-		// Written behind, while the rebuild goes on; forget waits for the writes.
-		i.writes.enqueue(i, pendingWrite{ctx: ctx, c: cached, want: want, v: v, now: now})
+		// Written at the end of the rebuild (forget), in one batch with the others.
+		i.writes.enqueue(pendingWrite{c: cached, want: want, v: v, now: now})
 		wake = cached.renewAt
 	}
 	id := build.Identity{CertificateChain: cached.chain, PrivateKey: cached.keyPEM, TrustBundle: v.bundlePEM}
@@ -294,9 +293,9 @@ func (i *identities) heldLocked(mesh string, now time.Time) map[string]heldRoot 
 }
 
 // forget drops the identities of nodes that no longer exist, cached and stored. It runs at the
-// end of every rebuild, and first waits until the certificates the rebuild issued are stored.
+// end of every rebuild, and first stores the certificates the rebuild issued.
 func (i *identities) forget(keep map[string]DataplaneState) {
-	if failed, err := i.writes.wait(); failed > 0 {
+	if failed, err := i.writeIssued(); failed > 0 {
 		i.log.Warn("issued identities not stored: a restart would issue them again", "failed", failed, "error", err)
 	}
 	i.mu.Lock()

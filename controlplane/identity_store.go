@@ -30,21 +30,22 @@ import (
 // the mesh, and the token signing keys; whoever can read the store can mint identities anyway.
 // The data dir and the PostgreSQL database must be protected accordingly.
 //
-// A cache hit touches nothing; a miss reads the entry; an issue writes it once, behind the
-// rebuild (writeQueue), which waits for its writes at its end (forget). When two control planes
-// issue for one dataplane at once, the second write conflicts and its writer serves the first
-// one's certificate from its next rebuild on, so they converge on one.
+// A cache hit touches nothing; a miss reads the entry; an issue writes it once, at the end of
+// the rebuild (forget), in one transaction with the rest of the rebuild's issues
+// (writeQueue). When two control planes issue for one dataplane at once, the second write
+// conflicts; its writer then writes its entries one by one, and serves the first one's
+// certificate from its next rebuild on, so they converge on one.
 //
-// The store has no delete for state: a forgotten dataplane's entry is blanked (an empty value,
-// read as absent). An index lists the dataplanes with an entry, so that those deleted while no
-// control plane ran are blanked by the next one.
+// A forgotten dataplane's entry is deleted. An index lists the dataplanes with an entry, so
+// that those deleted while no control plane ran are deleted by the next one. A blank entry (an
+// empty value, which versions before state deletes wrote instead) is read as absent.
 
 // identityFormat changes when the document's meaning does; a document of a newer format is
 // treated as absent (and overwritten once this control plane issues).
 const identityFormat = 1
 
-// identityStateTimeout bounds each store call made behind or after a rebuild: the writes of
-// issued certificates (which outlive a cancelled rebuild) and forget's, which has no context.
+// identityStateTimeout bounds each store call made at the end of a rebuild (forget, which has
+// no context): a batch of issued certificates or of deletes, or one of them on its own.
 const identityStateTimeout = 10 * time.Second
 
 // identityIndexKey cannot clash with an entry: mesh and dataplane names hold no slash, so an
@@ -103,8 +104,8 @@ func newStoreIndex() storeIndex {
 	return storeIndex{add: map[string]indexEntry{}, remove: map[string]indexEntry{}, spared: map[string]bool{}}
 }
 
-// Versions for PutState: versionUnknown writes unconditionally (after a failed store call),
-// versionAbsent creates.
+// Versions for PutState(s): versionUnknown writes (or deletes) unconditionally (after a
+// failed store call), versionAbsent creates.
 const (
 	versionUnknown int64 = 0
 	versionAbsent  int64 = -1
@@ -272,105 +273,164 @@ func encodeIdentity(c cachedIdentity) ([]byte, error) {
 	})
 }
 
-// maxIdentityWriters bounds the concurrent writes of issued certificates: SQLite takes them one
-// at a time anyway, PostgreSQL overlaps their round trips.
-const maxIdentityWriters = 4
+// identityBatch bounds the writes of one store transaction (issued certificates, deleted
+// entries): a batch of a whole fleet's renewal would otherwise hold the store's write lock, and
+// risk identityStateTimeout, for as long as it takes to write them all.
+const identityBatch = 1000
 
-// writeQueue stores issued certificates behind the rebuild, which serves them meanwhile: a
-// mass issue (a fleet's renewal, a first start) then costs little more than the issuing, as
-// the writes overlap it instead of adding a store commit to every dataplane in turn.
+// writeQueue holds the certificates issued during a rebuild, which serves them at once, until
+// its end (forget), which stores them in a few transactions (identityBatch each): a mass issue
+// (a fleet's renewal, a first start) then costs little more than the issuing, instead of a
+// store commit for every dataplane in turn.
 type writeQueue struct {
-	mu      sync.Mutex
-	idle    sync.Cond
-	queue   []pendingWrite
-	pending int // queued or being written
-	workers int
-	// failed counts the writes that failed since the last wait, lastErr says why. After a
-	// store error the rest of the batch is not tried: with the store out of reach each would
-	// wait for its timeout, holding up the rebuild; they are tried again in the next one.
-	failed  int
-	lastErr error
-	broken  bool
+	mu    sync.Mutex
+	queue []pendingWrite
 }
 
 type pendingWrite struct {
-	ctx  context.Context
 	c    cachedIdentity
 	want subject
 	v    meshView
 	now  time.Time
 }
 
-func (q *writeQueue) init() { q.idle.L = &q.mu }
-
-func (q *writeQueue) enqueue(i *identities, w pendingWrite) {
+func (q *writeQueue) enqueue(w pendingWrite) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.queue = append(q.queue, w)
-	q.pending++
-	if q.workers < maxIdentityWriters {
-		q.workers++
-		go q.work(i)
-	}
 }
 
-func (q *writeQueue) work(i *identities) {
-	for {
-		q.mu.Lock()
-		if len(q.queue) == 0 {
-			q.workers--
-			q.mu.Unlock()
-			return
-		}
-		w := q.queue[0]
-		q.queue[0] = pendingWrite{}
-		q.queue = q.queue[1:]
-		broken := q.broken
-		if broken {
-			q.failed++
-		}
-		q.mu.Unlock()
-		if !broken {
-			i.write(w)
-		}
-		q.mu.Lock()
-		if q.pending--; q.pending == 0 {
-			q.queue = nil
-			q.idle.Broadcast()
-		}
-		q.mu.Unlock()
-	}
-}
-
-func (q *writeQueue) fail(err error, broken bool) {
+// take empties the queue. A dataplane queued twice (by a rebuild that did not get to forget,
+// then by the next) is written once, with its latest certificate.
+func (q *writeQueue) take() []pendingWrite {
 	q.mu.Lock()
-	q.failed, q.lastErr = q.failed+1, err
-	q.broken = q.broken || broken
+	queue := q.queue
+	q.queue = nil
 	q.mu.Unlock()
-}
-
-// wait returns once every queued write is done, with how many failed and the last error.
-func (q *writeQueue) wait() (int, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for q.pending > 0 {
-		q.idle.Wait()
+	last := make(map[string]int, len(queue))
+	for n, w := range queue {
+		last[names.Node(w.c.mesh, w.c.name)] = n
 	}
-	failed, err := q.failed, q.lastErr
-	q.failed, q.lastErr, q.broken = 0, nil, false
-	return failed, err
+	if len(last) == len(queue) {
+		return queue
+	}
+	out := make([]pendingWrite, 0, len(last))
+	for n, w := range queue {
+		if last[names.Node(w.c.mesh, w.c.name)] == n {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
-// write stores one issued certificate and records the outcome in the cache, unless the
-// dataplane's certificate has been replaced since. A write goes on when the rebuild that
-// issued the certificate is cancelled (a shutdown): it has been served.
-func (i *identities) write(w pendingWrite) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), identityStateTimeout)
-	defer cancel()
-	c, stored := i.persist(ctx, w.c, w.c.version, w.want, w.v, w.now)
-	node := names.Node(c.mesh, c.name)
+// writeIssued stores the queued certificates and returns how many were not stored, and why
+// the last one was not. After a store error (not a conflict) the rest is not tried: with the
+// store out of reach each batch would wait for its timeout, holding up the rebuild; they are
+// tried again in the next one.
+func (i *identities) writeIssued() (int, error) {
+	pending := i.writes.take()
+	failed := 0
+	var lastErr error
+	for start := 0; start < len(pending); start += identityBatch {
+		chunk := pending[start:min(start+identityBatch, len(pending))]
+		n, broken, err := i.writeBatch(chunk)
+		failed += n
+		if err != nil {
+			lastErr = err
+		}
+		if broken {
+			rest := pending[start+len(chunk):]
+			i.mu.Lock()
+			for _, w := range rest {
+				i.settleLocked(w, w.c, false)
+			}
+			i.mu.Unlock()
+			failed += len(rest)
+			break
+		}
+	}
+	return failed, lastErr
+}
+
+// writeBatch stores certificates in one transaction, expecting each entry at the version
+// this process last saw. When that fails on a conflict (another control plane wrote some of
+// the entries), each is written on its own, as persist resolves conflicts, so that the others
+// are not lost. It returns how many were not stored, why, and whether the store failed.
+func (i *identities) writeBatch(ws []pendingWrite) (int, bool, error) {
+	failed := 0
+	var lastErr error
+	batch := make([]store.StateWrite, 0, len(ws))
+	encoded := make([]pendingWrite, 0, len(ws))
+	for _, w := range ws {
+		raw, err := encodeIdentity(w.c)
+		if err != nil {
+			failed, lastErr = failed+1, err
+			i.settle(w, w.c, false)
+			continue
+		}
+		batch = append(batch, store.StateWrite{Key: identityStateKey(w.c.mesh, w.c.name), Value: raw, ExpectedVersion: w.c.version})
+		encoded = append(encoded, w)
+	}
+	if len(batch) == 0 {
+		return failed, false, lastErr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), identityStateTimeout)
+	versions, err := i.store.PutStates(ctx, batch)
+	cancel()
+	switch {
+	case err == nil:
+		i.mu.Lock()
+		for n, w := range encoded {
+			c := w.c
+			c.version = versions[n]
+			i.noteStoredLocked(c.mesh, c.name)
+			i.settleLocked(w, c, true)
+		}
+		i.mu.Unlock()
+		return failed, false, lastErr
+	case errors.Is(err, store.ErrConflict):
+		for n, w := range encoded {
+			ctx, cancel := context.WithTimeout(context.Background(), identityStateTimeout)
+			c, stored, broken, err := i.persist(ctx, w.c, batch[n].Value, w.want, w.v, w.now)
+			cancel()
+			i.settle(w, c, stored)
+			if err != nil {
+				failed, lastErr = failed+1, err
+			}
+			if broken {
+				i.mu.Lock()
+				for _, w := range encoded[n+1:] {
+					i.settleLocked(w, w.c, false)
+				}
+				i.mu.Unlock()
+				return failed + len(encoded) - n - 1, true, lastErr
+			}
+		}
+		return failed, false, lastErr
+	default:
+		// It may have been committed all the same (a lost reply): the next writes are blind.
+		i.mu.Lock()
+		for _, w := range encoded {
+			c := w.c
+			c.version = versionUnknown
+			i.settleLocked(w, c, false)
+		}
+		i.mu.Unlock()
+		return failed + len(encoded), true, err
+	}
+}
+
+// settle records the outcome of a write in the cache, unless the dataplane's certificate has
+// been replaced since it was queued: c is what to keep (ours with its new version, or
+// another control plane's), stored whether that is in the store.
+func (i *identities) settle(w pendingWrite, c cachedIdentity, stored bool) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	i.settleLocked(w, c, stored)
+}
+
+func (i *identities) settleLocked(w pendingWrite, c cachedIdentity, stored bool) {
+	node := names.Node(c.mesh, c.name)
 	if cur, ok := i.byNode[node]; ok && cur.chain == w.c.chain {
 		if c.chain == cur.chain {
 			cur.version, cur.unsaved = c.version, !stored
@@ -380,41 +440,35 @@ func (i *identities) write(w pendingWrite) {
 	}
 }
 
-// persist writes a certificate this process just issued, expecting the entry at version. A
+// persist writes one certificate this process issued, expecting the entry at c.version. A
 // conflict means another control plane wrote one meanwhile: if that one needs nothing done
 // to it, it is used instead of ours from the next rebuild on (so all serve the same
-// certificate); otherwise ours replaces it. A store failure is logged: the certificate is
-// served all the same, and written again in the next rebuild. It returns the certificate to
-// keep, and whether that is stored.
-func (i *identities) persist(ctx context.Context, c cachedIdentity, version int64, want subject, v meshView, now time.Time) (cachedIdentity, bool) {
-	raw, err := encodeIdentity(c)
-	if err != nil {
-		i.writes.fail(err, false)
-		return c, false
-	}
+// certificate); otherwise ours replaces it. A store failure is returned (broken): the
+// certificate is served all the same, and written again in the next rebuild. It returns the
+// certificate to keep, whether that is stored, whether the store failed, and why it is not.
+func (i *identities) persist(ctx context.Context, c cachedIdentity, raw []byte, want subject, v meshView, now time.Time) (cachedIdentity, bool, bool, error) {
 	k := identityStateKey(c.mesh, c.name)
+	version := c.version
 	for range 3 {
 		written, err := i.store.PutState(ctx, k, raw, version)
 		if err == nil {
 			c.version = written
 			i.noteStored(c.mesh, c.name)
-			return c, true
+			return c, true, false, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			// It may have been written all the same (a lost reply): the next write is blind.
-			i.writes.fail(err, true)
 			c.version = versionUnknown
-			return c, false
+			return c, false, true, err
 		}
 		theirs, ok, latest := i.load(ctx, c.mesh, c.name, want, v, now)
 		if ok && theirs.current(want, v, now) {
 			i.noteStored(c.mesh, c.name)
-			return theirs, true
+			return theirs, true, false, nil
 		}
 		version = latest
 	}
-	i.writes.fail(fmt.Errorf("state %s keeps changing", k), false)
-	return c, false
+	return c, false, false, fmt.Errorf("state %s keeps changing", k)
 }
 
 // noteStored records that the dataplane has an entry, for the index.
@@ -433,22 +487,23 @@ func (i *identities) noteStoredLocked(mesh, dataplane string) {
 	}
 }
 
-// clearStored blanks the entries of dataplanes that no longer exist: those this process
-// cached, and those the index lists (some deleted while no control plane ran). An entry
-// another control plane rewrote since this one last saw it is left alone.
+// clearStored deletes the entries of dataplanes that no longer exist: those this process
+// cached, and those the index lists (some deleted while no control plane ran), in batches of
+// identityBatch. An entry another control plane rewrote since this one last saw it is left
+// alone.
 func (i *identities) clearStored(gone []cachedIdentity, keep map[string]DataplaneState) {
 	i.loadIndex()
 	i.mu.Lock()
-	type blank struct {
-		e       indexEntry
-		version int64
-	}
-	var blanks []blank
+	var deletes []storeDelete
 	seen := map[string]bool{}
 	for _, c := range gone {
 		e := indexEntry{c.mesh, c.name}
 		seen[e.id()] = true
-		blanks = append(blanks, blank{e, c.version})
+		if c.version == versionAbsent {
+			// Never written here (the write failed or lost): someone else's entry, if any.
+			continue
+		}
+		deletes = append(deletes, storeDelete{e, c.version})
 	}
 	for id, e := range i.index.entries {
 		if !i.index.sweep {
@@ -458,40 +513,76 @@ func (i *identities) clearStored(gone []cachedIdentity, keep map[string]Dataplan
 			continue
 		}
 		if _, cached := i.byNode[e.node()]; !cached {
-			blanks = append(blanks, blank{e, versionUnknown})
+			deletes = append(deletes, storeDelete{e, versionUnknown})
 		}
 	}
 	i.index.sweep = false
 	i.mu.Unlock()
-	var lastErr error
-	for n, b := range blanks {
-		if b.version == versionAbsent {
-			// Never written here (the write failed or lost): someone else's entry, if any.
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), identityStateTimeout)
-		_, err := i.store.PutState(ctx, identityStateKey(b.e.mesh, b.e.name), nil, b.version)
-		cancel()
-		i.mu.Lock()
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			// Another control plane wrote it since this one last did: it clears it once it
-			// sees the dataplane gone.
-			i.index.spared[b.e.id()] = true
-		case err != nil:
-			lastErr = err
-		default:
-			delete(i.index.add, b.e.id())
-			i.index.remove[b.e.id()] = b.e
-		}
-		i.mu.Unlock()
-		if lastErr != nil {
+	for start := 0; start < len(deletes); start += identityBatch {
+		chunk := deletes[start:min(start+identityBatch, len(deletes))]
+		if err := i.deleteBatch(chunk); err != nil {
 			// The store is out of reach: the index keeps the rest for the next rebuild.
-			i.log.Warn("clearing the stored identities of deleted dataplanes", "left", len(blanks)-n, "error", lastErr)
+			i.log.Warn("deleting the stored identities of deleted dataplanes", "left", len(deletes)-start, "error", err)
 			break
 		}
 	}
 	i.saveIndex()
+}
+
+// storeDelete is an entry to delete, expected at version (versionUnknown: whatever it is).
+type storeDelete struct {
+	e       indexEntry
+	version int64
+}
+
+// deleteBatch deletes entries in one transaction; when one was rewritten (or deleted) by
+// another control plane since this one saw it, each on its own instead. It returns a store
+// error, after which the rest is left for the next rebuild.
+func (i *identities) deleteBatch(ds []storeDelete) error {
+	batch := make([]store.StateWrite, len(ds))
+	for n, d := range ds {
+		batch[n] = store.StateWrite{Key: identityStateKey(d.e.mesh, d.e.name), ExpectedVersion: d.version, Delete: true}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), identityStateTimeout)
+	_, err := i.store.PutStates(ctx, batch)
+	cancel()
+	if err == nil {
+		i.mu.Lock()
+		for _, d := range ds {
+			i.deletedLocked(d.e)
+		}
+		i.mu.Unlock()
+		return nil
+	}
+	if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	for _, d := range ds {
+		ctx, cancel := context.WithTimeout(context.Background(), identityStateTimeout)
+		err := i.store.DeleteState(ctx, identityStateKey(d.e.mesh, d.e.name), d.version)
+		cancel()
+		i.mu.Lock()
+		switch {
+		case err == nil, errors.Is(err, store.ErrNotFound):
+			// Not found: another control plane deleted it already.
+			i.deletedLocked(d.e)
+		case errors.Is(err, store.ErrConflict):
+			// Another control plane wrote it since this one last did: it deletes it once it
+			// sees the dataplane gone.
+			i.index.spared[d.e.id()] = true
+		}
+		i.mu.Unlock()
+		if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletedLocked records that the dataplane's entry is gone, for the index.
+func (i *identities) deletedLocked(e indexEntry) {
+	delete(i.index.add, e.id())
+	i.index.remove[e.id()] = e
 }
 
 // loadIndex reads the index once.

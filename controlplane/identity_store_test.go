@@ -19,11 +19,13 @@ import (
 	"github.com/meshgate/meshgate/xds/build"
 )
 
-// countingStore counts the successful writes of dataplane certificates: one per issue.
+// countingStore counts the successful writes of dataplane certificates (one per issue), and
+// the batches.
 type countingStore struct {
 	store.Store
-	mu     sync.Mutex
-	writes map[string]int
+	mu      sync.Mutex
+	writes  map[string]int
+	batches int
 }
 
 func newCountingStore(st store.Store) *countingStore {
@@ -32,12 +34,42 @@ func newCountingStore(st store.Store) *countingStore {
 
 func (s *countingStore) PutState(ctx context.Context, key string, value []byte, expected int64) (int64, error) {
 	v, err := s.Store.PutState(ctx, key, value, expected)
-	if err == nil && strings.HasPrefix(key, "identities/") && key != identityIndexKey && len(value) > 0 {
+	if err == nil {
+		s.count(key, value)
+	}
+	return v, err
+}
+
+func (s *countingStore) PutStates(ctx context.Context, writes []store.StateWrite) ([]int64, error) {
+	vs, err := s.Store.PutStates(ctx, writes)
+	s.mu.Lock()
+	s.batches++
+	s.mu.Unlock()
+	if err == nil {
+		for _, w := range writes {
+			if !w.Delete {
+				s.count(w.Key, w.Value)
+			}
+		}
+	}
+	return vs, err
+}
+
+func (s *countingStore) count(key string, value []byte) {
+	if strings.HasPrefix(key, "identities/") && key != identityIndexKey && len(value) > 0 {
 		s.mu.Lock()
 		s.writes[strings.TrimPrefix(key, "identities/default/")]++
 		s.mu.Unlock()
 	}
-	return v, err
+}
+
+// batchCount returns the number of PutStates calls since the last call.
+func (s *countingStore) batchCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.batches
+	s.batches = 0
+	return n
 }
 
 // issued returns the dataplanes whose certificates were written since the last call.
@@ -212,7 +244,7 @@ func TestRestoredStaleIdentityRateLimited(t *testing.T) {
 	assert.Len(t, st.issued(), 2, "two re-issues, as the rate limit allows")
 }
 
-// TestForgottenIdentityCleared: a deleted dataplane's stored certificate is blanked, also when
+// TestForgottenIdentityCleared: a deleted dataplane's stored certificate is deleted, also when
 // it was deleted while no control plane ran.
 func TestForgottenIdentityCleared(t *testing.T) {
 	clk := newFakeClock()
@@ -227,15 +259,14 @@ func TestForgottenIdentityCleared(t *testing.T) {
 	rebuild(t, ids, rotMesh(3, "ca-1", "ca-1"))
 	_, ok := storedDoc(t, st, "dp-3")
 	assert.False(t, ok, "dp-3 cleared")
-	raw, _, err := st.GetState(context.Background(), identityStateKey("default", "dp-3"))
-	require.NoError(t, err)
-	assert.Empty(t, raw)
+	_, _, err := st.GetState(context.Background(), identityStateKey("default", "dp-3"))
+	require.ErrorIs(t, err, store.ErrNotFound, "dp-3 deleted, not blanked")
 	assert.Equal(t, []string{"default/dp-0", "default/dp-1", "default/dp-2"}, storedIndex(t, st))
 
 	// dp-2 goes while no control plane runs: the next one clears it from the index.
 	rebuild(t, newTestIdentities(t, st, DefaultRotationOptions(), clk), rotMesh(2, "ca-1", "ca-1"))
-	_, ok = storedDoc(t, st, "dp-2")
-	assert.False(t, ok, "dp-2 cleared after the restart")
+	_, _, err = st.GetState(context.Background(), identityStateKey("default", "dp-2"))
+	require.ErrorIs(t, err, store.ErrNotFound, "dp-2 deleted after the restart")
 	assert.Equal(t, []string{"default/dp-0", "default/dp-1"}, storedIndex(t, st))
 	for _, n := range []string{"dp-0", "dp-1"} {
 		_, ok := storedDoc(t, st, n)
@@ -298,6 +329,22 @@ func (s *flakyStore) PutState(ctx context.Context, key string, value []byte, exp
 	return s.Store.PutState(ctx, key, value, expected)
 }
 
+func (s *flakyStore) PutStates(ctx context.Context, writes []store.StateWrite) ([]int64, error) {
+	s.mu.Lock()
+	down := false
+	for _, w := range writes {
+		down = down || (s.down && strings.HasPrefix(w.Key, "identities/"))
+	}
+	if down {
+		s.attempts++
+	}
+	s.mu.Unlock()
+	if down {
+		return nil, errors.New("store unreachable")
+	}
+	return s.Store.PutStates(ctx, writes)
+}
+
 func (s *flakyStore) set(down bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -315,7 +362,7 @@ func TestUnstoredIdentityWrittenLater(t *testing.T) {
 	ids := newTestIdentities(t, st, DefaultRotationOptions(), clk)
 	st.set(true)
 	first := rebuild(t, ids, mesh)
-	assert.LessOrEqual(t, st.set(false), maxIdentityWriters, "after a failure the rest of the batch is not tried")
+	assert.Equal(t, 1, st.set(false), "one batch, and after its failure nothing else is tried")
 	_, ok := storedDoc(t, st, "dp-0")
 	require.False(t, ok)
 
@@ -328,4 +375,76 @@ func TestUnstoredIdentityWrittenLater(t *testing.T) {
 	}
 	restarted := rebuild(t, newTestIdentities(t, st, DefaultRotationOptions(), clk), mesh)
 	sameIdentities(t, first.ids, restarted.ids, "dp-0", "dp-19")
+}
+
+// TestIssuedIdentitiesWrittenInOneBatch: a rebuild stores what it issued in one transaction;
+// one that issues nothing writes nothing.
+func TestIssuedIdentitiesWrittenInOneBatch(t *testing.T) {
+	clk := newFakeClock()
+	st := newCountingStore(openTestStore(t, t.TempDir()))
+	ids := newTestIdentities(t, st, DefaultRotationOptions(), clk)
+	rebuild(t, ids, rotMesh(5, "ca-1", "ca-1"))
+	assert.Len(t, st.issued(), 5)
+	assert.Equal(t, 1, st.batchCount())
+	rebuild(t, ids, rotMesh(5, "ca-1", "ca-1"))
+	assert.Empty(t, st.issued())
+	assert.Zero(t, st.batchCount())
+	// Two dataplanes go: their entries are deleted in one batch.
+	rebuild(t, ids, rotMesh(3, "ca-1", "ca-1"))
+	assert.Equal(t, 1, st.batchCount())
+	for _, n := range []string{"dp-3", "dp-4"} {
+		_, _, err := st.GetState(context.Background(), identityStateKey("default", n))
+		require.ErrorIs(t, err, store.ErrNotFound, n)
+	}
+}
+
+// TestBatchConflictKeepsOthers: when another control plane wrote one of the entries of a
+// rebuild's batch, the batch fails whole; the others are stored all the same, and the
+// conflicting one is resolved as on its own.
+func TestBatchConflictKeepsOthers(t *testing.T) {
+	clk := newFakeClock()
+	st := newCountingStore(openTestStore(t, t.TempDir()))
+	mesh := rotMesh(3, "ca-1", "ca-1")
+	ids := newTestIdentities(t, st, DefaultRotationOptions(), clk)
+	rebuild(t, ids, mesh)
+	st.issued()
+
+	// Another writer rewrites dp-1's entry with something unusable: this process's version
+	// of it is stale now.
+	_, err := st.Store.PutState(context.Background(), identityStateKey("default", "dp-1"), []byte(`{"format":1}`), 0)
+	require.NoError(t, err)
+	clk.Advance(ca.DefaultLeafLifetime * 9 / 10)
+	renewed := rebuild(t, ids, mesh)
+	assert.Equal(t, map[string]int{"dp-0": 1, "dp-1": 1, "dp-2": 1}, st.issued(), "every renewal stored")
+	for _, n := range []string{"dp-0", "dp-1", "dp-2"} {
+		doc, ok := storedDoc(t, st, n)
+		require.True(t, ok, n)
+		assert.Equal(t, renewed.ids[n].CertificateChain, doc.Chain, n)
+	}
+	// The cache has the new versions: the next renewal's batch goes through whole.
+	clk.Advance(ca.DefaultLeafLifetime * 9 / 10)
+	st.batchCount()
+	rebuild(t, ids, mesh)
+	assert.Equal(t, 1, st.batchCount())
+	assert.Len(t, st.issued(), 3)
+}
+
+// TestBlankIdentityFromOlderVersion: an entry blanked by a version without state deletes is
+// read as absent, overwritten by an issue, and deleted when its dataplane is gone.
+func TestBlankIdentityFromOlderVersion(t *testing.T) {
+	clk := newFakeClock()
+	st := openTestStore(t, t.TempDir())
+	rebuild(t, newTestIdentities(t, st, DefaultRotationOptions(), clk), rotMesh(3, "ca-1", "ca-1"))
+	for _, n := range []string{"dp-1", "dp-2"} {
+		_, err := st.PutState(context.Background(), identityStateKey("default", n), nil, 0)
+		require.NoError(t, err)
+	}
+	// dp-1 is still there: issued anew; dp-2 is gone: its blank entry is deleted.
+	after := rebuild(t, newTestIdentities(t, st, DefaultRotationOptions(), clk), rotMesh(2, "ca-1", "ca-1"))
+	doc, ok := storedDoc(t, st, "dp-1")
+	require.True(t, ok)
+	assert.Equal(t, after.ids["dp-1"].CertificateChain, doc.Chain)
+	_, _, err := st.GetState(context.Background(), identityStateKey("default", "dp-2"))
+	require.ErrorIs(t, err, store.ErrNotFound)
+	assert.Equal(t, []string{"default/dp-0", "default/dp-1"}, storedIndex(t, st))
 }

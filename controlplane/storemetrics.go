@@ -71,3 +71,13 @@ func (m *meteredStore) PutState(ctx context.Context, key string, value []byte, e
 	defer func(start time.Time) { m.observe("put_state", start, err) }(time.Now())
 	return m.Store.PutState(ctx, key, value, expected)
 }
+
+func (m *meteredStore) DeleteState(ctx context.Context, key string, expected int64) (err error) {
+	defer func(start time.Time) { m.observe("delete_state", start, err) }(time.Now())
+	return m.Store.DeleteState(ctx, key, expected)
+}
+
+func (m *meteredStore) PutStates(ctx context.Context, writes []store.StateWrite) (vers []int64, err error) {
+	defer func(start time.Time) { m.observe("put_states", start, err) }(time.Now())
+	return m.Store.PutStates(ctx, writes)
+}

@@ -88,6 +88,15 @@ type Snapshot struct {
 	Revision int64
 }
 
+// StateWrite is one write of PutStates: Value under Key, or with Delete the removal of Key;
+// ExpectedVersion as for PutState or DeleteState.
+type StateWrite struct {
+	Key             string
+	Value           []byte
+	ExpectedVersion int64
+	Delete          bool
+}
+
 // Store is the persistent state of the control plane.
 type Store interface {
 	Get(ctx context.Context, key Key) (Record, error)
@@ -101,10 +110,26 @@ type Store interface {
 	// PostgreSQL, any other), coalescing bursts; the channel closes when ctx is done.
 	Watch(ctx context.Context) (<-chan int64, error)
 
-	// GetState and PutState keep control-plane state that is not a resource (CA keys, VIP
-	// allocations, token signing keys), with the same versioning as records.
+	// GetState, PutState, DeleteState and PutStates keep control-plane state that is not a
+	// resource (CA keys, VIP allocations, token signing keys, issued certificates), with the
+	// same versioning as records. State writes do not change the store revision and are not
+	// announced to watchers.
 	GetState(ctx context.Context, key string) (value []byte, version int64, err error)
+	// PutState writes one entry; expectedVersion as for Put: 0 unconditionally, -1 only if
+	// absent (ErrConflict otherwise), any other value only at exactly that version (ErrConflict
+	// otherwise, also when the entry is absent).
 	PutState(ctx context.Context, key string, value []byte, expectedVersion int64) (version int64, err error)
+	// DeleteState removes one entry. expectedVersion 0 deletes unconditionally and is a no-op
+	// (nil) when the entry is absent, so it can be repeated; any other positive value requires
+	// the entry at exactly that version: ErrNotFound when it is absent, ErrConflict when its
+	// version differs. -1 is invalid (an error that is neither ErrConflict nor ErrNotFound).
+	DeleteState(ctx context.Context, key string, expectedVersion int64) error
+	// PutStates applies the writes in one transaction, all or none, each as PutState or
+	// DeleteState would. It returns the new version of each write, in order (0 for a delete).
+	// When a write's version check fails nothing is written, and the error (ErrConflict or
+	// ErrNotFound) names that write's key; with several failing, the first in key order. A key
+	// may appear only once; an empty batch does nothing.
+	PutStates(ctx context.Context, writes []StateWrite) (versions []int64, err error)
 
 	Close() error
 }

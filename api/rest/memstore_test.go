@@ -139,4 +139,12 @@ func (s *memStore) PutState(context.Context, string, []byte, int64) (int64, erro
 	return 0, errors.New("memStore: no state")
 }
 
+func (s *memStore) DeleteState(context.Context, string, int64) error {
+	return errors.New("memStore: no state")
+}
+
+func (s *memStore) PutStates(context.Context, []store.StateWrite) ([]int64, error) {
+	return nil, errors.New("memStore: no state")
+}
+
 func (s *memStore) Close() error { return nil }

@@ -3,6 +3,8 @@ package backend
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/meshgate/meshgate/store"
 )
@@ -86,4 +88,50 @@ func CheckVersion(expected, stored int64, exists bool) bool {
 	default:
 		return exists && stored == expected
 	}
+}
+
+// ValidateStateDelete rejects unusable state deletes: -1 (require absence) means nothing.
+func ValidateStateDelete(key string, expectedVersion int64) error {
+	if key == "" {
+		return fmt.Errorf("%w: state key is empty", ErrInvalid)
+	}
+	if expectedVersion < 0 {
+		return fmt.Errorf("%w: delete state %q: expected version %d", ErrInvalid, key, expectedVersion)
+	}
+	return nil
+}
+
+// ValidateStates rejects a batch with an unusable write or a key written twice, and returns
+// the order to execute it in: by key, so that concurrent batches over the same keys take
+// their row locks in one order and cannot deadlock.
+func ValidateStates(writes []store.StateWrite) ([]int, error) {
+	seen := make(map[string]struct{}, len(writes))
+	order := make([]int, len(writes))
+	for i, w := range writes {
+		var err error
+		if w.Delete {
+			err = ValidateStateDelete(w.Key, w.ExpectedVersion)
+		} else {
+			err = ValidateState(w.Key, w.ExpectedVersion)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := seen[w.Key]; dup {
+			return nil, fmt.Errorf("%w: state %q appears more than once in one batch", ErrInvalid, w.Key)
+		}
+		seen[w.Key] = struct{}{}
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(writes[a].Key, writes[b].Key) })
+	return order, nil
+}
+
+// StateConflict is the error of a state write whose version check failed: ErrConflict, or
+// ErrNotFound for a delete at a version of an absent entry.
+func StateConflict(op, key string, expectedVersion int64, deleteMissing bool) error {
+	if deleteMissing {
+		return fmt.Errorf("%s state %q: expected version %d: %w", op, key, expectedVersion, store.ErrNotFound)
+	}
+	return fmt.Errorf("%s state %q: expected version %d: %w", op, key, expectedVersion, store.ErrConflict)
 }
