@@ -88,6 +88,12 @@ func (b *builder) externalOutbounds() []outbound {
 				outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: h.VIP.String(), port: p, external: ext})
 			}
 		}
+		// An address that is an IP needs no DNS entry: the application connects to it directly,
+		// and the listener on that IP and port takes the connection (Kuma's entry without a VIP),
+		// so TLS origination and the access log still apply.
+		if ip := net.ParseIP(es.Host()); ip != nil && es.Port() != 0 && !es.Spec.Networking.DisableHostDNSEntry {
+			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: ip.String(), port: es.Port(), external: ext})
+		}
 	}
 	return outs
 }

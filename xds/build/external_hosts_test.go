@@ -93,3 +93,38 @@ func TestExternalHostOutbounds(t *testing.T) {
 	_, ok = network.Resolve("other", "api.example.com")
 	assert.False(t, ok)
 }
+
+// An ExternalService addressed by IP gets a listener on that IP and port, so a transparent
+// application connecting to it directly still goes through the external cluster.
+func TestExternalServiceIPLiteralListener(t *testing.T) {
+	m := sidecarModel(t, `
+type: Mesh
+name: default
+---
+type: ExternalService
+mesh: default
+name: db
+tags: {kuma.io/service: db}
+networking: {address: "192.0.2.10:5432"}
+---
+type: Dataplane
+mesh: default
+name: app-1
+networking:
+  address: 10.0.0.1
+  inbound: [{port: 8080, tags: {kuma.io/service: app}}]
+  transparentProxying: {redirectPortOutbound: 15001}
+`)
+	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "app-1", Options: DefaultOptions()})
+	require.NoError(t, err)
+	require.NoError(t, p.Validate())
+	var found bool
+	for _, l := range p.Listeners {
+		if l.Name == "outbound:192.0.2.10:5432" {
+			found = true
+			assert.True(t, l.Virtual)
+			assert.Equal(t, "db", l.FilterChains[0].TCP.Clusters[0].Name)
+		}
+	}
+	assert.True(t, found, "listener on the ExternalService's own IP and port")
+}
