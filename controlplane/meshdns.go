@@ -127,8 +127,7 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 		}
 		zc.Overrides[h.Mesh] = append(zc.Overrides[h.Mesh], r)
 	}
-	n := build.NewNetwork(m, table, vips)
-	n.Problems = problems
+	n := build.NewNetwork(m, table, problems, vips)
 	zone, err := dns.NewZone(zc)
 	if err != nil {
 		// The VIPs are allocated and stored: dataplanes still get outbounds on them, and DNS

@@ -88,8 +88,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			vips = r.network.VIPs
 		}
 		table, problems := crossmesh.Resolve(m)
-		network = build.NewNetwork(m, table, vips)
-		network.Problems = problems
+		network = build.NewNetwork(m, table, problems, vips)
 	}
 	r.network = network
 	r.noteDefaults(m)

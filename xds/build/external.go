@@ -19,15 +19,11 @@ type externalService struct {
 // externalService returns the ExternalService whose `kuma.io/service` is svc, or nil. With
 // several, the first by name wins, as they would share one cluster name.
 func (b *builder) externalService(svc string) *externalService {
-	for _, es := range model.PoliciesOf[*api.ExternalService](b.mesh, api.KindExternalService) {
-		if es.Service() == svc {
-			if !b.externalPermitted(es) {
-				return nil
-			}
-			return &externalService{res: es, service: svc, protocol: es.Protocol()}
-		}
+	es := b.network.services(b.mesh.Name).external[svc]
+	if es == nil || !b.externalPermitted(es) {
+		return nil
 	}
-	return nil
+	return &externalService{res: es, service: svc, protocol: es.Protocol()}
 }
 
 // externalPermitted applies TrafficPermission to an external service. Its own sidecar cannot
@@ -63,13 +59,8 @@ func (b *builder) externalPermitted(es *api.ExternalService) bool {
 // cluster, so `http://httpbin.org:443/` from the application leaves the sidecar with TLS.
 func (b *builder) externalOutbounds() []outbound {
 	var outs []outbound
-	seen := map[string]bool{}
-	for _, es := range model.PoliciesOf[*api.ExternalService](b.mesh, api.KindExternalService) {
+	for _, es := range b.network.services(b.mesh.Name).externals {
 		svc := es.Service()
-		if seen[svc] {
-			continue
-		}
-		seen[svc] = true
 		if !b.externalPermitted(es) {
 			continue
 		}

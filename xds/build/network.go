@@ -43,6 +43,10 @@ type hostOutbound struct {
 type meshServices struct {
 	list   []*service
 	byName map[string]*service
+	// external maps a service to its ExternalService (the first by name: they would share a
+	// cluster name); externals lists those, by name.
+	external  map[string]*api.ExternalService
+	externals []*api.ExternalService
 }
 
 // service is one `kuma.io/service` of a mesh: the inbounds that serve it.
@@ -61,9 +65,10 @@ type endpoint struct {
 	Bad   bool
 }
 
-// NewNetwork indexes m. table and vips come from crossmesh.Resolve and the VIP allocator.
-func NewNetwork(m *model.Model, table *crossmesh.Table, vips map[vip.Key]vip.VIPs) *Network {
-	n := &Network{Table: table, VIPs: vips, meshes: map[string]*meshServices{}, serviceNames: map[string]map[string]string{},
+// NewNetwork indexes m. table and problems come from crossmesh.Resolve, vips from the VIP
+// allocator.
+func NewNetwork(m *model.Model, table *crossmesh.Table, problems []crossmesh.Problem, vips map[vip.Key]vip.VIPs) *Network {
+	n := &Network{Table: table, Problems: problems, VIPs: vips, meshes: map[string]*meshServices{}, serviceNames: map[string]map[string]string{},
 		hostOutbounds: map[string]map[string][]hostOutbound{}}
 	if n.Table == nil {
 		n.Table = &crossmesh.Table{}
@@ -112,13 +117,17 @@ func (n *Network) indexHosts() {
 // PreviewNetwork is the Network of an offline render: VIPs as a fresh store would assign them.
 func PreviewNetwork(m *model.Model) *Network {
 	table, problems := crossmesh.Resolve(m)
-	n := NewNetwork(m, table, vip.Preview(table.VIPKeys(), netip.Prefix{}))
-	n.Problems = problems
-	return n
+	return NewNetwork(m, table, problems, vip.Preview(table.VIPKeys(), netip.Prefix{}))
 }
 
 func indexServices(mesh *model.Mesh) *meshServices {
-	ms := &meshServices{byName: map[string]*service{}}
+	ms := &meshServices{byName: map[string]*service{}, external: map[string]*api.ExternalService{}}
+	for _, es := range model.PoliciesOf[*api.ExternalService](mesh, api.KindExternalService) {
+		if _, dup := ms.external[es.Service()]; !dup {
+			ms.external[es.Service()] = es
+			ms.externals = append(ms.externals, es)
+		}
+	}
 	protocols := map[string]map[string]bool{}
 	for _, dp := range mesh.Dataplanes {
 		for _, in := range dp.Spec.Networking.Inbound {
@@ -174,7 +183,7 @@ func (n *Network) services(mesh string) *meshServices {
 	if ms := n.meshes[mesh]; ms != nil {
 		return ms
 	}
-	return &meshServices{byName: map[string]*service{}}
+	return &meshServices{byName: map[string]*service{}, external: map[string]*api.ExternalService{}}
 }
 
 // serviceVIP is the VIP of `<service>.mesh` in mesh, if one was published.
