@@ -36,7 +36,12 @@ type outbound struct {
 // service and every cross-mesh exposure.
 func (b *builder) outbounds() {
 	var outs []outbound
+	// Inbounds are built first: an outbound on an inbound's address and port is skipped with a
+	// diagnostic instead of failing the whole dataplane's configuration.
 	taken := map[string]string{}
+	for _, l := range b.proxy.Listeners {
+		taken[net.JoinHostPort(l.Address, strconv.Itoa(int(l.Port)))] = "listener " + l.Name
+	}
 	for i, o := range b.dp.Spec.Networking.Outbound {
 		field := fmt.Sprintf("networking.outbound[%d]", i)
 		out, ok := b.explicitOutbound(field, o.Address, o.Port, o.Tags)

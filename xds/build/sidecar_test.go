@@ -124,3 +124,17 @@ func TestKumaLogPlaceholders(t *testing.T) {
 	require.Len(t, b.proxy.Diagnostics, 1)
 	assert.Contains(t, b.proxy.Diagnostics[0].Message, "%KUMA_NOPE%")
 }
+
+// An outbound declared on an inbound's address and port is skipped with a diagnostic; the rest
+// of the dataplane still gets its configuration.
+func TestOutboundOnInboundAddressIsADiagnostic(t *testing.T) {
+	m := sidecarModel(t, strings.Replace(twoServices, "outbound: [{port: 9000, tags: {kuma.io/service: backend}}]",
+		"outbound: [{port: 8080, address: 10.0.0.1, tags: {kuma.io/service: backend}}]", 1))
+	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "web", Options: DefaultOptions()})
+	require.NoError(t, err)
+	require.NoError(t, p.Validate())
+	require.Len(t, p.Listeners, 1)
+	require.Len(t, p.Diagnostics, 1)
+	assert.Equal(t, "networking.outbound[0]", p.Diagnostics[0].Field)
+	assert.Contains(t, p.Diagnostics[0].Message, "inbound:10.0.0.1:8080")
+}
