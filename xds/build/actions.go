@@ -12,8 +12,10 @@ import (
 // irRoute applies the rule's filters and backends to one entry (spec §2.6 filter translation).
 func (b *builder) irRoute(e entry) (ir.Route, bool) {
 	rule := e.route.Spec.Conf.HTTP.Rules[e.rule]
+	// The listener's tags select connection policies (nil outside a gateway listener).
+	var tags map[string]string
 	if e.host != nil {
-		b.listenerTags = e.host.tags
+		tags = e.host.tags
 	}
 	r := ir.Route{
 		Name:   e.name(),
@@ -38,7 +40,7 @@ func (b *builder) irRoute(e entry) (ir.Route, bool) {
 		case f.Mirror != nil:
 			if pct := *f.Mirror.Percentage; pct > 0 {
 				fwd.Mirrors = append(fwd.Mirrors, ir.Mirror{
-					Cluster: b.cluster(f.Mirror.Backend.Destination, ir.ClusterHTTP), Percent: pct,
+					Cluster: b.cluster(f.Mirror.Backend.Destination, ir.ClusterHTTP, tags), Percent: pct,
 				})
 			}
 		case f.Redirect != nil:
@@ -49,14 +51,14 @@ func (b *builder) irRoute(e entry) (ir.Route, bool) {
 		return r, true
 	}
 	for _, be := range rule.Backends {
-		fwd.Clusters = append(fwd.Clusters, b.weightedCluster(be))
+		fwd.Clusters = append(fwd.Clusters, b.weightedCluster(be, tags))
 	}
 	fwd.Clusters = mergeWeighted(fwd.Clusters)
 	var dests []map[string]string
 	for _, be := range rule.Backends {
 		dests = append(dests, be.Destination)
 	}
-	b.routePolicies(fwd, dests, b.listenerTags)
+	b.routePolicies(fwd, dests, tags)
 	r.Forward = fwd
 	return r, true
 }
@@ -102,13 +104,13 @@ func isHostHeader(name string) bool {
 	return n == "host" || n == ":authority"
 }
 
-func (b *builder) weightedCluster(be api.Backend) ir.WeightedCluster {
+func (b *builder) weightedCluster(be api.Backend, listenerTags map[string]string) ir.WeightedCluster {
 	// Kuma's marker for a backend that could not be resolved: the route keeps the name so that
 	// Envoy answers 500 instead of silently dropping the backend.
 	if be.Destination[names.ServiceTag] == ir.UnresolvedBackend {
 		return ir.WeightedCluster{Name: ir.UnresolvedBackend, Weight: be.EffectiveWeight()}
 	}
-	wc := ir.WeightedCluster{Name: b.cluster(be.Destination, ir.ClusterHTTP), Weight: be.EffectiveWeight()}
+	wc := ir.WeightedCluster{Name: b.cluster(be.Destination, ir.ClusterHTTP, listenerTags), Weight: be.EffectiveWeight()}
 	// The tags are for mesh services' policies; an external service gets nothing of ours.
 	if v := names.TagsHeaderValue(b.dp.Spec.Networking.Gateway.Tags); v != "" && b.clusters[wc.Name].Type == ir.ClusterEDS {
 		wc.RequestHeadersToAdd = []ir.Header{{Name: names.TagsHeader, Value: v}}

@@ -104,9 +104,6 @@ type builder struct {
 	identity *Identity
 	bundles  map[string]string
 	network  *Network
-	// listenerTags are the tags of the gateway listener being built, which connection
-	// policies' sources select; nil while building a sidecar.
-	listenerTags map[string]string
 	// deniedExternal are the external services TrafficPermission kept from this dataplane,
 	// already reported.
 	deniedExternal map[string]bool

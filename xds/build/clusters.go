@@ -11,15 +11,12 @@ import (
 // harmless to tcp_proxy, so HTTP wins. Listeners whose tags select different connection
 // policies for one destination get one cluster each: the first keeps the plain name, the others
 // are named after their policies (`api[timeout-b]`), as Kuma keeps one cluster per policy set.
-func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) string {
+func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol, listenerTags map[string]string) string {
 	if es := b.externalService(dest[names.ServiceTag]); es != nil {
-		return b.externalCluster(es)
+		return b.externalCluster(es, listenerTags)
 	}
-	picks := b.clusterPicks(dest)
-	name := names.Cluster(dest)
-	if c, ok := b.clusters[name]; ok && policySignature(c.Policies) != picksSignature(picks) {
-		name = variantName(name, picks)
-	}
+	picks := b.clusterPicks(dest, listenerTags)
+	name := b.clusterName(names.Cluster(dest), picks)
 	if c, ok := b.clusters[name]; ok {
 		if c.Protocol == ir.ClusterTCP && proto != ir.ClusterTCP {
 			c.Protocol = clusterProtocol(dest, proto)
@@ -39,6 +36,15 @@ func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol) stri
 	applyClusterPicks(c, picks)
 	b.clusters[name] = c
 	return name
+}
+
+// clusterName is the destination's cluster name for these policy picks: the plain name, or a
+// variant when a cluster of that name already exists with other policies.
+func (b *builder) clusterName(base string, picks []*policyPick) string {
+	if c, ok := b.clusters[base]; ok && policySignature(c.Policies) != picksSignature(picks) {
+		return variantName(base, picks)
+	}
+	return base
 }
 
 // clusterProtocol follows Kuma: the destination's `kuma.io/protocol` tag decides HTTP/2; routes

@@ -22,22 +22,14 @@ const (
 // clusterKinds are the policies that configure a cluster, in the order they are applied.
 var clusterKinds = []api.Kind{api.KindCircuitBreaker, api.KindHealthCheck, api.KindTimeout}
 
-// clusterPicks is the per-destination choice of each cluster policy for the listener being
-// built (b.listenerTags; nil for a sidecar), one entry per clusterKinds, nil when none matched.
-func (b *builder) clusterPicks(dest map[string]string) []*policyPick {
+// clusterPicks is the per-destination choice of each cluster policy for a listener with
+// listenerTags (nil for a sidecar), one entry per clusterKinds, nil when none matched.
+func (b *builder) clusterPicks(dest, listenerTags map[string]string) []*policyPick {
 	out := make([]*policyPick, len(clusterKinds))
 	for i, k := range clusterKinds {
-		out[i] = b.pickForDestination(k, b.listenerTags, dest)
+		out[i] = b.pickForDestination(k, listenerTags, dest)
 	}
 	return out
-}
-
-// clusterPolicies applies the per-destination choice to a cluster built outside b.cluster.
-func (b *builder) clusterPolicies(c *ir.Cluster, listenerTags map[string]string) {
-	saved := b.listenerTags
-	b.listenerTags = listenerTags
-	applyClusterPicks(c, b.clusterPicks(c.Destination))
-	b.listenerTags = saved
 }
 
 // picksSignature and policySignature name the policy set of a cluster, to tell whether two

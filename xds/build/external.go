@@ -91,15 +91,17 @@ func (b *builder) externalOutbounds() []outbound {
 
 // externalCluster is the cluster of an external service: Envoy resolves its host (STRICT_DNS)
 // and, with tls.enabled, originates TLS with the service's SNI and CA.
-func (b *builder) externalCluster(es *externalService) string {
-	name := names.Cluster(map[string]string{names.ServiceTag: es.service})
+func (b *builder) externalCluster(es *externalService, listenerTags map[string]string) string {
+	dest := map[string]string{names.ServiceTag: es.service}
+	picks := b.clusterPicks(dest, listenerTags)
+	name := b.clusterName(names.Cluster(dest), picks)
 	if _, ok := b.clusters[name]; ok {
 		return name
 	}
 	r := es.res
 	c := &ir.Cluster{
 		Name: name, Type: ir.ClusterStrictDNS, Service: es.service,
-		Destination: map[string]string{names.ServiceTag: es.service},
+		Destination: dest,
 		Protocol:    ir.ClusterTCP,
 		Endpoints:   []ir.Endpoint{{Address: r.Host(), Port: r.Port(), Weight: 1, Tags: r.Spec.Tags}},
 	}
@@ -115,7 +117,7 @@ func (b *builder) externalCluster(es *externalService) string {
 	if r.TLSEnabled() {
 		c.TLS = b.externalTLS(r)
 	}
-	b.clusterPolicies(c, b.listenerTags)
+	applyClusterPicks(c, picks)
 	b.clusters[name] = c
 	return name
 }

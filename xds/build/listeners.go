@@ -165,12 +165,11 @@ func (b *builder) tcpChain(listener, hostname string, hosts []*host) (ir.FilterC
 		dests    []map[string]string
 	)
 	for _, h := range hosts {
-		b.listenerTags = h.tags
 		for _, r := range h.routes {
 			for _, rule := range r.Spec.Conf.TCP.Rules {
 				for _, be := range rule.Backends {
 					clusters = append(clusters, ir.WeightedCluster{
-						Name: b.cluster(be.Destination, ir.ClusterTCP), Weight: be.EffectiveWeight(),
+						Name: b.cluster(be.Destination, ir.ClusterTCP, h.tags), Weight: be.EffectiveWeight(),
 					})
 					dests = append(dests, be.Destination)
 				}

@@ -143,7 +143,6 @@ func (b *builder) transparentOutbounds() []outbound {
 // outboundListener builds the listener of one outbound and the cluster behind it.
 func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 	name := names.OutboundListener(o.addr, o.port)
-	b.listenerTags = nil
 	l := ir.Listener{
 		Name: name, Address: o.addr, Port: o.port, Protocol: ir.TCP, StatPrefix: name,
 		Direction: ir.DirectionOutbound, Virtual: o.virtual,
@@ -162,7 +161,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		cluster, service = c, o.exposure.GatewayService
 		dest = map[string]string{names.ServiceTag: service, names.MeshTag: o.exposure.Mesh}
 	case o.external != nil:
-		cluster, service, protocol = b.externalCluster(o.external), o.external.service, o.external.protocol
+		cluster, service, protocol = b.externalCluster(o.external, nil), o.external.service, o.external.protocol
 		dest = map[string]string{names.ServiceTag: service}
 	default:
 		service = o.dest[names.ServiceTag]
@@ -173,7 +172,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		if isHTTP(protocol) {
 			proto = ir.ClusterHTTP
 		}
-		cluster, dest = b.cluster(o.dest, proto), o.dest
+		cluster, dest = b.cluster(o.dest, proto, nil), o.dest
 		if c := b.clusters[cluster]; c != nil && (protocol == "http2" || protocol == "grpc") {
 			c.Protocol = ir.ClusterHTTP2
 		}

@@ -2,6 +2,7 @@ package build
 
 import (
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -137,4 +138,64 @@ func TestOutboundOnInboundAddressIsADiagnostic(t *testing.T) {
 	require.Len(t, p.Diagnostics, 1)
 	assert.Equal(t, "networking.outbound[0]", p.Diagnostics[0].Field)
 	assert.Contains(t, p.Diagnostics[0].Message, "inbound:10.0.0.1:8080")
+}
+
+// Two listeners whose tags select different Timeouts for one destination get a cluster each
+// (Kuma's golden test 20); the routes point at their own listener's cluster.
+func TestPerListenerClusterVariants(t *testing.T) {
+	m := sidecarModel(t, `
+type: Dataplane
+mesh: default
+name: gw-1
+networking: {address: 10.0.0.9, gateway: {type: BUILTIN, tags: {kuma.io/service: gw}}}
+---
+type: MeshGateway
+mesh: default
+name: gw
+selectors: [{match: {kuma.io/service: gw}}]
+conf:
+  listeners:
+    - {port: 8080, protocol: HTTP, hostname: one.example.com, tags: {name: one}}
+    - {port: 8080, protocol: HTTP, hostname: two.example.com, tags: {name: two}}
+---
+type: MeshGatewayRoute
+mesh: default
+name: echo
+selectors: [{match: {kuma.io/service: gw}}]
+conf:
+  http:
+    rules: [{matches: [{path: {match: PREFIX, value: /}}], backends: [{destination: {kuma.io/service: echo}}]}]
+---
+type: Timeout
+mesh: default
+name: timeout-one
+sources: [{match: {kuma.io/service: gw, name: one}}]
+destinations: [{match: {kuma.io/service: echo}}]
+conf: {connectTimeout: 1s}
+---
+type: Timeout
+mesh: default
+name: timeout-two
+sources: [{match: {kuma.io/service: gw, name: two}}]
+destinations: [{match: {kuma.io/service: echo}}]
+conf: {connectTimeout: 2s}
+`)
+	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "gw-1", Options: DefaultOptions()})
+	require.NoError(t, err)
+	require.NoError(t, p.Validate())
+	timeouts := map[string]time.Duration{}
+	for _, c := range p.Clusters {
+		timeouts[c.Name] = c.ConnectTimeout
+	}
+	assert.Equal(t, map[string]time.Duration{"echo": time.Second, "echo[timeout-two]": 2 * time.Second}, timeouts)
+	routed := map[string]string{}
+	for _, vh := range p.Listeners[0].FilterChains[0].HTTP.RouteConfig.VirtualHosts {
+		for _, r := range vh.Routes {
+			if r.Forward != nil {
+				routed[vh.Name] = r.Forward.Clusters[0].Name
+			}
+		}
+	}
+	assert.Equal(t, "echo", routed["one.example.com"])
+	assert.Equal(t, "echo[timeout-two]", routed["two.example.com"])
 }
