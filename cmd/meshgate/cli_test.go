@@ -124,7 +124,8 @@ conf:
 	out, stderr, code := runCLI(t, "validate", "-f", dir)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "ok\n", out)
-	assert.Contains(t, stderr, `warning: MeshGateway default/gw: conf.listeners[0].tls.certificates[0]: secret "missing" not found in mesh "default"`)
+	// Located like a validation error: the file and the line of the certificate reference.
+	assert.Contains(t, stderr, `warning: `+filepath.Join(dir, "gw.yaml")+`:15: MeshGateway default/gw: conf.listeners[0].tls.certificates[0]: secret "missing" not found in mesh "default"`)
 }
 
 // Two meshes claiming one cross-mesh hostname: validate names the later claim, with file and

@@ -19,12 +19,14 @@ func DiagnosticString(d ir.Diagnostic) string {
 	return s + d.Message
 }
 
-// CheckAll renders every dataplane and returns their diagnostics, deduplicated and in order.
-// An error means meshgate itself produced invalid configuration.
+// CheckAll renders every dataplane and returns their diagnostics, deduplicated and in order,
+// each located like a validation error (`file:line: Resource: field: message`) when the
+// resource came from a file. An error means meshgate itself produced invalid configuration.
 func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	network := build.PreviewNetwork(m)
+	metas := resourceMetas(m)
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
 			o, err := Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: opts, Network: network})
@@ -32,7 +34,11 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 				return nil, err
 			}
 			for _, d := range o.Proxy.Diagnostics {
-				if s := DiagnosticString(d); !seen[s] {
+				s := DiagnosticString(d)
+				if meta := metas[d.Resource]; meta != nil && meta.Source.File != "" && meta.Source.File != model.DefaultPermissionSource {
+					s = fmt.Sprintf("%s:%d: %s", meta.Source.File, meta.Source.LineOf(d.Field), s)
+				}
+				if !seen[s] {
 					seen[s] = true
 					out = append(out, s)
 				}
@@ -40,6 +46,33 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// resourceMetas indexes every resource of m by its display name (`Kind mesh/name`), which is
+// how diagnostics and cross-mesh problems name them.
+func resourceMetas(m *model.Model) map[string]*api.Meta {
+	metas := map[string]*api.Meta{}
+	for _, mesh := range m.Meshes() {
+		metas[mesh.Resource.DisplayName()] = &mesh.Resource.Meta
+		for _, gw := range mesh.Gateways {
+			metas[gw.DisplayName()] = &gw.Meta
+		}
+		for _, r := range mesh.Routes {
+			metas[r.DisplayName()] = &r.Meta
+		}
+		for _, dp := range mesh.Dataplanes {
+			metas[dp.DisplayName()] = &dp.Meta
+		}
+		for _, sec := range mesh.Secrets {
+			metas[sec.DisplayName()] = &sec.Meta
+		}
+		for _, list := range mesh.Policies {
+			for _, o := range list {
+				metas[o.GetMeta().DisplayName()] = o.GetMeta()
+			}
+		}
+	}
+	return metas
 }
 
 // Notes are what meshgate adds on its own that a user should know about: today, the default
@@ -59,20 +92,7 @@ func Notes(m *model.Model) []string {
 // publishes the first claim and skips the rest; validate rejects them before they are applied.
 func CrossMeshErrors(m *model.Model) api.ErrorList {
 	_, problems := crossmesh.Resolve(m)
-	metas := map[string]*api.Meta{}
-	for _, mesh := range m.Meshes() {
-		for _, gw := range mesh.Gateways {
-			metas[gw.DisplayName()] = &gw.Meta
-		}
-		for _, dp := range mesh.Dataplanes {
-			metas[dp.DisplayName()] = &dp.Meta
-		}
-		for _, list := range mesh.Policies {
-			for _, o := range list {
-				metas[o.GetMeta().DisplayName()] = o.GetMeta()
-			}
-		}
-	}
+	metas := resourceMetas(m)
 	var errs api.ErrorList
 	for _, p := range problems {
 		e := api.FieldError{Resource: p.Resource, Field: p.Field, Message: p.Message}

@@ -170,5 +170,5 @@ func TestRenderAppliesTheSelectedProxyTemplate(t *testing.T) {
 
 	diags, err := render.CheckAll(m, build.DefaultOptions())
 	require.NoError(t, err)
-	assert.Contains(t, diags, `ProxyTemplate default/web-only: conf.modifications[1].cluster.match: matches no cluster (name "nope"); nothing changed`)
+	assert.Contains(t, diags, `input.yaml:32: ProxyTemplate default/web-only: conf.modifications[1].cluster.match: matches no cluster (name "nope"); nothing changed`)
 }
