@@ -16,6 +16,7 @@ build:
 test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	./.ci/setup.sh
 	pg="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" || exit 1; \
 	export MESHGATE_TEST_POSTGRES="$$pg"; \
 	if [ -z "$$MESHGATE_TEST_STEPCA_URL" ]; then stepca="$$(./.ci/stepca.sh start)" || exit 1; eval "$$stepca"; fi; \
