@@ -8,11 +8,15 @@
 // views to meshes.
 //
 // Names outside the origin are forwarded to upstream resolvers over the
-// transport the query came in on, or REFUSED when no upstream is configured,
-// unless the client's view overrides the name ([ZoneConfig.Overrides], e.g. an
-// external service's host resolving to its VIP): then it is answered
-// authoritatively like a zone name. Only clients that ViewOf maps to a view get
-// its overrides; the DefaultView fallback does not.
+// transport the query came in on, but only for clients in the allow list
+// ([Options.ForwardAllow] plus the addresses given to
+// [Server.SetForwardAllowed]); other clients, and everyone when no upstream is
+// configured, get REFUSED, so the server is no open resolver. A forwarded
+// answer that does not fit the client's UDP buffer is truncated with TC set,
+// and the client gets all of it over TCP. A name the client's view overrides
+// ([ZoneConfig.Overrides], e.g. an external service's host resolving to its
+// VIP) is answered authoritatively like a zone name instead. Only clients that
+// ViewOf maps to a view get its overrides; the DefaultView fallback does not.
 //
 // Answers are packed once per (view, name, type) when the zone is built, so the
 // hot path is a map lookup and a copy of the packed reply with the query's ID,

@@ -79,7 +79,7 @@ func (s *Server) writeAnswer(w mdns.ResponseWriter, req *mdns.Msg, a *answer, ed
 	if req.RecursionDesired {
 		buf[2] |= flagRD
 	}
-	if s.forwarding() {
+	if s.recursionFor(w) {
 		buf[3] |= flagRA
 	}
 	if req.CheckingDisabled {
@@ -110,7 +110,7 @@ func (s *Server) writeTruncated(w mdns.ResponseWriter, req *mdns.Msg, a *answer,
 	m := a.msg.Copy()
 	m.Id = req.Id
 	m.RecursionDesired = req.RecursionDesired
-	m.RecursionAvailable = s.forwarding()
+	m.RecursionAvailable = s.recursionFor(w)
 	m.CheckingDisabled = req.CheckingDisabled
 	m.Question = []mdns.Question{req.Question[0]}
 	if edns {
@@ -125,7 +125,7 @@ func (s *Server) nxdomain(w mdns.ResponseWriter, req *mdns.Msg, z *Zone, edns bo
 	m := new(mdns.Msg)
 	m.SetRcode(req, mdns.RcodeNameError)
 	m.Authoritative = true
-	m.RecursionAvailable = s.forwarding()
+	m.RecursionAvailable = s.recursionFor(w)
 	m.Ns = []mdns.RR{z.soa}
 	m.Compress = true
 	if edns {
@@ -138,7 +138,7 @@ func (s *Server) nxdomain(w mdns.ResponseWriter, req *mdns.Msg, z *Zone, edns bo
 func (s *Server) fail(w mdns.ResponseWriter, req *mdns.Msg, rcode int) int {
 	m := new(mdns.Msg)
 	m.SetRcode(req, rcode)
-	m.RecursionAvailable = s.forwarding()
+	m.RecursionAvailable = s.recursionFor(w)
 	if req.IsEdns0() != nil {
 		m.SetEdns0(ednsSize, false)
 	}
@@ -150,14 +150,7 @@ func (s *Server) fail(w mdns.ResponseWriter, req *mdns.Msg, rcode int) int {
 }
 
 func (s *Server) viewOf(w mdns.ResponseWriter) (view string, known bool) {
-	var ip netip.Addr
-	switch a := w.RemoteAddr().(type) {
-	case *net.UDPAddr:
-		ip = a.AddrPort().Addr()
-	case *net.TCPAddr:
-		ip = a.AddrPort().Addr()
-	}
-	return s.viewOfAddr(ip)
+	return s.viewOfAddr(remoteAddr(w))
 }
 
 // viewOfAddr is the client's view; known is false when ViewOf did not name one and the

@@ -12,6 +12,9 @@ import (
 type metrics struct {
 	queries *prometheus.CounterVec
 	forward *prometheus.HistogramVec
+	// refused counts queries for names outside the zone from clients that may
+	// not use forwarding: how much open-resolver traffic is being turned away.
+	refused *prometheus.CounterVec
 	// Counters for the common rcodes resolved once, so the hot path does not
 	// hash label values per query.
 	common [2][mdns.RcodeRefused + 1]prometheus.Counter
@@ -30,6 +33,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time to get an answer from one upstream resolver, by transport and result.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"transport", "result"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "meshgate", Subsystem: "dns", Name: "forward_refused_total",
+			Help: "Queries for names outside the zone refused because the client is not in the forward allow list, by transport.",
+		}, []string{"transport"}),
 	}
 	for t, tn := range transports {
 		for rc := range m.common[t] {
@@ -39,7 +46,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.queries, m.forward} {
+	for _, c := range []prometheus.Collector{m.queries, m.forward, m.refused} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if errors.As(err, &are) {
@@ -72,6 +79,14 @@ func (m *metrics) forwarded(tcp bool, ok bool, d time.Duration) {
 		result = "error"
 	}
 	m.forward.WithLabelValues(t, result).Observe(d.Seconds())
+}
+
+func (m *metrics) forwardRefused(tcp bool) {
+	t := 0
+	if tcp {
+		t = 1
+	}
+	m.refused.WithLabelValues(transports[t]).Inc()
 }
 
 func rcodeName(rc int) string {

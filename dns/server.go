@@ -38,6 +38,13 @@ type Options struct {
 	// those names get REFUSED. See UpstreamsFromResolvConf.
 	Upstreams      []string
 	ForwardTimeout time.Duration // per attempt; default 2s
+	// ForwardAllow are the clients whose names outside the origin are
+	// forwarded, besides the addresses given to SetForwardAllowed; every
+	// other client gets REFUSED for them (zone names and its overrides are
+	// answered as usual), so the server is no open resolver. nil means
+	// DefaultForwardAllow (this host only); an empty list allows only the
+	// addresses set with SetForwardAllowed.
+	ForwardAllow []netip.Prefix
 	// SocketsPerCore opens GOMAXPROCS UDP sockets with SO_REUSEPORT so the
 	// kernel spreads queries over every core. Ignored where unsupported.
 	SocketsPerCore bool
@@ -51,7 +58,7 @@ type Server struct {
 	opts      Options
 	log       *slog.Logger
 	upstreams []string
-	udpClient *mdns.Client
+	allow     allowList
 	tcpClient *mdns.Client
 	metrics   *metrics
 	zone      atomic.Pointer[Zone]
@@ -91,6 +98,10 @@ func New(opts Options) (*Server, error) {
 		}
 		ups = append(ups, hp)
 	}
+	allow, err := forwardPrefixes(opts.ForwardAllow)
+	if err != nil {
+		return nil, fmt.Errorf("dns server: %w", err)
+	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("dns server: %w", err)
@@ -99,7 +110,7 @@ func New(opts Options) (*Server, error) {
 		opts:      opts,
 		log:       log.With("component", "dns"),
 		upstreams: ups,
-		udpClient: &mdns.Client{Net: "udp", Timeout: opts.ForwardTimeout},
+		allow:     allowList{prefixes: allow},
 		tcpClient: &mdns.Client{Net: "tcp", Timeout: opts.ForwardTimeout},
 		metrics:   m,
 		closed:    make(chan struct{}),
@@ -184,7 +195,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("dns server listening", "udp", s.udpAddr, "tcp", s.tcpAddr,
-		"udp_sockets", len(pcs), "upstreams", s.upstreams)
+		"udp_sockets", len(pcs), "upstreams", s.upstreams, "forward_allow", s.allow.prefixes)
 	go func() {
 		select {
 		case <-ctx.Done():

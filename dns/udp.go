@@ -135,7 +135,7 @@ func (s *Server) answerUDP(q []byte, from netip.AddrPort, out []byte) (resp []by
 	copy(out[0:2], q[0:2])  // ID
 	out[2] |= q[2] & flagRD // RD echoed
 	out[3] |= q[3] & flagCD // CD echoed
-	if s.forwarding() {
+	if s.forwarding() && s.allow.allows(from.Addr()) {
 		out[3] |= flagRA
 	}
 	// Same name modulo case, so same wire length: echo the client's
