@@ -15,7 +15,7 @@ import (
 // fakeUpstream answers every A query with 192.0.2.7 on UDP and TCP.
 func fakeUpstream(t *testing.T) string {
 	t.Helper()
-	h := mdns.HandlerFunc(func(w mdns.ResponseWriter, req *mdns.Msg) {
+	return upstreamServing(t, mdns.HandlerFunc(func(w mdns.ResponseWriter, req *mdns.Msg) {
 		m := new(mdns.Msg).SetReply(req)
 		m.RecursionAvailable = true
 		m.Answer = []mdns.RR{&mdns.A{
@@ -23,7 +23,12 @@ func fakeUpstream(t *testing.T) string {
 			A:   net.IPv4(192, 0, 2, 7),
 		}}
 		_ = w.WriteMsg(m)
-	})
+	}))
+}
+
+// upstreamServing runs h on UDP and TCP on one loopback port until the test ends.
+func upstreamServing(t *testing.T, h mdns.Handler) string {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", pc.LocalAddr().String())
