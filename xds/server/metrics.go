@@ -14,6 +14,8 @@ type metrics struct {
 	ackWait *prometheus.HistogramVec
 	streams *prometheus.GaugeVec
 	sets    *prometheus.CounterVec
+	// anonymousEnded counts streams ended for not being admitted in time.
+	anonymousEnded prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -44,12 +46,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: ns, Subsystem: sub, Name: "snapshot_sets_total",
 			Help: "SetSnapshot calls, by whether any type's version changed.",
 		}, []string{"changed"}),
+		anonymousEnded: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "streams_unadmitted_ended_total",
+			Help: "Streams ended because they sent no admitted first request within the first-request timeout.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	var done []prometheus.Collector
-	for _, c := range []prometheus.Collector{m.pushes, m.acks, m.nacks, m.ackWait, m.streams, m.sets} {
+	for _, c := range []prometheus.Collector{m.pushes, m.acks, m.nacks, m.ackWait, m.streams, m.sets, m.anonymousEnded} {
 		if err := reg.Register(c); err != nil {
 			// Leave the registry as it was, so the caller can retry with another.
 			for _, d := range done {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,4 +21,9 @@ type Options struct {
 	// (peer, metadata). An error ends the stream: a gRPC status error is returned as is, any
 	// other error as Unauthenticated. Nil admits every node.
 	Authenticate func(ctx context.Context, node *corev3.Node) error
+
+	// FirstRequestTimeout is how long a new stream may take to send its first request and be
+	// admitted; a stream still anonymous then is ended, so clients that open streams and say
+	// nothing cannot pile them up. Zero means no limit.
+	FirstRequestTimeout time.Duration
 }

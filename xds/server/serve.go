@@ -22,6 +22,7 @@ var (
 	errShutdown  = errors.New("the control plane is shutting down")
 	errWithdrawn = errors.New("the configuration of this node was withdrawn; reconnect to wait for a new one")
 	errStreamEnd = errors.New("stream ended")
+	errAnonymous = errors.New("stream ended before it was admitted")
 )
 
 func (s *Server) serveSotw(gs sotwStream, typeURL string) error {
@@ -48,13 +49,18 @@ func (s *Server) begin(st *stream) (context.Context, func(context.Context, error
 	// Set before the stream can be found through the registry, so readers see it.
 	st.stop = cancel
 	s.metrics.streams.WithLabelValues(st.proto).Inc()
+	stopDeadline := s.anonymousDeadline(st)
 	return ctx, func(ctx context.Context, err error) error {
+		stopDeadline()
 		cause := context.Cause(ctx)
 		cancel(errStreamEnd)
 		st.close()
 		s.metrics.streams.WithLabelValues(st.proto).Dec()
 		if err != nil || cause == nil {
 			return err
+		}
+		if errors.Is(cause, errAnonymous) {
+			return status.Error(codes.DeadlineExceeded, cause.Error())
 		}
 		return status.Error(codes.Unavailable, cause.Error())
 	}

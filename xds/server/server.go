@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -13,10 +14,12 @@ import (
 // gRPC server with Register, feed it with SetSnapshot and ClearSnapshot, and call Close before
 // stopping the gRPC server.
 type Server struct {
-	log     *slog.Logger
-	libLog  libLogger
-	auth    func(context.Context, *corev3.Node) error
-	metrics *metrics
+	log    *slog.Logger
+	libLog libLogger
+	auth   func(context.Context, *corev3.Node) error
+	// firstRequest bounds how long a stream may stay anonymous.
+	firstRequest time.Duration
+	metrics      *metrics
 
 	// cache is in non-ADS mode; see the package documentation.
 	cache cache.SnapshotCache
@@ -47,15 +50,16 @@ func New(opts Options) (*Server, error) {
 	lib := libLogger{logger}
 	root, shutdown := context.WithCancelCause(context.Background())
 	return &Server{
-		log:      logger,
-		libLog:   lib,
-		auth:     opts.Authenticate,
-		metrics:  m,
-		cache:    cache.NewSnapshotCache(false, cache.IDHash{}, lib),
-		root:     root,
-		shutdown: shutdown,
-		snaps:    map[string]*cache.Snapshot{},
-		registry: newRegistry(),
+		log:          logger,
+		libLog:       lib,
+		auth:         opts.Authenticate,
+		firstRequest: opts.FirstRequestTimeout,
+		metrics:      m,
+		cache:        cache.NewSnapshotCache(false, cache.IDHash{}, lib),
+		root:         root,
+		shutdown:     shutdown,
+		snaps:        map[string]*cache.Snapshot{},
+		registry:     newRegistry(),
 	}, nil
 }
 

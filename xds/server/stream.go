@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -19,8 +20,10 @@ type stream struct {
 	ctx   context.Context // the gRPC stream's: peer and metadata, for Authenticate
 	stop  context.CancelCauseFunc
 	proto string
-	node  string            // set by the first request
-	types map[string]*track // by type URL
+	node  string // set by the first request
+	// admitted is set once node is, and read by the first-request deadline's timer.
+	admitted atomic.Bool
+	types    map[string]*track // by type URL
 }
 
 var (
@@ -54,6 +57,7 @@ func (st *stream) identify(node *corev3.Node) error {
 		}
 	}
 	st.node = node.GetId()
+	st.admitted.Store(true)
 	st.srv.registry.attach(st.node, st)
 	return nil
 }
