@@ -70,18 +70,26 @@ func TestServerConfigWithGRPCAndHTTP(t *testing.T) {
 	}
 }
 
+// Two Runs at once: one runs until its context ends, the other is refused at once.
 func TestRunOnlyOnce(t *testing.T) {
 	s := newGenerated(t, openStore(t, t.TempDir()), "localhost")
-	runSource(t, s)
-	// Until the first Run has started, a probe with a done context becomes the running one and
-	// returns nil at once; after, it is refused.
-	done, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- s.Run(ctx) }()
+	}
+	select {
+	case err := <-errs:
+		require.ErrorContains(t, err, "already running")
+	case <-time.After(5 * time.Second):
+		t.Fatal("neither Run was refused")
+	}
 	cancel()
-	waitFor(t, 5*time.Second, "a second Run refused", func() bool {
-		err := s.Run(done)
-		if err != nil {
-			assert.ErrorContains(t, err, "already running")
-		}
-		return err != nil
-	})
+	select {
+	case err := <-errs:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
 }

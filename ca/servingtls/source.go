@@ -156,8 +156,9 @@ func (s *Source) ServerConfig() *tls.Config {
 // certificate must chain to a CA clients already trust). In file mode it follows reloads.
 func (s *Source) CAPEM() []byte { return slices.Clone(s.cur.Load().caPEM) }
 
-// SANs are the names the serving certificate is valid for, as clients may dial them: DNS names,
-// then IP addresses. In file mode they are the current certificate's.
+// SANs are the names the serving certificate is valid for, which clients may dial and check: in
+// generated mode Options.SANs (or DefaultSANs) in canonical form and given order; in file mode
+// the current certificate's DNS names, then its IP addresses.
 func (s *Source) SANs() []string { return slices.Clone(s.cur.Load().sans) }
 
 // Leaf is the certificate being served now (for diagnostics). Callers must not modify it.
