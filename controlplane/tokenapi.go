@@ -2,8 +2,6 @@ package controlplane
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/meshgate/meshgate/api/client"
+	"github.com/meshgate/meshgate/api/rest"
 	"github.com/meshgate/meshgate/api/rest/wire"
 	"github.com/meshgate/meshgate/ca/tokens"
 )
@@ -135,23 +134,9 @@ func postOnly(fn http.HandlerFunc) http.Handler {
 }
 
 // requireAdmin applies the resource API's rule (api/rest): with an admin token configured,
-// every request must carry it. Both sides are hashed so the comparison takes the same time
-// whatever the presented length.
+// every request must carry it.
 func requireAdmin(adminToken string, next http.Handler) http.Handler {
-	if adminToken == "" {
-		return next
-	}
-	want := sha256.Sum256([]byte(adminToken))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		got := sha256.Sum256([]byte(token))
-		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="meshgate"`)
-			writeTokenError(w, http.StatusUnauthorized, "Unauthorized", "a valid admin token is required (Authorization: Bearer <token>)")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return rest.RequireAdmin(adminToken, next)
 }
 
 // writeTokenError writes Kuma's error body, which the API client decodes.

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/meshgate/meshgate/api/rest/wire"
 	"github.com/meshgate/meshgate/ca/tokens"
 )
 
@@ -50,7 +51,7 @@ func (cp *ControlPlane) xdsAuthenticator() (func(context.Context, *corev3.Node) 
 
 // tokenAuth admits an xDS stream only with a token of the dataplane its node id names.
 type tokenAuth struct {
-	verify  func(ctx context.Context, token, mesh, name string) error
+	verify  func(ctx context.Context, token, mesh, name string) (tokens.Info, error)
 	log     *slog.Logger
 	results *prometheus.CounterVec
 }
@@ -89,7 +90,8 @@ func (a *tokenAuth) check(ctx context.Context, nodeID string) error {
 	if err != nil {
 		return err
 	}
-	return a.verify(ctx, token, mesh, name)
+	_, err = a.verify(ctx, token, mesh, name)
+	return err
 }
 
 // errBadNode: a node id that does not name a dataplane.
@@ -116,11 +118,11 @@ func bearerToken(ctx context.Context) (string, error) {
 	default:
 		return "", fmt.Errorf("%w: %d authorization metadata values; send exactly one", tokens.ErrInvalid, len(values))
 	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	token, ok := wire.BearerToken(values[0])
+	if !ok {
 		return "", fmt.Errorf("%w: authorization metadata must be \"Bearer <token>\"", tokens.ErrInvalid)
 	}
-	return strings.TrimSpace(token), nil
+	return token, nil
 }
 
 // refusal maps why a stream was refused to a metric label and the status the client gets.
