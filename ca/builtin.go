@@ -28,16 +28,41 @@ type builtinConf struct {
 	} `json:"caCert"`
 }
 
-// builtinState is what the store keeps per builtin backend: the root and its key, as PEM.
+// builtinState is what the store keeps per builtin backend: the root and its key, as PEM, and
+// the incarnation of the mesh they belong to: the Mesh's creation time. A mesh deleted and
+// created again under the same name gets a new root, even if the first one's was never
+// deleted. Roots stored before incarnations were recorded have none (see rootBelongs).
 type builtinState struct {
-	Cert string `json:"cert"`
-	Key  string `json:"key"`
+	MeshCreated time.Time `json:"meshCreated,omitzero"`
+	Cert        string    `json:"cert"`
+	Key         string    `json:"key"`
+}
+
+// legacySlack: an unstamped root belongs to the mesh if it was made after the mesh (roots are
+// made on first use), give or take this much clock skew between control planes.
+const legacySlack = 5 * time.Minute
+
+// rootBelongs says whether a stored root belongs to the mesh incarnation created at created
+// (zero: unknown, anything does).
+func (m *Manager) rootBelongs(st builtinState, created time.Time) bool {
+	switch {
+	case created.IsZero():
+		return true
+	case !st.MeshCreated.IsZero():
+		return st.MeshCreated.Equal(created)
+	}
+	chain, err := certs.ParseCertificates([]byte(st.Cert))
+	if err != nil || len(chain) == 0 {
+		return true // builtinFromState reports it
+	}
+	made := chain[0].NotBefore.Add(m.opts.Backdate)
+	return !made.Before(created.Add(-legacySlack))
 }
 
 // stateKey is where the store keeps a builtin backend's root and key.
 func stateKey(mesh, backendName string) string { return "ca/" + mesh + "/" + backendName }
 
-func (m *Manager) loadBuiltin(ctx context.Context, mesh string, b api.CABackend, lifetime time.Duration) (*backend, error) {
+func (m *Manager) loadBuiltin(ctx context.Context, mesh string, created time.Time, b api.CABackend, lifetime time.Duration) (*backend, error) {
 	var conf builtinConf
 	if err := decodeConf(b.Conf, &conf); err != nil {
 		return nil, err
@@ -47,22 +72,48 @@ func (m *Manager) loadBuiltin(ctx context.Context, mesh string, b api.CABackend,
 		return nil, err
 	}
 	key := stateKey(mesh, b.Name)
+	created = created.UTC()
 	// Two control planes starting at once both find no root and both generate one; only the
-	// first create wins (expected version -1), and the loser adopts the winner's root, so the
-	// mesh has one root whoever started first.
-	for range 2 {
-		val, _, err := m.store.GetState(ctx, key)
-		if err == nil {
-			return m.builtinFromState(ctx, b, val, lifetime)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+	// first create wins (each writes at the version it read), and the loser adopts the winner's
+	// root, so the mesh has one root whoever started first. A root of an earlier mesh of the
+	// same name is replaced the same way.
+	for range 3 {
+		val, version, err := m.store.GetState(ctx, key)
+		expected := int64(-1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
 			return nil, fmt.Errorf("load root: %w", err)
+		default:
+			var st builtinState
+			if err := json.Unmarshal(val, &st); err != nil {
+				return nil, fmt.Errorf("stored root: %w", err)
+			}
+			switch {
+			case m.rootBelongs(st, created):
+				if st.MeshCreated.IsZero() && !created.IsZero() {
+					// A root from before incarnations: claim it, so a later mesh cannot.
+					st.MeshCreated = created
+					if val, err = json.Marshal(st); err != nil {
+						return nil, fmt.Errorf("stored root: %w", err)
+					}
+					if _, err := m.store.PutState(ctx, key, val, version); errors.Is(err, store.ErrConflict) {
+						continue
+					} else if err != nil {
+						return nil, fmt.Errorf("save root: %w", err)
+					}
+				}
+				return m.builtinFromState(ctx, b, val, lifetime)
+			case st.MeshCreated.After(created):
+				return nil, fmt.Errorf("state %s: the mesh was re-created meanwhile", key)
+			}
+			expected = version // an earlier mesh's root: replaced, never reused
 		}
-		val, err = m.generateRoot(ctx, mesh, spec, rootLifetime)
+		val, err = m.generateRoot(ctx, mesh, created, spec, rootLifetime)
 		if err != nil {
 			return nil, err
 		}
-		_, err = m.store.PutState(ctx, key, val, -1)
+		_, err = m.store.PutState(ctx, key, val, expected)
 		if err == nil {
 			return m.builtinFromState(ctx, b, val, lifetime)
 		}
@@ -71,6 +122,32 @@ func (m *Manager) loadBuiltin(ctx context.Context, mesh string, b api.CABackend,
 		}
 	}
 	return nil, fmt.Errorf("state %s: root was written concurrently but cannot be read back", key)
+}
+
+// deleteBuiltin deletes a builtin backend's stored root if it belongs to the mesh incarnation
+// created at created or an earlier one, at the version read, so that a later mesh's root
+// written meanwhile survives.
+func (m *Manager) deleteBuiltin(ctx context.Context, mesh, backendName string, created time.Time) (bool, error) {
+	key := stateKey(mesh, backendName)
+	for range 3 {
+		val, version, err := m.store.GetState(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		var st builtinState
+		if json.Unmarshal(val, &st) == nil && st.MeshCreated.After(created) {
+			return false, nil
+		}
+		err = m.store.DeleteState(ctx, key, version)
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		return err == nil, err
+	}
+	return false, fmt.Errorf("state %s keeps changing", key)
 }
 
 func (m *Manager) builtinParams(conf builtinConf) (certs.KeySpec, time.Duration, error) {
@@ -99,7 +176,7 @@ func (m *Manager) builtinParams(conf builtinConf) (certs.KeySpec, time.Duration,
 
 // generateRoot creates a root through softcas, as step-ca creates its own, and returns it as
 // builtinState JSON.
-func (m *Manager) generateRoot(ctx context.Context, mesh string, spec certs.KeySpec, lifetime time.Duration) ([]byte, error) {
+func (m *Manager) generateRoot(ctx context.Context, mesh string, created time.Time, spec certs.KeySpec, lifetime time.Duration) ([]byte, error) {
 	serial, err := certs.NewSerial()
 	if err != nil {
 		return nil, fmt.Errorf("generate root: %w", err)
@@ -141,7 +218,7 @@ func (m *Manager) generateRoot(ctx context.Context, mesh string, spec certs.KeyS
 	if err != nil {
 		return nil, fmt.Errorf("generate root: %w", err)
 	}
-	val, err := json.Marshal(builtinState{Cert: string(certs.EncodeCertificates(resp.Certificate)), Key: string(keyPEM)})
+	val, err := json.Marshal(builtinState{MeshCreated: created, Cert: string(certs.EncodeCertificates(resp.Certificate)), Key: string(keyPEM)})
 	if err != nil {
 		return nil, fmt.Errorf("generate root: %w", err)
 	}

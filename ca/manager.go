@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/certs"
@@ -22,7 +23,8 @@ type Manager struct {
 }
 
 type cached struct {
-	// mtls is the mesh's mtls section as JSON: an Authority is rebuilt when it changes.
+	// mtls is the mesh's mtls section as JSON, and its creation time: an Authority is rebuilt
+	// when either changes (a mesh re-created under the same name is another mesh).
 	mtls string
 	ca   *meshCA
 }
@@ -54,6 +56,7 @@ func (m *Manager) For(ctx context.Context, mesh *api.Mesh) (Authority, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mesh %q: mtls: %w", name, err)
 	}
+	fp = append(fp, mesh.CreationTime.UTC().Format(time.RFC3339Nano)...)
 	// One lock for all meshes keeps two builds of one mesh from racing; builds are rare (first
 	// use, config change) and the store already settles races between processes.
 	m.mu.Lock()
@@ -61,7 +64,7 @@ func (m *Manager) For(ctx context.Context, mesh *api.Mesh) (Authority, error) {
 	if c, ok := m.cache[name]; ok && c.mtls == string(fp) {
 		return c.ca, nil
 	}
-	ca, err := m.build(ctx, name, mesh.Spec.MTLS)
+	ca, err := m.build(ctx, name, mesh.CreationTime, mesh.Spec.MTLS)
 	if err != nil {
 		return nil, err
 	}
@@ -77,14 +80,37 @@ func (m *Manager) Forget(mesh string) {
 	delete(m.cache, mesh)
 }
 
-func (m *Manager) build(ctx context.Context, mesh string, mtls *api.MTLS) (*meshCA, error) {
+// DeleteMesh deletes what the store keeps for a deleted mesh, the incarnation created at
+// created (or an earlier one): the roots and keys of the builtin backends named, and the
+// retiring roots. A later mesh of the same name keeps its roots. Deleting what is already gone
+// is not an error.
+func (m *Manager) DeleteMesh(ctx context.Context, mesh string, created time.Time, builtinBackends []string) (deleted []string, err error) {
+	m.Forget(mesh)
+	for _, b := range builtinBackends {
+		ok, err := m.deleteBuiltin(ctx, mesh, b, created)
+		if err != nil {
+			return deleted, fmt.Errorf("mesh %q: deleting the root of backend %q: %w", mesh, b, err)
+		}
+		if ok {
+			deleted = append(deleted, stateKey(mesh, b))
+		}
+	}
+	// Retiring roots are certificates only, and a mesh of this name created a moment ago has
+	// no leaves that could have retired a root yet.
+	if err := m.store.DeleteState(ctx, retiringKey(mesh), 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return deleted, fmt.Errorf("mesh %q: deleting its retiring roots: %w", mesh, err)
+	}
+	return deleted, nil
+}
+
+func (m *Manager) build(ctx context.Context, mesh string, created time.Time, mtls *api.MTLS) (*meshCA, error) {
 	bundle, err := certs.NewBundle(mesh)
 	if err != nil {
 		return nil, err
 	}
 	ca := &meshCA{mesh: mesh, bundle: bundle, leafKey: m.opts.LeafKey, backdate: m.opts.Backdate, now: m.opts.Now}
 	for _, b := range mtls.Backends {
-		be, err := m.loadBackend(ctx, mesh, b)
+		be, err := m.loadBackend(ctx, mesh, created, b)
 		if err != nil {
 			return nil, &BackendError{Mesh: mesh, Backend: b.Name, Type: b.Type, Err: err}
 		}
@@ -99,14 +125,16 @@ func (m *Manager) build(ctx context.Context, mesh string, mtls *api.MTLS) (*mesh
 	return ca, nil
 }
 
-func (m *Manager) loadBackend(ctx context.Context, mesh string, b api.CABackend) (*backend, error) {
+// loadBackend loads one backend of the mesh incarnation created at created (the Mesh's
+// creation time; zero when unknown).
+func (m *Manager) loadBackend(ctx context.Context, mesh string, created time.Time, b api.CABackend) (*backend, error) {
 	lifetime, err := leafLifetime(b)
 	if err != nil {
 		return nil, err
 	}
 	switch b.Type {
 	case api.CABackendBuiltin:
-		return m.loadBuiltin(ctx, mesh, b, lifetime)
+		return m.loadBuiltin(ctx, mesh, created, b, lifetime)
 	case api.CABackendProvided:
 		return m.loadProvided(ctx, mesh, b, lifetime)
 	case api.CABackendStepCA:

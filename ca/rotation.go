@@ -36,7 +36,7 @@ func (m *Manager) BackendRoots(ctx context.Context, mesh *api.Mesh) ([]BackendRo
 	}
 	out := make([]BackendRoot, 0, len(mesh.Spec.MTLS.Backends))
 	for _, b := range mesh.Spec.MTLS.Backends {
-		be, err := m.loadBackend(ctx, mesh.Name, b)
+		be, err := m.loadBackend(ctx, mesh.Name, mesh.CreationTime, b)
 		if err != nil {
 			return nil, &BackendError{Mesh: mesh.Name, Backend: b.Name, Type: b.Type, Err: err}
 		}

@@ -86,11 +86,11 @@ func TestRefusalStatus(t *testing.T) {
 
 func TestAuthenticateCountsResults(t *testing.T) {
 	results := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x"}, []string{"result"})
-	a := &tokenAuth{log: quietLogger(), results: results, verify: func(_ context.Context, token, mesh, name string) error {
+	a := &tokenAuth{log: quietLogger(), results: results, verify: func(_ context.Context, token, mesh, name string) (tokens.Info, error) {
 		if token == "good" && mesh == "default" && name == "gw" {
-			return nil
+			return tokens.Info{Mesh: mesh, Name: name}, nil
 		}
-		return tokens.ErrInvalid
+		return tokens.Info{}, tokens.ErrInvalid
 	}}
 	ctx := func(token string) context.Context {
 		return metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+token))

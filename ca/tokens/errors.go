@@ -19,6 +19,10 @@ var (
 	ErrWrongDataplane = errors.New("dataplane token is for another dataplane")
 )
 
+// ErrUnknownMesh: Issue or Revoke named a mesh that does not exist. Tokens are only issued
+// for existing meshes: a token issued ahead of its mesh would otherwise outlive no deletion.
+var ErrUnknownMesh = errors.New("no such mesh")
+
 // ErrBadRequest: Issue or Revoke was asked for something it cannot do (an empty or malformed
 // mesh or name, a validity out of range); the request, not the control plane, is at fault.
 var ErrBadRequest = errors.New("bad token request")

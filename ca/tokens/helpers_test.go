@@ -85,3 +85,6 @@ func issue(t *testing.T, is *Issuer, mesh, name string, validFor time.Duration) 
 	require.NoError(t, err)
 	return tok
 }
+
+// verr keeps Verify's verdict only.
+func verr(_ Info, err error) error { return err }

@@ -2,18 +2,25 @@
 // on its xDS stream to prove which dataplane it is. Each mesh has its own signing keys, created
 // on first use and kept in the store, so every control plane sharing the store issues and
 // accepts the same tokens; revoked token ids are kept in the store too.
+//
+// Keys and revocations belong to one incarnation of a mesh (its creation time, see
+// MeshLookup): a mesh deleted and created again under the same name gets new keys, and the
+// first mesh's tokens are refused even before anyone has deleted its keys (DeleteMesh).
 package tokens
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/meshgate/meshgate/store"
 )
 
 const (
@@ -36,6 +43,7 @@ const (
 type StateStore interface {
 	GetState(ctx context.Context, key string) (value []byte, version int64, err error)
 	PutState(ctx context.Context, key string, value []byte, expectedVersion int64) (version int64, err error)
+	DeleteState(ctx context.Context, key string, expectedVersion int64) error
 }
 
 // Options configure an Issuer; the zero value is usable.
@@ -47,14 +55,19 @@ type Options struct {
 	RevocationTTL time.Duration
 	// Logger records issuance and revocation, for audit; nil means slog.Default().
 	Logger *slog.Logger
+	// Meshes says which meshes exist and since when. Nil treats every mesh as existing, with
+	// an unknown creation time: tokens are then not bound to a mesh's incarnation.
+	Meshes MeshLookup
 }
 
 // Issuer issues, verifies and revokes dataplane tokens. It is safe for concurrent use.
 type Issuer struct {
 	now    func() time.Time
 	log    *slog.Logger
+	store  StateStore
 	keys   *keyCache
 	revs   *revocations
+	meshes *incarnations
 	parser *jwt.Parser
 }
 
@@ -70,10 +83,12 @@ func New(s StateStore, opts Options) *Issuer {
 		opts.Logger = slog.Default()
 	}
 	return &Issuer{
-		now:  opts.Now,
-		log:  opts.Logger,
-		keys: newKeyCache(s, opts.Now, keyReloadEvery),
-		revs: newRevocations(s, opts.Now, opts.RevocationTTL),
+		now:    opts.Now,
+		log:    opts.Logger,
+		store:  s,
+		keys:   newKeyCache(s, opts.Now, keyReloadEvery),
+		revs:   newRevocations(s, opts.Now, opts.RevocationTTL),
+		meshes: newIncarnations(opts.Meshes, opts.Now, opts.RevocationTTL),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),
 			jwt.WithExpirationRequired(),
@@ -92,7 +107,8 @@ type IssueRequest struct {
 }
 
 // Issue signs a token for one dataplane with its mesh's current key, creating the mesh's key
-// if this is the mesh's first token.
+// if this is the first token of this incarnation of the mesh. The mesh must exist
+// (ErrUnknownMesh otherwise).
 func (is *Issuer) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	if err := checkMesh(req.Mesh); err != nil {
 		return "", err
@@ -106,22 +122,33 @@ func (is *Issuer) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	if req.ValidFor < time.Second || req.ValidFor > MaxValidFor {
 		return "", fmt.Errorf("%w: validity %s is out of range [1s, %s]", ErrBadRequest, req.ValidFor, MaxValidFor)
 	}
-	kid, key, err := is.keys.signer(ctx, req.Mesh)
+	mesh, err := is.meshes.current(ctx, req.Mesh, true)
 	if err != nil {
 		return "", err
 	}
-	id, err := newTokenID()
+	if mesh.gone {
+		return "", unknownMesh(req.Mesh)
+	}
+	kid, key, err := is.keys.signer(ctx, req.Mesh, mesh.created)
 	if err != nil {
 		return "", err
 	}
 	now := is.now()
+	expires := jwt.NewNumericDate(now.Add(req.ValidFor))
+	id, err := newTokenID(expires.Time)
+	if err != nil {
+		return "", err
+	}
 	c := claims{Mesh: req.Mesh, RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   req.Name,
 		Audience:  jwt.ClaimStrings{Audience},
 		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(req.ValidFor)),
+		ExpiresAt: expires,
 		ID:        id,
 	}}
+	if !mesh.created.IsZero() {
+		c.Incarnation = mesh.created.UnixNano()
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 	t.Header["kid"] = kid
 	signed, err := t.SignedString(key)
@@ -133,41 +160,101 @@ func (is *Issuer) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	return signed, nil
 }
 
-// Verify checks that token is a current token of mesh for dataplane name. Its errors wrap
-// ErrMissing, ErrInvalid, ErrExpired, ErrRevoked or ErrWrongDataplane; any other error means
-// the token could not be checked. Checks run signature first, so only a genuine token is
-// ever reported as expired, revoked or for another dataplane.
-func (is *Issuer) Verify(ctx context.Context, token, mesh, name string) error {
+// Verify checks that token is a current token of mesh for dataplane name, and returns what it
+// says (for Recheck later). Its errors wrap ErrMissing, ErrInvalid, ErrExpired, ErrRevoked or
+// ErrWrongDataplane; any other error means the token could not be checked. Checks run
+// signature first, so only a genuine token is ever reported as expired, revoked, of a deleted
+// mesh or for another dataplane.
+func (is *Issuer) Verify(ctx context.Context, token, mesh, name string) (Info, error) {
 	if token == "" {
-		return ErrMissing
+		return Info{}, ErrMissing
 	}
 	var c claims
 	// The key lookup's own error says more than the parser's wrapping of it, and a store
 	// failure in it must stay a store failure.
 	var lookupErr error
-	_, err := is.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		key, err := is.lookup(ctx, t)
-		lookupErr = err
+	var ring *keyRing
+	t, err := is.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		key, r, err := is.lookup(ctx, t)
+		lookupErr, ring = err, r
 		return key, err
 	})
 	if lookupErr != nil {
-		return lookupErr
+		return Info{}, lookupErr
 	}
 	if err != nil {
-		return classify(err, &c)
+		return Info{}, classify(err, &c)
 	}
 	if c.Subject == "" || c.ID == "" {
-		return fmt.Errorf("%w: the token lacks its dataplane name (sub) or id (jti)", ErrInvalid)
+		return Info{}, fmt.Errorf("%w: the token lacks its dataplane name (sub) or id (jti)", ErrInvalid)
 	}
-	revoked, err := is.revs.isRevoked(ctx, c.Mesh, c.ID)
+	if exp, ok := idExpiry(c.ID); ok && exp.Unix() != c.ExpiresAt.Unix() {
+		return Info{}, fmt.Errorf("%w: the token's id does not match its expiry", ErrInvalid)
+	}
+	kid, _ := t.Header["kid"].(string)
+	info := infoOf(&c, kid)
+	if err := is.current(ctx, info, ring, true); err != nil {
+		return Info{}, err
+	}
+	if c.Mesh != mesh || c.Subject != name {
+		return Info{}, fmt.Errorf("%w: the token is for dataplane %s/%s, not %s/%s", ErrWrongDataplane, c.Mesh, c.Subject, mesh, name)
+	}
+	return info, nil
+}
+
+// Recheck tells whether a token Verify accepted earlier (info is what it returned) would still
+// be accepted, apart from its expiry: its mesh still exists, is the same incarnation, and the
+// token is not revoked. Unlike Verify, which asks afresh whether the mesh exists, it relies on
+// what is cached for up to the revocation TTL, so a control plane can re-check every open
+// stream every TTL for a few store reads per mesh.
+func (is *Issuer) Recheck(ctx context.Context, info Info) error {
+	ring := is.keys.cached(info.Mesh)
+	if ring == nil || ring.byID[info.KeyID] == nil {
+		var err error
+		if _, ring, err = is.keys.ringFor(ctx, info.Mesh, info.KeyID); err != nil {
+			return err
+		}
+	}
+	return is.current(ctx, info, ring, false)
+}
+
+// current checks a genuine token against what its mesh is now: it must exist, be the
+// incarnation the token (and the key that signed it) belong to, and not have revoked it.
+// fresh asks whether the mesh exists afresh instead of from the cache: a connecting stream
+// pays one store read (only genuine tokens get here), so that a mesh deleted or re-created a
+// moment ago refuses the old tokens at once.
+func (is *Issuer) current(ctx context.Context, info Info, ring *keyRing, fresh bool) error {
+	mesh, err := is.meshes.current(ctx, info.Mesh, fresh)
+	if err != nil {
+		return err
+	}
+	stale := func() bool {
+		return mesh.gone || !ring.of(mesh.created) ||
+			(!info.MeshCreated.IsZero() && !mesh.created.IsZero() && !info.MeshCreated.Equal(mesh.created))
+	}
+	if stale() && !fresh && is.now().Sub(mesh.fetched) >= keyReloadEvery {
+		// The cached view may be the stale one (the mesh was re-created on another control
+		// plane): ask again, at most once per interval, since only genuine tokens get here.
+		if mesh, err = is.meshes.current(ctx, info.Mesh, true); err != nil {
+			return err
+		}
+	}
+	switch {
+	case mesh.gone:
+		return fmt.Errorf("%w: mesh %q does not exist any more: its tokens were deleted with it", ErrInvalid, info.Mesh)
+	case stale():
+		if !ring.of(mesh.created) {
+			is.keys.drop(info.Mesh, ring)
+		}
+		return fmt.Errorf("%w: the token was issued in an earlier mesh named %q, deleted since (the mesh of that name now was created %s); issue a new token",
+			ErrInvalid, info.Mesh, mesh.created.Format(time.RFC3339))
+	}
+	revoked, err := is.revs.isRevoked(ctx, info.Mesh, info.ID)
 	if err != nil {
 		return err
 	}
 	if revoked {
-		return fmt.Errorf("%w: token %s of dataplane %s/%s was revoked; issue a new one", ErrRevoked, c.ID, c.Mesh, c.Subject)
-	}
-	if c.Mesh != mesh || c.Subject != name {
-		return fmt.Errorf("%w: the token is for dataplane %s/%s, not %s/%s", ErrWrongDataplane, c.Mesh, c.Subject, mesh, name)
+		return fmt.Errorf("%w: token %s of dataplane %s/%s was revoked; issue a new one", ErrRevoked, info.ID, info.Mesh, info.Name)
 	}
 	return nil
 }
@@ -175,19 +262,19 @@ func (is *Issuer) Verify(ctx context.Context, token, mesh, name string) error {
 // lookup finds the key a token claims to be signed with. The claimed mesh picks the key: a
 // genuine token of another mesh verifies, and is then refused as a token for another
 // dataplane rather than as a forgery.
-func (is *Issuer) lookup(ctx context.Context, t *jwt.Token) (any, error) {
+func (is *Issuer) lookup(ctx context.Context, t *jwt.Token) (any, *keyRing, error) {
 	kid, _ := t.Header["kid"].(string)
 	if kid == "" {
-		return nil, fmt.Errorf("%w: the token names no signing key (kid)", ErrInvalid)
+		return nil, nil, fmt.Errorf("%w: the token names no signing key (kid)", ErrInvalid)
 	}
 	c, _ := t.Claims.(*claims)
 	if c == nil || c.Mesh == "" {
-		return nil, fmt.Errorf("%w: the token names no mesh", ErrInvalid)
+		return nil, nil, fmt.Errorf("%w: the token names no mesh", ErrInvalid)
 	}
 	if err := checkMesh(c.Mesh); err != nil {
-		return nil, fmt.Errorf("%w: the token's mesh %q is not a mesh name", ErrInvalid, c.Mesh)
+		return nil, nil, fmt.Errorf("%w: the token's mesh %q is not a mesh name", ErrInvalid, c.Mesh)
 	}
-	return is.keys.verifier(ctx, c.Mesh, kid)
+	return is.keys.ringFor(ctx, c.Mesh, kid)
 }
 
 // classify turns the parser's verdict on a token into one of the package's errors.
@@ -208,7 +295,8 @@ func classify(err error, c *claims) error {
 
 // Revoke puts a token id on its mesh's revocation list: every control plane on the store
 // refuses the token from then on (this one at once, others within their revocation TTL).
-// Streams already open stay open until they reconnect.
+// Closing the streams already open with it is up to the caller (see Recheck). Revocations of
+// tokens that have expired anyway are dropped from the list as it is written.
 func (is *Issuer) Revoke(ctx context.Context, mesh, id string) error {
 	if err := checkMesh(mesh); err != nil {
 		return err
@@ -216,19 +304,78 @@ func (is *Issuer) Revoke(ctx context.Context, mesh, id string) error {
 	if id == "" || len(id) > 128 {
 		return fmt.Errorf("%w: token id must be 1 to 128 characters", ErrBadRequest)
 	}
-	added, err := is.revs.revoke(ctx, mesh, id)
+	st, err := is.meshes.current(ctx, mesh, true)
 	if err != nil {
 		return err
 	}
-	is.log.Info("revoked dataplane token", "mesh", mesh, "id", id, "already", !added)
+	if st.gone {
+		return unknownMesh(mesh)
+	}
+	added, pruned, err := is.revs.revoke(ctx, mesh, id, st.created)
+	if err != nil {
+		return err
+	}
+	is.log.Info("revoked dataplane token", "mesh", mesh, "id", id, "already", !added, "pruned", pruned)
 	return nil
 }
 
-// newTokenID is 128 random bits: unguessable, so a revocation names exactly one token.
-func newTokenID() (string, error) {
+// DeleteMesh deletes the signing keys and the revocation list of the mesh incarnation created
+// at created, and of earlier ones; those of a later mesh of the same name stay. Deleting what
+// is already gone is not an error.
+func (is *Issuer) DeleteMesh(ctx context.Context, mesh string, created time.Time) error {
+	is.keys.drop(mesh, nil)
+	is.revs.forget(mesh)
+	is.meshes.forget(mesh)
+	var deleted []string
+	for _, key := range []string{signingKeyState(mesh), revocationsState(mesh)} {
+		ok, err := deleteStamped(ctx, is.store, key, created)
+		if err != nil {
+			return fmt.Errorf("deleting the token state of mesh %q: %w", mesh, err)
+		}
+		if ok {
+			deleted = append(deleted, key)
+		}
+	}
+	if len(deleted) > 0 {
+		is.log.Info("deleted the token keys and revocations of a deleted mesh", "mesh", mesh, "created", created, "state", deleted)
+	}
+	return nil
+}
+
+// deleteStamped deletes a state entry stamped (meshCreated) with an incarnation no later than
+// created, or unstamped, at the version read, so that a later mesh's entry written meanwhile
+// survives.
+func deleteStamped(ctx context.Context, s StateStore, key string, created time.Time) (bool, error) {
+	for range 3 {
+		raw, version, err := s.GetState(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		var stamp struct {
+			MeshCreated time.Time `json:"meshCreated"`
+		}
+		// An entry that does not decode is of no use to any mesh: it goes too.
+		if json.Unmarshal(raw, &stamp) == nil && stamp.MeshCreated.After(created) {
+			return false, nil
+		}
+		err = s.DeleteState(ctx, key, version)
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		return err == nil, err
+	}
+	return false, fmt.Errorf("state %s keeps changing", key)
+}
+
+// newTokenID is 128 random bits, unguessable, so a revocation names exactly one token; then
+// the expiry, so a revocation can be dropped once its token has expired.
+func newTokenID(expires time.Time) (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("generating a token id: %w", err)
 	}
-	return hex.EncodeToString(b[:]), nil
+	return tokenID(hex.EncodeToString(b[:]), expires), nil
 }

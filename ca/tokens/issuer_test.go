@@ -20,13 +20,16 @@ func TestIssueAndVerify(t *testing.T) {
 	c := newClock()
 	is := newIssuer(openDB(t, dbPath(t)), c)
 	tok := issue(t, is, "default", "gw-1", 24*time.Hour)
-	require.NoError(t, is.Verify(ctx, tok, "default", "gw-1"))
+	require.NoError(t, verr(is.Verify(ctx, tok, "default", "gw-1")))
 
 	info, err := ParseUnverified(tok)
 	require.NoError(t, err)
 	assert.Equal(t, "default", info.Mesh)
 	assert.Equal(t, "gw-1", info.Name)
-	assert.Len(t, info.ID, 32, "jti is 128 random bits in hex")
+	assert.Regexp(t, `^[0-9a-f]{32}-[0-9]+$`, info.ID, "jti is 128 random bits in hex, then the expiry")
+	exp, ok := idExpiry(info.ID)
+	require.True(t, ok)
+	assert.Equal(t, info.ExpiresAt.Unix(), exp.Unix())
 	assert.NotEmpty(t, info.KeyID)
 	assert.Equal(t, 24*time.Hour, info.ExpiresAt.Sub(info.IssuedAt))
 	assert.WithinDuration(t, c.Now(), info.IssuedAt, time.Second)
@@ -99,7 +102,7 @@ func TestVerifyRefuses(t *testing.T) {
 	is := newIssuer(s, c)
 	good := issue(t, is, "default", "gw", time.Hour)
 	issue(t, is, "other", "gw", time.Hour) // mesh other has a key too
-	kid, key, err := is.keys.signer(ctx, "default")
+	kid, key, err := is.keys.signer(ctx, "default", time.Time{})
 	require.NoError(t, err)
 	strangerKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -141,7 +144,7 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := is.Verify(ctx, tc.token, "default", "gw")
+			err := verr(is.Verify(ctx, tc.token, "default", "gw"))
 			require.ErrorIs(t, err, tc.want)
 			assert.ErrorContains(t, err, tc.msg)
 		})
@@ -149,7 +152,7 @@ func TestVerifyRefuses(t *testing.T) {
 	// Verifying never creates keys, whatever mesh a token names.
 	_, _, err = s.GetState(ctx, signingKeyState("nokeys"))
 	require.Error(t, err)
-	require.NoError(t, is.Verify(ctx, good, "default", "gw"))
+	require.NoError(t, verr(is.Verify(ctx, good, "default", "gw")))
 }
 
 func TestExpiry(t *testing.T) {
@@ -158,9 +161,9 @@ func TestExpiry(t *testing.T) {
 	is := newIssuer(openDB(t, dbPath(t)), c)
 	tok := issue(t, is, "default", "gw", time.Hour)
 	c.advance(59 * time.Minute)
-	require.NoError(t, is.Verify(ctx, tok, "default", "gw"))
+	require.NoError(t, verr(is.Verify(ctx, tok, "default", "gw")))
 	c.advance(2 * time.Minute)
-	err := is.Verify(ctx, tok, "default", "gw")
+	err := verr(is.Verify(ctx, tok, "default", "gw"))
 	require.ErrorIs(t, err, ErrExpired)
 	assert.ErrorContains(t, err, "dataplane default/gw")
 	assert.ErrorContains(t, err, "issue a new one")
@@ -174,13 +177,13 @@ func TestRevoke(t *testing.T) {
 	keep := issue(t, is, "default", "gw", time.Hour)
 	info, err := ParseUnverified(tok)
 	require.NoError(t, err)
-	require.NoError(t, is.Verify(ctx, tok, "default", "gw")) // caches the (empty) list
+	require.NoError(t, verr(is.Verify(ctx, tok, "default", "gw"))) // caches the (empty) list
 
 	require.NoError(t, is.Revoke(ctx, "default", info.ID))
-	err = is.Verify(ctx, tok, "default", "gw")
+	err = verr(is.Verify(ctx, tok, "default", "gw"))
 	require.ErrorIs(t, err, ErrRevoked, "this issuer sees its own revocation at once")
 	assert.ErrorContains(t, err, info.ID)
-	require.NoError(t, is.Verify(ctx, keep, "default", "gw"), "only the revoked token is refused")
+	require.NoError(t, verr(is.Verify(ctx, keep, "default", "gw")), "only the revoked token is refused")
 
 	require.NoError(t, is.Revoke(ctx, "default", info.ID), "revoking twice is fine")
 	require.ErrorIs(t, is.Revoke(ctx, "default", ""), ErrBadRequest)
@@ -188,7 +191,7 @@ func TestRevoke(t *testing.T) {
 
 	// Revocation is per mesh: the same id revoked in another mesh does not touch this one.
 	require.NoError(t, is.Revoke(ctx, "other", "feed"))
-	require.NoError(t, is.Verify(ctx, keep, "default", "gw"))
+	require.NoError(t, verr(is.Verify(ctx, keep, "default", "gw")))
 }
 
 // Expired wins over revoked and over the wrong dataplane: the most useful message first, and
@@ -201,9 +204,9 @@ func TestCheckOrder(t *testing.T) {
 	info, err := ParseUnverified(tok)
 	require.NoError(t, err)
 	require.NoError(t, is.Revoke(ctx, "default", info.ID))
-	require.ErrorIs(t, is.Verify(ctx, tok, "default", "other"), ErrRevoked)
+	require.ErrorIs(t, verr(is.Verify(ctx, tok, "default", "other")), ErrRevoked)
 	c.advance(2 * time.Hour)
-	require.ErrorIs(t, is.Verify(ctx, tok, "default", "other"), ErrExpired)
+	require.ErrorIs(t, verr(is.Verify(ctx, tok, "default", "other")), ErrExpired)
 }
 
 func TestStoreFailureIsNotAVerdict(t *testing.T) {
@@ -213,7 +216,7 @@ func TestStoreFailureIsNotAVerdict(t *testing.T) {
 	tok := issue(t, newIssuer(cs, c), "default", "gw", time.Hour)
 	cs.fail.Store(true)
 	// A fresh issuer has nothing cached, so it must read the store and cannot.
-	err := newIssuer(cs, c).Verify(ctx, tok, "default", "gw")
+	_, err := newIssuer(cs, c).Verify(ctx, tok, "default", "gw")
 	require.ErrorIs(t, err, errStoreDown)
 	for _, verdict := range []error{ErrMissing, ErrInvalid, ErrExpired, ErrRevoked, ErrWrongDataplane} {
 		assert.NotErrorIs(t, err, verdict)

@@ -21,7 +21,10 @@ import (
 // storedKeys is the value of tokens/<mesh>/signing-key. It is a list so that a key can be
 // rotated in while tokens signed by the previous one still verify; the last key signs.
 type storedKeys struct {
-	Keys []storedKey `json:"keys"`
+	// MeshCreated is the incarnation of the mesh the keys belong to (see MeshLookup); zero in
+	// keys stored before incarnations were recorded.
+	MeshCreated time.Time   `json:"meshCreated,omitzero"`
+	Keys        []storedKey `json:"keys"`
 }
 
 type storedKey struct {
@@ -36,12 +39,21 @@ type keyRing struct {
 	byID    map[string]*ecdsa.PrivateKey
 	signing string
 	loaded  time.Time
+	// meshCreated is the stored incarnation; made is when the oldest key was created.
+	meshCreated, made time.Time
+	version           int64
+	// doc is the stored form, rewritten when the ring is claimed for an incarnation.
+	doc storedKeys
 }
 
+// of says whether the ring belongs to the mesh incarnation created at created.
+func (r *keyRing) of(created time.Time) bool { return belongs(r.meshCreated, r.made, created) }
+
 // keyCache keeps every mesh's decoded keys in memory, so that the xDS connect path costs one
-// signature check and no store read. Keys only ever get added, so a cached ring is never wrong,
-// only possibly incomplete: an unknown kid triggers a reload, at most once per reloadEvery per
-// mesh, so a stream of forged kids cannot turn into a stream of store reads.
+// signature check and no store read. Within one incarnation of a mesh keys only ever get
+// added, so a cached ring is never wrong, only possibly incomplete: an unknown kid triggers a
+// reload, at most once per reloadEvery per mesh, so a stream of forged kids cannot turn into a
+// stream of store reads. A ring of an earlier incarnation is dropped as soon as it is seen.
 type keyCache struct {
 	store       StateStore
 	now         func() time.Time
@@ -67,59 +79,101 @@ func (c *keyCache) remember(mesh string, ring *keyRing) {
 	c.rings[mesh] = ring
 }
 
-// signer returns the mesh's current signing key, creating the mesh's first key if it has none.
-// Two control planes creating it at once agree: the store accepts only the first write, and
-// the loser adopts the winner's key.
-func (c *keyCache) signer(ctx context.Context, mesh string) (string, *ecdsa.PrivateKey, error) {
-	if ring := c.cached(mesh); ring != nil {
+// drop forgets the mesh's ring if it is still ring (nil: whatever it is).
+func (c *keyCache) drop(mesh string, ring *keyRing) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ring == nil || c.rings[mesh] == ring {
+		delete(c.rings, mesh)
+	}
+}
+
+// signer returns the signing key of the mesh incarnation created at created, creating it if
+// that incarnation has none yet. Keys of an earlier incarnation are replaced, never reused.
+// Two control planes creating keys at once agree: the store accepts only the first write (each
+// writes at the version it read), and the loser adopts the winner's key.
+func (c *keyCache) signer(ctx context.Context, mesh string, created time.Time) (string, *ecdsa.PrivateKey, error) {
+	if ring := c.cached(mesh); ring != nil && ring.of(created) && (created.IsZero() || !ring.meshCreated.IsZero()) {
 		return ring.signing, ring.byID[ring.signing], nil
 	}
-	ring, err := c.load(ctx, mesh)
-	if errors.Is(err, store.ErrNotFound) {
-		ring, err = c.create(ctx, mesh)
-		if errors.Is(err, store.ErrConflict) {
-			ring, err = c.load(ctx, mesh)
+	const attempts = 3
+	for range attempts {
+		ring, err := c.load(ctx, mesh)
+		version := int64(-1) // absent: create
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return "", nil, err
+		case ring.of(created):
+			if ring.meshCreated.IsZero() && !created.IsZero() {
+				// Keys from before incarnations: claim them for this one, so that a later
+				// mesh of the same name cannot.
+				ring, err = c.write(ctx, mesh, created, ring, ring.version)
+				if errors.Is(err, store.ErrConflict) {
+					continue
+				}
+				if err != nil {
+					return "", nil, err
+				}
+			}
+			c.remember(mesh, ring)
+			return ring.signing, ring.byID[ring.signing], nil
+		case !ring.meshCreated.IsZero() && ring.meshCreated.After(created):
+			return "", nil, fmt.Errorf("mesh %q was re-created while its token was being issued; retry", mesh)
+		default:
+			version = ring.version // an earlier incarnation's keys: replace them
 		}
+		ring, err = c.write(ctx, mesh, created, nil, version)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		c.remember(mesh, ring)
+		return ring.signing, ring.byID[ring.signing], nil
 	}
-	if err != nil {
-		return "", nil, err
-	}
-	c.remember(mesh, ring)
-	return ring.signing, ring.byID[ring.signing], nil
+	return "", nil, fmt.Errorf("storing the token signing key of mesh %q: still conflicting after %d attempts: %w", mesh, attempts, store.ErrConflict)
 }
 
 // verifier returns the public key a token of mesh names by kid. It never creates keys: a mesh
 // nobody issued a token for has nothing to verify against.
 func (c *keyCache) verifier(ctx context.Context, mesh, kid string) (*ecdsa.PublicKey, error) {
+	pub, _, err := c.ringFor(ctx, mesh, kid)
+	return pub, err
+}
+
+// ringFor is verifier, and also returns the ring the key is in.
+func (c *keyCache) ringFor(ctx context.Context, mesh, kid string) (*ecdsa.PublicKey, *keyRing, error) {
 	ring := c.cached(mesh)
 	if ring != nil {
 		if k, ok := ring.byID[kid]; ok {
-			return &k.PublicKey, nil
+			return &k.PublicKey, ring, nil
 		}
 		if c.now().Sub(ring.loaded) < c.reloadEvery {
-			return nil, unknownKey(mesh, kid)
+			return nil, nil, unknownKey(mesh, kid)
 		}
 	}
 	ring, err := c.load(ctx, mesh)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: mesh %q has no token signing key (no token was ever issued in it)", ErrInvalid, mesh)
+		return nil, nil, fmt.Errorf("%w: mesh %q has no token signing key (no token was ever issued in it, or the mesh was deleted)", ErrInvalid, mesh)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.remember(mesh, ring)
 	if k, ok := ring.byID[kid]; ok {
-		return &k.PublicKey, nil
+		return &k.PublicKey, ring, nil
 	}
-	return nil, unknownKey(mesh, kid)
+	return nil, nil, unknownKey(mesh, kid)
 }
 
 func unknownKey(mesh, kid string) error {
-	return fmt.Errorf("%w: signed by key %q, which is not a signing key of mesh %q (was the key rotated, or the token issued by another control plane?); issue a new token", ErrInvalid, kid, mesh)
+	return fmt.Errorf("%w: signed by key %q, which is not a signing key of mesh %q (was the key rotated, the mesh re-created, or the token issued by another control plane?); issue a new token", ErrInvalid, kid, mesh)
 }
 
 func (c *keyCache) load(ctx context.Context, mesh string) (*keyRing, error) {
-	raw, _, err := c.store.GetState(ctx, signingKeyState(mesh))
+	raw, version, err := c.store.GetState(ctx, signingKeyState(mesh))
 	if err != nil {
 		return nil, fmt.Errorf("reading the token signing keys of mesh %q: %w", mesh, err)
 	}
@@ -130,7 +184,7 @@ func (c *keyCache) load(ctx context.Context, mesh string) (*keyRing, error) {
 	if len(sk.Keys) == 0 {
 		return nil, fmt.Errorf("the token signing keys of mesh %q: the stored list is empty", mesh)
 	}
-	ring := &keyRing{byID: map[string]*ecdsa.PrivateKey{}, loaded: c.now()}
+	ring := &keyRing{byID: map[string]*ecdsa.PrivateKey{}, loaded: c.now(), meshCreated: sk.MeshCreated, version: version, doc: sk}
 	for _, k := range sk.Keys {
 		key, err := decodeKey(k)
 		if err != nil {
@@ -138,27 +192,44 @@ func (c *keyCache) load(ctx context.Context, mesh string) (*keyRing, error) {
 		}
 		ring.byID[k.ID] = key
 		ring.signing = k.ID
+		if ring.made.IsZero() || k.Created.Before(ring.made) {
+			ring.made = k.Created
+		}
 	}
 	return ring, nil
 }
 
-func (c *keyCache) create(ctx context.Context, mesh string) (*keyRing, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating a token signing key for mesh %q: %w", mesh, err)
+// write stores the mesh's keys for the incarnation created at created: keep's keys (claiming
+// them), or a new first key when keep is nil; expected is the version for PutState.
+func (c *keyCache) write(ctx context.Context, mesh string, created time.Time, keep *keyRing, expected int64) (*keyRing, error) {
+	var ring *keyRing
+	if keep != nil {
+		claimed := *keep
+		ring = &claimed
+		ring.doc.MeshCreated = created.UTC()
+	} else {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generating a token signing key for mesh %q: %w", mesh, err)
+		}
+		enc, err := encodeKey(key, c.now())
+		if err != nil {
+			return nil, err
+		}
+		ring = &keyRing{
+			byID: map[string]*ecdsa.PrivateKey{enc.ID: key}, signing: enc.ID, made: enc.Created,
+			doc: storedKeys{MeshCreated: created.UTC(), Keys: []storedKey{enc}},
+		}
 	}
-	sk, err := encodeKey(key, c.now())
+	ring.meshCreated, ring.loaded = ring.doc.MeshCreated, c.now()
+	raw, err := json.Marshal(ring.doc)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(storedKeys{Keys: []storedKey{sk}})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := c.store.PutState(ctx, signingKeyState(mesh), raw, -1); err != nil {
+	if ring.version, err = c.store.PutState(ctx, signingKeyState(mesh), raw, expected); err != nil {
 		return nil, fmt.Errorf("storing the token signing key of mesh %q: %w", mesh, err)
 	}
-	return &keyRing{byID: map[string]*ecdsa.PrivateKey{sk.ID: key}, signing: sk.ID, loaded: c.now()}, nil
+	return ring, nil
 }
 
 // keyID names a key by its public half, so the same key always has the same id and an id

@@ -14,8 +14,15 @@ import (
 
 // storedRevocations is the value of tokens/<mesh>/revocations.
 type storedRevocations struct {
-	Revoked []revokedToken `json:"revoked"`
+	// MeshCreated is the incarnation of the mesh the list belongs to; zero in lists stored
+	// before incarnations were recorded.
+	MeshCreated time.Time      `json:"meshCreated,omitzero"`
+	Revoked     []revokedToken `json:"revoked"`
 }
+
+// pruneGrace is how long past its token's expiry a revocation is kept: a control plane whose
+// clock lags still refuses the token as expired, not as valid.
+const pruneGrace = time.Hour
 
 type revokedToken struct {
 	ID        string    `json:"id"`
@@ -23,9 +30,10 @@ type revokedToken struct {
 }
 
 type revocationList struct {
-	ids     map[string]bool
-	version int64
-	fetched time.Time
+	ids         map[string]bool
+	version     int64
+	meshCreated time.Time
+	fetched     time.Time
 }
 
 // revocations caches each mesh's revocation list for ttl. The list changes rarely and is read
@@ -59,26 +67,33 @@ func (r *revocations) isRevoked(ctx context.Context, mesh, id string) (bool, err
 	return l.ids[id], nil
 }
 
-// revoke adds id to the mesh's list. Writers on other control planes are caught by the
-// expected version and the write is retried on the fresh list.
-func (r *revocations) revoke(ctx context.Context, mesh, id string) (added bool, err error) {
+// revoke adds id to the mesh's list, for the mesh incarnation created at created: the list of
+// an earlier incarnation is dropped, and so are revocations of tokens that have expired
+// anyway (pruned counts them). Writers on other control planes are caught by the expected
+// version and the write is retried on the fresh list.
+func (r *revocations) revoke(ctx context.Context, mesh, id string, created time.Time) (added bool, pruned int, err error) {
 	const attempts = 5
 	for range attempts {
 		stored, version, err := r.read(ctx, mesh)
 		if err != nil {
-			return false, err
+			return false, 0, err
+		}
+		if !stored.MeshCreated.IsZero() && !created.IsZero() && !stored.MeshCreated.Equal(created) {
+			stored.Revoked = nil // an earlier mesh's list: its tokens are dead anyway
 		}
 		for _, t := range stored.Revoked {
 			if t.ID == id {
 				r.cache(mesh, stored, version)
-				return false, nil
+				return false, 0, nil
 			}
 		}
+		stored.MeshCreated = created.UTC()
+		stored.Revoked, pruned = prune(stored.Revoked, r.now())
 		stored.Revoked = append(stored.Revoked, revokedToken{ID: id, RevokedAt: r.now().UTC()})
 		sort.Slice(stored.Revoked, func(i, j int) bool { return stored.Revoked[i].ID < stored.Revoked[j].ID })
 		raw, err := json.Marshal(stored)
 		if err != nil {
-			return false, err
+			return false, 0, err
 		}
 		expect := version
 		if expect == 0 {
@@ -89,12 +104,31 @@ func (r *revocations) revoke(ctx context.Context, mesh, id string) (added bool, 
 			continue
 		}
 		if err != nil {
-			return false, fmt.Errorf("storing the token revocations of mesh %q: %w", mesh, err)
+			return false, 0, fmt.Errorf("storing the token revocations of mesh %q: %w", mesh, err)
 		}
 		r.cache(mesh, stored, written)
-		return true, nil
+		return true, pruned, nil
 	}
-	return false, fmt.Errorf("storing the token revocations of mesh %q: still conflicting after %d attempts: %w", mesh, attempts, store.ErrConflict)
+	return false, 0, fmt.Errorf("storing the token revocations of mesh %q: still conflicting after %d attempts: %w", mesh, attempts, store.ErrConflict)
+}
+
+// prune drops the revocations of tokens whose id says they expired over pruneGrace ago.
+func prune(list []revokedToken, now time.Time) ([]revokedToken, int) {
+	out := list[:0:0]
+	for _, t := range list {
+		if exp, ok := idExpiry(t.ID); ok && now.After(exp.Add(pruneGrace)) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, len(list) - len(out)
+}
+
+// forget drops the cached list of a mesh.
+func (r *revocations) forget(mesh string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.lists, mesh)
 }
 
 // read returns the stored list and its version; a missing list is empty, at version 0.
@@ -115,14 +149,16 @@ func (r *revocations) read(ctx context.Context, mesh string) (storedRevocations,
 
 // cache keeps the newer of what it has and what was just read: a read that started before a
 // local revoke committed must not put the revoked token back in service until the next refresh.
+// Versions count anew when a deleted mesh's list is created again, so only versions of one
+// incarnation's list are compared.
 func (r *revocations) cache(mesh string, s storedRevocations, version int64) *revocationList {
-	l := &revocationList{ids: make(map[string]bool, len(s.Revoked)), version: version, fetched: r.now()}
+	l := &revocationList{ids: make(map[string]bool, len(s.Revoked)), version: version, meshCreated: s.MeshCreated, fetched: r.now()}
 	for _, t := range s.Revoked {
 		l.ids[t.ID] = true
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old := r.lists[mesh]; old != nil && old.version > version {
+	if old := r.lists[mesh]; old != nil && old.version > version && old.meshCreated.Equal(l.meshCreated) {
 		return old
 	}
 	r.lists[mesh] = l

@@ -1,0 +1,94 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// MeshLookup reports when a mesh was created: its incarnation. A mesh deleted and created
+// again under the same name has a new creation time, and is a new mesh: new signing key, new
+// revocation list, and none of the old tokens. It returns an error wrapping ErrUnknownMesh
+// when the mesh does not exist, and the zero time when its creation time is unknown (then
+// tokens are not bound to an incarnation).
+type MeshLookup func(ctx context.Context, mesh string) (created time.Time, err error)
+
+// legacySlack: state written before keys were bound to a mesh's incarnation carries no
+// incarnation. It belongs to the current mesh only if it was created after the mesh (keys are
+// made on first use, after their mesh), give or take this much clock skew between control
+// planes; anything older is the state of an earlier mesh of the same name.
+const legacySlack = 5 * time.Minute
+
+// belongs says whether state stamped with stamped (zero: unstamped, made at made) belongs to
+// the mesh incarnation created at created (zero: unknown, so anything does).
+func belongs(stamped, made, created time.Time) bool {
+	switch {
+	case created.IsZero():
+		return true
+	case !stamped.IsZero():
+		return stamped.Equal(created)
+	default:
+		return !made.Before(created.Add(-legacySlack))
+	}
+}
+
+// meshState is what the issuer last learned of one mesh.
+type meshState struct {
+	created time.Time
+	gone    bool
+	fetched time.Time
+}
+
+// incarnations caches the MeshLookup for ttl, as revocations are cached: the connect path
+// reads the store at most once per mesh per ttl. Issue and Revoke ask afresh. Only meshes
+// whose keys verified a token get here, so the map is bounded by the real meshes.
+type incarnations struct {
+	lookup MeshLookup
+	now    func() time.Time
+	ttl    time.Duration
+
+	mu     sync.Mutex
+	byMesh map[string]meshState
+}
+
+func newIncarnations(lookup MeshLookup, now func() time.Time, ttl time.Duration) *incarnations {
+	return &incarnations{lookup: lookup, now: now, ttl: ttl, byMesh: map[string]meshState{}}
+}
+
+// current returns what is known of the mesh, read afresh when fresh is set or the cached entry
+// is older than ttl. A mesh that does not exist is not an error: gone is set.
+func (c *incarnations) current(ctx context.Context, mesh string, fresh bool) (meshState, error) {
+	if c.lookup == nil {
+		return meshState{}, nil
+	}
+	c.mu.Lock()
+	st, ok := c.byMesh[mesh]
+	c.mu.Unlock()
+	if ok && !fresh && c.now().Sub(st.fetched) < c.ttl {
+		return st, nil
+	}
+	created, err := c.lookup(ctx, mesh)
+	st = meshState{created: created.UTC(), fetched: c.now()}
+	switch {
+	case errors.Is(err, ErrUnknownMesh):
+		st = meshState{gone: true, fetched: c.now()}
+	case err != nil:
+		return meshState{}, fmt.Errorf("looking up mesh %q: %w", mesh, err)
+	}
+	c.mu.Lock()
+	c.byMesh[mesh] = st
+	c.mu.Unlock()
+	return st, nil
+}
+
+func (c *incarnations) forget(mesh string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.byMesh, mesh)
+}
+
+func unknownMesh(mesh string) error {
+	return fmt.Errorf("%w: mesh %q does not exist; create the Mesh first, then issue tokens for its dataplanes", ErrUnknownMesh, mesh)
+}
