@@ -51,7 +51,7 @@ func (cp *ControlPlane) xdsAuthenticator() (func(context.Context, *corev3.Node) 
 
 // tokenAuth admits an xDS stream only with a token of the dataplane its node id names.
 type tokenAuth struct {
-	verify  func(ctx context.Context, token, mesh, name string) error
+	verify  func(ctx context.Context, token, mesh, name string) (tokens.Info, error)
 	log     *slog.Logger
 	results *prometheus.CounterVec
 }
@@ -90,7 +90,8 @@ func (a *tokenAuth) check(ctx context.Context, nodeID string) error {
 	if err != nil {
 		return err
 	}
-	return a.verify(ctx, token, mesh, name)
+	_, err = a.verify(ctx, token, mesh, name)
+	return err
 }
 
 // errBadNode: a node id that does not name a dataplane.
