@@ -51,6 +51,7 @@ func DefaultConfig() Config {
 		Rotation:    DefaultRotationOptions(),
 		DNS: DNSConfig{
 			Address: ":5653", TTL: 30 * time.Second, Forward: true, DefaultMesh: "default", VIPCIDR: "240.0.0.0/4",
+			ForwardAllow: []string{"127.0.0.0/8", "::1/128"},
 		},
 		Logger: slog.Default(),
 	}
@@ -64,6 +65,10 @@ type DNSConfig struct {
 	// without it they are refused.
 	Forward   bool
 	Upstreams []string
+	// ForwardAllow are the clients (CIDRs or single addresses) whose names outside `mesh.` are
+	// forwarded, besides every known dataplane's address; anyone else gets REFUSED for them,
+	// so the server is no open resolver. nil: this host only (loopback).
+	ForwardAllow []string
 	// DefaultMesh is the mesh whose `<service>.mesh` names a client that is no dataplane sees.
 	DefaultMesh string
 	VIPCIDR     string

@@ -2,14 +2,15 @@ package controlplane
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/netip"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/crossmesh/vip"
@@ -57,14 +58,43 @@ func newMeshDNS(cfg DNSConfig, st store.Store, reg prometheus.Registerer, log *s
 	if !cfg.Forward {
 		upstreams = nil
 	}
+	allow, err := forwardAllow(cfg.ForwardAllow)
+	if err != nil {
+		return nil, err
+	}
 	d.server, err = dns.New(dns.Options{
 		Address: cfg.Address, ViewOf: d.viewOf, DefaultView: cfg.DefaultMesh, Upstreams: upstreams,
-		SocketsPerCore: true, Logger: log, Registerer: reg,
+		ForwardAllow: allow, SocketsPerCore: true, Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// forwardAllow parses the static part of the forward allow list. A single address is a
+// one-host prefix. nil stays nil: the dns package's default (loopback).
+func forwardAllow(list []string) ([]netip.Prefix, error) {
+	if list == nil {
+		return nil, nil
+	}
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("DNS forward allow list (--dns-forward-allow): %q is not a CIDR or an IP address: %w", s, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // viewOf maps a querying dataplane's address to its mesh.
@@ -77,6 +107,9 @@ func (d *meshDNS) viewOf(client netip.Addr) string {
 // listeners always use the same VIPs. A problem here never holds back xDS: names are
 // published for what resolves, problems are logged.
 func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, error) {
+	// Every dataplane may use forwarding (its application resolves everything through us),
+	// whatever becomes of the zone below.
+	d.server.SetForwardAllowed(dataplaneAddrs(m))
 	table, problems := crossmesh.Resolve(m)
 	d.report(problems)
 	vips, err := d.vips.Sync(ctx, table.VIPKeys())
@@ -148,6 +181,20 @@ func record(name string, v vip.VIPs) dns.Record {
 		r.AAAA = []netip.Addr{v.V6}
 	}
 	return r
+}
+
+// dataplaneAddrs is every dataplane's address, in any mesh; unlike the views, an address
+// shared by several meshes is still a dataplane's.
+func dataplaneAddrs(m *model.Model) []netip.Addr {
+	var out []netip.Addr
+	for _, mesh := range m.Meshes() {
+		for _, dp := range mesh.Dataplanes {
+			if addr, err := netip.ParseAddr(dp.Spec.Networking.Address); err == nil {
+				out = append(out, addr.Unmap())
+			}
+		}
+	}
+	return out
 }
 
 // dataplaneViews indexes dataplanes by address. An address used in two meshes cannot tell

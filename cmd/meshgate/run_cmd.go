@@ -37,6 +37,7 @@ func newRunCmd() *cobra.Command {
 	f.DurationVar(&cfg.DNS.TTL, "dns-ttl", cfg.DNS.TTL, "TTL of .mesh answers")
 	f.BoolVar(&cfg.DNS.Forward, "dns-forward", cfg.DNS.Forward, "forward names outside .mesh to --dns-upstream (else REFUSED)")
 	f.StringSliceVar(&cfg.DNS.Upstreams, "dns-upstream", nil, "upstream resolvers host:port (default: the host's /etc/resolv.conf)")
+	f.StringSliceVar(&cfg.DNS.ForwardAllow, "dns-forward-allow", cfg.DNS.ForwardAllow, "clients (CIDRs or IPs; repeatable or comma-separated) whose names outside .mesh are forwarded, besides every known dataplane; others get REFUSED")
 	f.StringVar(&cfg.DNS.DefaultMesh, "dns-default-mesh", cfg.DNS.DefaultMesh, "mesh whose <service>.mesh names clients that are no dataplane see")
 	f.StringVar(&cfg.DNS.VIPCIDR, "vip-cidr", cfg.DNS.VIPCIDR, "IPv4 range VIPs are allocated from, unique across meshes")
 	f.BoolVar(&cfg.DNS.IPv6, "vip-ipv6", cfg.DNS.IPv6, "also allocate IPv6 VIPs (AAAA answers)")
