@@ -27,19 +27,14 @@ func (cp *ControlPlane) serveCAStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	m := cp.rec.Model()
-	if m == nil || m.Mesh(mesh) == nil {
-		http.Error(w, "mesh "+mesh+" not found", http.StatusNotFound)
+	built := cp.builtMTLSMesh(w, r, mesh, "CA")
+	if built == nil {
 		return
 	}
-	if !m.Mesh(mesh).MTLSEnabled() {
-		http.Error(w, "mesh "+mesh+" has no mTLS, hence no CA", http.StatusNotFound)
-		return
-	}
-	st, err := cp.rec.ids.caStatus(r.Context(), m.Mesh(mesh))
+	st, err := cp.rec.ids.caStatus(r.Context(), built)
 	if err != nil {
 		cp.log.Error("CA status endpoint", "mesh", mesh, "error", err)
-		http.Error(w, "mesh "+mesh+": CA unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		meshUnavailable(w, "mesh "+mesh+": CA unavailable: "+err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
