@@ -87,3 +87,22 @@ func (r *registry) update(node, typeURL string, f func(*TypeStatus)) {
 	}
 	f(ts)
 }
+
+// streamRef is an open stream and the node it was admitted as.
+type streamRef struct {
+	st   *stream
+	node string
+}
+
+// streams returns every open stream that has been admitted.
+func (r *registry) streams() []streamRef {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []streamRef
+	for node, n := range r.nodes {
+		for st := range n.streams {
+			out = append(out, streamRef{st: st, node: node})
+		}
+	}
+	return out
+}

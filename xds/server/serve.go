@@ -62,6 +62,9 @@ func (s *Server) begin(st *stream) (context.Context, func(context.Context, error
 		if errors.Is(cause, errAnonymous) {
 			return status.Error(codes.DeadlineExceeded, cause.Error())
 		}
+		if _, ok := status.FromError(cause); ok {
+			return cause // EndStreams: the status says why
+		}
 		return status.Error(codes.Unavailable, cause.Error())
 	}
 }
