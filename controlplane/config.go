@@ -22,8 +22,19 @@ type Config struct {
 	// ResourcesDir, when set, is loaded at start and watched; its files own the resources they
 	// define.
 	ResourcesDir string
-	// AdminToken is required on the HTTP API when it listens beyond loopback.
+	// APITLSAddress serves the API over HTTPS with the control plane's certificate: the way
+	// other machines reach it. Beyond loopback it needs AdminToken; empty disables it.
+	APITLSAddress string
+	// AdminToken, when set, is required on every API request; the HTTPS API beyond loopback and
+	// /metrics beyond loopback need one, at least 32 characters long.
 	AdminToken string
+	// PublicMetrics serves /metrics without the admin token on a diagnostics address beyond
+	// loopback (for scrapers that cannot send one).
+	PublicMetrics bool
+	// TLS is the certificate xDS and the HTTPS API present.
+	TLS TLSConfig
+	// Limits bound every server's connections, streams and timeouts.
+	Limits Limits
 	// XDSAuth is how xDS streams authenticate: XDSAuthToken (also when empty) requires each
 	// dataplane's token, XDSAuthNone admits anyone.
 	XDSAuth string
@@ -41,14 +52,16 @@ type Config struct {
 // the API and diagnostics on loopback only.
 func DefaultConfig() Config {
 	return Config{
-		XDSAddress:  ":5678",
-		APIAddress:  "127.0.0.1:5681",
-		DiagAddress: "127.0.0.1:5680",
-		DataDir:     "meshgate-data",
-		XDSAuth:     XDSAuthToken,
-		Debounce:    100 * time.Millisecond,
-		Build:       build.DefaultOptions(),
-		Rotation:    DefaultRotationOptions(),
+		XDSAddress:    ":5678",
+		APIAddress:    "127.0.0.1:5681",
+		APITLSAddress: ":5682",
+		DiagAddress:   "127.0.0.1:5680",
+		DataDir:       "meshgate-data",
+		Limits:        DefaultLimits(),
+		XDSAuth:       XDSAuthToken,
+		Debounce:      100 * time.Millisecond,
+		Build:         build.DefaultOptions(),
+		Rotation:      DefaultRotationOptions(),
 		DNS: DNSConfig{
 			Address: ":5653", TTL: 30 * time.Second, Forward: true, DefaultMesh: "default", VIPCIDR: "240.0.0.0/4",
 			ForwardAllow: []string{"127.0.0.0/8", "::1/128"},
@@ -73,4 +86,18 @@ type DNSConfig struct {
 	DefaultMesh string
 	VIPCIDR     string
 	IPv6        bool
+}
+
+// TLSConfig is the control plane's serving certificate, presented on xDS and the HTTPS API.
+type TLSConfig struct {
+	// XDSInsecure serves xDS in plain text: tokens and private keys then cross the network in
+	// clear. Only for networks the operator trusts; a warning is logged at start.
+	XDSInsecure bool
+	// CertFile and KeyFile, when set, are the certificate (chain) and key to present, reloaded
+	// when the files change; otherwise a certificate is issued from the control-plane CA kept
+	// in the store, for SANs.
+	CertFile, KeyFile string
+	// SANs of the generated certificate: DNS names and IP addresses dataplanes use to reach the
+	// control plane. Empty: the host name, localhost, 127.0.0.1 and ::1.
+	SANs []string
 }

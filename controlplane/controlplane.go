@@ -12,8 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/keepalive"
 
+	"github.com/meshgate/meshgate/ca/servingtls"
 	"github.com/meshgate/meshgate/ca/tokens"
 	"github.com/meshgate/meshgate/store"
 	xdsserver "github.com/meshgate/meshgate/xds/server"
@@ -31,15 +31,19 @@ type ControlPlane struct {
 	files    *fileSync
 	dns      *meshDNS
 
-	xdsLis, apiLis, diagLis net.Listener
+	xdsLis, apiLis, apiTLSLis, diagLis net.Listener
+	// serving is the certificate xDS and the HTTPS API present.
+	serving  *servingtls.Source
+	exposure exposure
 
 	readyOnce sync.Once
 	ready     chan struct{}
 }
 
-// Addrs are the addresses the control plane actually listens on (ports resolved).
+// Addrs are the addresses the control plane actually listens on (ports resolved). APITLS is
+// empty when the HTTPS API is not served.
 type Addrs struct {
-	XDS, API, Diag, DNS string
+	XDS, API, APITLS, Diag, DNS string
 }
 
 // New opens the store and binds every listener, so that a port already in use or a
@@ -48,10 +52,20 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if err := checkAPIExposure(cfg.APIAddress, cfg.AdminToken); err != nil {
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits()
+	}
+	if err := cfg.Limits.validate(); err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{cfg: cfg, log: cfg.Logger, registry: prometheus.NewRegistry(), ready: make(chan struct{})}
+	ex, notice, err := checkExposure(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if notice != "" {
+		cfg.Logger.Info(notice)
+	}
+	cp := &ControlPlane{cfg: cfg, log: cfg.Logger, registry: prometheus.NewRegistry(), ready: make(chan struct{}), exposure: ex}
 	defer func() {
 		if err != nil {
 			cp.closeListeners()
@@ -76,7 +90,14 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry, Authenticate: auth}); err != nil {
+	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry, Authenticate: auth,
+		FirstRequestTimeout: cfg.Limits.XDSFirstRequestTimeout}); err != nil {
+		return nil, err
+	}
+	if cp.serving, err = servingtls.New(ctx, servingtls.Options{
+		Store: cp.store, SANs: cfg.TLS.SANs, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
+		Registerer: cp.registry, Logger: cfg.Logger,
+	}); err != nil {
 		return nil, err
 	}
 	rotation := cfg.Rotation
@@ -95,14 +116,8 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}
-	for _, l := range []struct {
-		dst  *net.Listener
-		addr string
-		what string
-	}{{&cp.xdsLis, cfg.XDSAddress, "xDS"}, {&cp.apiLis, cfg.APIAddress, "API"}, {&cp.diagLis, cfg.DiagAddress, "diagnostics"}} {
-		if *l.dst, err = net.Listen("tcp", l.addr); err != nil {
-			return nil, fmt.Errorf("%s listener on %s: %w", l.what, l.addr, err)
-		}
+	if err := cp.listen(); err != nil {
+		return nil, err
 	}
 	// The DNS sockets live until Run shuts down (or New fails), not as long as ctx.
 	if err := cp.dns.server.Start(context.Background()); err != nil {
@@ -114,7 +129,11 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 // Addrs reports the bound addresses.
 func (cp *ControlPlane) Addrs() Addrs {
 	udp, _ := cp.dns.server.Addr()
-	return Addrs{XDS: cp.xdsLis.Addr().String(), API: cp.apiLis.Addr().String(), Diag: cp.diagLis.Addr().String(), DNS: udp}
+	a := Addrs{XDS: cp.xdsLis.Addr().String(), API: cp.apiLis.Addr().String(), Diag: cp.diagLis.Addr().String(), DNS: udp}
+	if cp.apiTLSLis != nil {
+		a.APITLS = cp.apiTLSLis.Addr().String()
+	}
+	return a
 }
 
 // Ready is closed once the first configuration has been built and published.
@@ -135,15 +154,15 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		}
 	}
 
-	grpcServer := grpc.NewServer(
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
+	grpcServer := grpc.NewServer(append(cp.cfg.Limits.grpcOptions(), cp.xdsCredentials())...)
 	cp.xds.Register(grpcServer)
-	apiServer := &http.Server{Handler: cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler()))), ReadHeaderTimeout: 10 * time.Second}
-	diagServer := &http.Server{Handler: cp.diagHandler(), ReadHeaderTimeout: 10 * time.Second}
+	api := cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler()))))
+	apiServer := cp.cfg.Limits.apiServer(api)
+	apiTLSServer := cp.cfg.Limits.apiServer(api)
+	apiTLSServer.TLSConfig = cp.serving.ServerConfig()
+	diagServer := cp.cfg.Limits.apiServer(cp.diagHandler())
 
-	errc := make(chan error, 5)
+	errc := make(chan error, 7)
 	var wg sync.WaitGroup
 	spawn := func(name string, f func() error) {
 		wg.Add(1)
@@ -156,6 +175,10 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	}
 	spawn("xDS server", func() error { return ignoreClosed(grpcServer.Serve(cp.xdsLis)) })
 	spawn("API server", func() error { return ignoreClosed(apiServer.Serve(cp.apiLis)) })
+	if cp.apiTLSLis != nil {
+		spawn("HTTPS API server", func() error { return ignoreClosed(apiTLSServer.ServeTLS(cp.apiTLSLis, "", "")) })
+	}
+	spawn("serving certificate", func() error { return ignoreCanceled(cp.serving.Run(ctx)) })
 	spawn("diagnostics server", func() error { return ignoreClosed(diagServer.Serve(cp.diagLis)) })
 	spawn("reconciler", func() error {
 		return cp.rec.run(ctx, cp.cfg.Debounce, func() { cp.readyOnce.Do(func() { close(cp.ready) }) })
@@ -163,7 +186,8 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	if cp.files != nil {
 		spawn("resource file watcher", func() error { return cp.files.watch(ctx, cp.cfg.Debounce) })
 	}
-	cp.log.Info("meshgate running", "xds", cp.Addrs().XDS, "api", cp.Addrs().API, "diagnostics", cp.Addrs().Diag, "dns", cp.Addrs().DNS)
+	a := cp.Addrs()
+	cp.log.Info("meshgate running", "xds", a.XDS, "api", a.API, "diagnostics", a.Diag, "dns", a.DNS, "apiTLS", a.APITLS, "xdsTLS", !cp.cfg.TLS.XDSInsecure)
 
 	var runErr error
 	select {
@@ -176,6 +200,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	defer done()
 	cp.dns.server.Close()
 	_ = apiServer.Shutdown(shutdownCtx)
+	_ = apiTLSServer.Shutdown(shutdownCtx)
 	_ = diagServer.Shutdown(shutdownCtx)
 	// xDS streams never end by themselves; end them so GracefulStop can return.
 	cp.xds.Close()
@@ -195,7 +220,7 @@ func (cp *ControlPlane) closeListeners() {
 	if cp.dns != nil && cp.dns.server != nil {
 		cp.dns.server.Close()
 	}
-	for _, l := range []net.Listener{cp.xdsLis, cp.apiLis, cp.diagLis} {
+	for _, l := range []net.Listener{cp.xdsLis, cp.apiLis, cp.apiTLSLis, cp.diagLis} {
 		if l != nil {
 			_ = l.Close()
 		}
@@ -207,23 +232,4 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
-}
-
-// checkAPIExposure refuses to serve the API beyond loopback without a token: it can change
-// every gateway's configuration.
-func checkAPIExposure(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("API address %q: %w", addr, err)
-	}
-	if token != "" {
-		return nil
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("API address %q is not loopback: set an admin token (--admin-token or MESHGATE_ADMIN_TOKEN) to serve the API beyond this machine", addr)
 }

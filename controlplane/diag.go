@@ -30,7 +30,12 @@ func (m *metrics) observeRebuild(d time.Duration) { m.rebuild.Observe(d.Seconds(
 // configuration is published, so dataplanes connecting now get it).
 func (cp *ControlPlane) diagHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cp.registry, promhttp.HandlerOpts{}))
+	var metricsHandler http.Handler = promhttp.HandlerFor(cp.registry, promhttp.HandlerOpts{})
+	if cp.exposure.metricsToken {
+		// Beyond loopback, metrics (dataplane names, meshes, error rates) are for the operator.
+		metricsHandler = requireToken(cp.cfg.AdminToken, metricsHandler)
+	}
+	mux.Handle("GET /metrics", metricsHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

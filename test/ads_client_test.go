@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/meshgate/meshgate/ca/servingtls"
 )
 
 // sotwClient speaks ADS state-of-the-world the way Envoy does: it subscribes to listeners and
@@ -35,9 +39,20 @@ func withToken(ctx context.Context, token string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
 
+// xdsCAs maps a running control plane's xDS address to the CA its certificate chains to, so
+// dialADS verifies the server the way Envoy does from its bootstrap; an address not in it (a
+// control plane run with --xds-insecure) is dialled in plain text.
+var xdsCAs sync.Map
+
 func dialADS(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if caPEM, ok := xdsCAs.Load(addr); ok {
+		cfg, err := servingtls.ClientConfig(caPEM.([]byte), addr)
+		require.NoError(t, err)
+		creds = credentials.NewTLS(cfg)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn

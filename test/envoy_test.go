@@ -54,7 +54,8 @@ func TestRealEnvoy(t *testing.T) {
 	require.NotNil(t, dp)
 	admin := freePort(t)
 	token := tokenFor(t, cp, dp.Mesh, dp.Name)
-	b, err := bootstrap.New(bootstrap.Request{Dataplane: dp, ControlPlane: cp.addrs.XDS, AdminPort: admin, Token: token})
+	b, err := bootstrap.New(bootstrap.Request{Dataplane: dp, ControlPlane: cp.addrs.XDS, AdminPort: admin, Token: token,
+		ControlPlaneCA: cp.caPEM})
 	require.NoError(t, err)
 	raw, err := protojson.Marshal(b)
 	require.NoError(t, err)

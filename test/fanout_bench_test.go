@@ -19,8 +19,9 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 
+	"github.com/meshgate/meshgate/ca/servingtls"
 	"github.com/meshgate/meshgate/controlplane"
 )
 
@@ -73,7 +74,12 @@ networking:
 	for i := range fanoutConsumers {
 		if i%fanoutStreamsPerConn == 0 {
 			var err error
-			conn, err = grpc.NewClient(cp.addrs.XDS, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			// TLS as in production: the benchmark pays for encryption as real dataplanes do.
+			tlsCfg, err := servingtls.ClientConfig(cp.caPEM, cp.addrs.XDS)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conn, err = grpc.NewClient(cp.addrs.XDS, grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -269,7 +275,7 @@ func startBenchCP(b *testing.B) *runningCP {
 			b.Error("control plane did not stop within 15s")
 		}
 	})
-	return &runningCP{addrs: cp.Addrs(), stop: cancel}
+	return &runningCP{addrs: cp.Addrs(), caPEM: cp.ControlPlaneCA(), stop: cancel}
 }
 
 func benchCall(b *testing.B, cp *runningCP, method, path, body string) {

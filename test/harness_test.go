@@ -22,6 +22,8 @@ import (
 // runningCP is a control plane started for one test.
 type runningCP struct {
 	addrs controlplane.Addrs
+	// caPEM is what clients trust to verify the control plane (xDS and the HTTPS API).
+	caPEM []byte
 	stop  func()
 }
 
@@ -30,7 +32,7 @@ type runningCP struct {
 func startCP(t *testing.T, dataDir string, mutate ...func(*controlplane.Config)) *runningCP {
 	t.Helper()
 	cfg := controlplane.DefaultConfig()
-	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress, cfg.APITLSAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DNS.Address, cfg.DNS.Forward = "127.0.0.1:0", false
 	cfg.DataDir = dataDir
 	cfg.Debounce = 20 * time.Millisecond
@@ -70,7 +72,12 @@ func startCP(t *testing.T, dataDir string, mutate ...func(*controlplane.Config))
 		}
 	}
 	t.Cleanup(stop)
-	return &runningCP{addrs: cp.Addrs(), stop: stop}
+	r := &runningCP{addrs: cp.Addrs(), caPEM: cp.ControlPlaneCA(), stop: stop}
+	if !cfg.TLS.XDSInsecure {
+		xdsCAs.Store(r.addrs.XDS, r.caPEM)
+		t.Cleanup(func() { xdsCAs.Delete(r.addrs.XDS) })
+	}
+	return r
 }
 
 // call sends one API request and returns status and body.

@@ -26,6 +26,9 @@ func newBootstrapCmd() *cobra.Command {
 	adminPort := f.Uint32("admin-port", 0, "Envoy admin port on 127.0.0.1 (default: the Dataplane's networking.admin.port, else 9901)")
 	out := f.StringP("output", "o", "", "write to this file instead of standard output")
 	format := f.String("format", "yaml", "yaml or json")
+	cpCA := f.String("cp-ca-file", "", "PEM CA Envoy verifies the control plane against (meshgate ca control-plane prints it); default: fetched from the control plane's API at --api-address")
+	insecure := f.Bool("xds-insecure", false, "connect to xDS in plain text, for a control plane run with --xds-insecure: the token and private keys cross the network in clear")
+	copts := clientFlags(cmd)
 	_ = cmd.MarkFlagRequired("dataplane-file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		objs, errs := api.LoadFiles([]string{*file})
@@ -45,7 +48,14 @@ func newBootstrapCmd() *cobra.Command {
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
-		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: *cp, AdminPort: *adminPort, Token: token})
+		var caPEM []byte
+		if !*insecure {
+			if caPEM, err = controlPlaneCA(cmd, *cpCA, copts); err != nil {
+				return err
+			}
+		}
+		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: *cp, AdminPort: *adminPort, Token: token,
+			ControlPlaneCA: caPEM, Insecure: *insecure})
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -70,6 +80,26 @@ func newBootstrapCmd() *cobra.Command {
 		return writeSecretFile(*out, data)
 	}
 	return cmd
+}
+
+// controlPlaneCA reads the CA from file, or else asks the control plane's API for it.
+func controlPlaneCA(cmd *cobra.Command, file string, copts *clientOptions) ([]byte, error) {
+	if file != "" {
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			return nil, &exitError{code: 1, err: fmt.Errorf("--cp-ca-file: %w", err)}
+		}
+		return pem, nil
+	}
+	c, err := copts.client(cmd)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := c.ControlPlaneCA(cmd.Context())
+	if err != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("fetching the control plane's CA (or give --cp-ca-file): %w", err)}
+	}
+	return pem, nil
 }
 
 // writeSecretFile writes a bootstrap holding a token, which is as secret as the token file:

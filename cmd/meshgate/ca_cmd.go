@@ -13,7 +13,29 @@ func newCACmd() *cobra.Command {
 		Short: "Look at the per-mesh certificate authorities",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newCABundleCmd())
+	cmd.AddCommand(newCABundleCmd(), newCAControlPlaneCmd())
+	return cmd
+}
+
+func newCAControlPlaneCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "control-plane",
+		Short: "Print the CA that signs the control plane's certificate (xDS and HTTPS API), as PEM: what Envoy and the CLI trust",
+		Args:  cobra.NoArgs,
+	}
+	copts := clientFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		c, err := copts.client(cmd)
+		if err != nil {
+			return err
+		}
+		pem, err := c.ControlPlaneCA(cmd.Context())
+		if err != nil {
+			return apiFailure(cmd.ErrOrStderr(), err, nil)
+		}
+		_, err = cmd.OutOrStdout().Write(pem)
+		return err
+	}
 	return cmd
 }
 

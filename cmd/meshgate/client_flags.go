@@ -18,11 +18,12 @@ const (
 	defaultAPIAddress = "http://127.0.0.1:5681"
 	envAPIAddress     = "MESHGATE_API_ADDRESS"
 	envAdminToken     = "MESHGATE_ADMIN_TOKEN"
+	envCAFile         = "MESHGATE_CA_FILE"
 )
 
 // clientOptions are the flags of every command that talks to a running control plane.
 type clientOptions struct {
-	address, token string
+	address, token, caFile string
 }
 
 func clientFlags(cmd *cobra.Command) *clientOptions {
@@ -31,6 +32,7 @@ func clientFlags(cmd *cobra.Command) *clientOptions {
 	f.StringVar(&o.address, "api-address", defaultAPIAddress, "control plane HTTP API address (env "+envAPIAddress+")")
 	// The token's default is read at run time, not registration, so that --help never prints it.
 	f.StringVar(&o.token, "admin-token", "", "admin token for the HTTP API (env "+envAdminToken+")")
+	f.StringVar(&o.caFile, "ca-file", "", "PEM CA that an https:// API address is verified against, e.g. from meshgate ca control-plane (env "+envCAFile+"; default: the system's roots)")
 	return o
 }
 
@@ -43,9 +45,22 @@ func (o *clientOptions) client(cmd *cobra.Command) (*client.Client, error) {
 	if v := os.Getenv(envAdminToken); v != "" && !cmd.Flags().Changed("admin-token") {
 		token = v
 	}
+	caFile := o.caFile
+	if v := os.Getenv(envCAFile); v != "" && !cmd.Flags().Changed("ca-file") {
+		caFile = v
+	}
 	c, err := client.New(addr, token)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, &exitError{code: 1, err: fmt.Errorf("--ca-file: %w", err)}
+		}
+		if err := c.TrustCA(pem); err != nil {
+			return nil, &exitError{code: 1, err: fmt.Errorf("--ca-file %s: %w", caFile, err)}
+		}
 	}
 	return c, nil
 }

@@ -24,6 +24,7 @@ func startControlPlane(t *testing.T) {
 	cfg.XDSAddress, cfg.APIAddress, cfg.DiagAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DNS.Address, cfg.DNS.Forward = "127.0.0.1:0", false
 	cfg.DataDir, cfg.AdminToken = t.TempDir(), testToken
+	cfg.APITLSAddress = "127.0.0.1:0"
 	cfg.Logger, _ = newLogger(&strings.Builder{}, "text", "error")
 	ctx, cancel := context.WithCancel(context.Background())
 	cp, err := controlplane.New(ctx, cfg)

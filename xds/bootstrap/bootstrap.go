@@ -37,6 +37,13 @@ type Request struct {
 	// Token is the dataplane token; Envoy sends it on every xDS stream as gRPC metadata
 	// `authorization: Bearer <token>`, as kuma-dp does with --dataplane-token-file.
 	Token string
+	// ControlPlaneCA is the PEM Envoy trusts to verify the control plane's certificate
+	// (`meshgate ca control-plane`); the certificate must also name the control plane's host.
+	// Required unless Insecure.
+	ControlPlaneCA []byte
+	// Insecure connects in plain text, for a control plane run with --xds-insecure: the token
+	// and the dataplane's private key then cross the network in clear.
+	Insecure bool
 }
 
 // New builds and validates the bootstrap.
@@ -46,6 +53,12 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 		return nil, err
 	}
 	dp := req.Dataplane
+	var transport *corev3.TransportSocket
+	if !req.Insecure {
+		if transport, err = controlPlaneTLS(host, req.ControlPlaneCA); err != nil {
+			return nil, fmt.Errorf("bootstrap for %s: %w", dp.Meta.DisplayName(), err)
+		}
+	}
 	if req.AdminAddress == "" {
 		req.AdminAddress = "127.0.0.1"
 	}
@@ -116,6 +129,7 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 				ConnectTimeout:                durationpb.New(time.Second),
 				ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterType(host)},
 				TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": h2},
+				TransportSocket:               transport,
 				LoadAssignment: &endpointv3.ClusterLoadAssignment{
 					ClusterName: XDSCluster,
 					Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{{

@@ -4,11 +4,14 @@ import (
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/certs"
+	"github.com/meshgate/meshgate/certs/certstest"
 )
 
 func gateway() *api.Dataplane {
@@ -32,7 +35,8 @@ func TestBootstrap(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.cp, func(t *testing.T) {
-			b, err := New(Request{Dataplane: gateway(), ControlPlane: c.cp})
+			caPEM := certs.EncodeCertificates(certstest.NewRoot(t, "cp-ca").Root())
+			b, err := New(Request{Dataplane: gateway(), ControlPlane: c.cp, ControlPlaneCA: caPEM})
 			require.NoError(t, err)
 			assert.Equal(t, "default.gw-1", b.GetNode().GetId())
 			assert.Equal(t, "edge", b.GetNode().GetCluster())
@@ -59,7 +63,40 @@ func TestBootstrap(t *testing.T) {
 
 func TestBootstrapRejectsBadAddress(t *testing.T) {
 	for _, cp := range []string{"", "localhost", "https://cp:5678", "cp:0", "cp:99999"} {
-		_, err := New(Request{Dataplane: gateway(), ControlPlane: cp})
+		_, err := New(Request{Dataplane: gateway(), ControlPlane: cp, Insecure: true})
 		assert.Error(t, err, cp)
 	}
+}
+
+// The xDS cluster trusts only the given CA and checks the control plane's name: a DNS SAN and
+// SNI for a host name, an IP SAN for an address. Plain text only when asked for.
+func TestBootstrapTLS(t *testing.T) {
+	caPEM := certs.EncodeCertificates(certstest.NewRoot(t, "cp-ca").Root())
+	for _, c := range []struct {
+		cp, san, sanType, sni string
+	}{
+		{"cp.example.internal:5678", "cp.example.internal", "DNS", "cp.example.internal"},
+		{"10.1.2.3:5678", "10.1.2.3", "IP_ADDRESS", ""},
+	} {
+		b, err := New(Request{Dataplane: gateway(), ControlPlane: c.cp, ControlPlaneCA: caPEM})
+		require.NoError(t, err)
+		ts := b.GetStaticResources().GetClusters()[0].GetTransportSocket()
+		require.NotNil(t, ts, c.cp)
+		var up tlsv3.UpstreamTlsContext
+		require.NoError(t, ts.GetTypedConfig().UnmarshalTo(&up))
+		vc := up.GetCommonTlsContext().GetValidationContext()
+		assert.Equal(t, caPEM, vc.GetTrustedCa().GetInlineBytes())
+		require.Len(t, vc.GetMatchTypedSubjectAltNames(), 1)
+		assert.Equal(t, c.sanType, vc.GetMatchTypedSubjectAltNames()[0].GetSanType().String())
+		assert.Equal(t, c.san, vc.GetMatchTypedSubjectAltNames()[0].GetMatcher().GetExact())
+		assert.Equal(t, c.sni, up.GetSni())
+	}
+
+	_, err := New(Request{Dataplane: gateway(), ControlPlane: "127.0.0.1:5678"})
+	require.ErrorContains(t, err, "no control-plane CA")
+	_, err = New(Request{Dataplane: gateway(), ControlPlane: "127.0.0.1:5678", ControlPlaneCA: []byte("not PEM")})
+	require.ErrorContains(t, err, "control-plane CA")
+	b, err := New(Request{Dataplane: gateway(), ControlPlane: "127.0.0.1:5678", Insecure: true})
+	require.NoError(t, err)
+	assert.Nil(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket())
 }

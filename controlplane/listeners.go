@@ -1,0 +1,65 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/meshgate/meshgate/controlplane/connlimit"
+)
+
+// listen binds every TCP listener, each bounded by its limits, so a port already in use fails
+// New before anything runs.
+func (cp *ControlPlane) listen() error {
+	l := cp.cfg.Limits
+	m := connlimit.NewMetrics(cp.registry)
+	binds := []struct {
+		dst             *net.Listener
+		addr, what      string
+		max, perAddress int
+	}{
+		{&cp.xdsLis, cp.cfg.XDSAddress, "xds", l.XDSMaxConnections, l.XDSMaxConnectionsPerAddress},
+		{&cp.apiLis, cp.cfg.APIAddress, "api", l.APIMaxConnections, l.APIMaxConnectionsPerAddress},
+		{&cp.diagLis, cp.cfg.DiagAddress, "diagnostics", l.DiagMaxConnections, 0},
+	}
+	if cp.exposure.apiTLS {
+		binds = append(binds, struct {
+			dst             *net.Listener
+			addr, what      string
+			max, perAddress int
+		}{&cp.apiTLSLis, cp.cfg.APITLSAddress, "api-tls", l.APIMaxConnections, l.APIMaxConnectionsPerAddress})
+	}
+	for _, b := range binds {
+		raw, err := net.Listen("tcp", b.addr)
+		if err != nil {
+			return fmt.Errorf("%s listener on %s: %w", b.what, b.addr, err)
+		}
+		*b.dst = limitListener(raw, b.what, b.max, b.perAddress, m)
+	}
+	return nil
+}
+
+// xdsCredentials is TLS with the serving certificate, unless the operator asked for plain text.
+func (cp *ControlPlane) xdsCredentials() grpc.ServerOption {
+	if cp.cfg.TLS.XDSInsecure {
+		cp.log.Warn("xDS IS PLAIN TEXT (--xds-insecure): dataplane tokens and private keys cross the network in clear; " +
+			"use only on a network you trust")
+		return grpc.EmptyServerOption{}
+	}
+	return grpc.Creds(credentials.NewTLS(cp.serving.ServerConfig()))
+}
+
+// ControlPlaneCA is the PEM of what clients should trust to verify the control plane's
+// certificate (`meshgate ca control-plane`, `meshgate bootstrap`).
+func (cp *ControlPlane) ControlPlaneCA() []byte { return cp.serving.CAPEM() }
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

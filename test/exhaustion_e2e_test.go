@@ -1,0 +1,141 @@
+package test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// binaryCP is `meshgate run` started as a process, as an operator runs it.
+type binaryCP struct {
+	bin            string
+	xds, api, diag string
+	pid            int
+	environ        []string
+}
+
+// startBinaryCP runs the real binary on loopback with the example gateway and waits until it
+// is ready.
+func startBinaryCP(t *testing.T, extra ...string) *binaryCP {
+	t.Helper()
+	bin := buildBinary(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	args := append([]string{"run", "--data-dir", t.TempDir(), "--resources", "../examples/gateway",
+		"--xds-address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--diag-address", "127.0.0.1:0",
+		"--dns-address", "127.0.0.1:0", "--dns-forward=false", "--api-tls-address", ""}, extra...)
+	srv := exec.CommandContext(ctx, bin, args...)
+	stderr, err := srv.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	t.Cleanup(func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = srv.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cancel()
+			<-done
+		}
+		cancel()
+	})
+	cp := &binaryCP{bin: bin, pid: srv.Process.Pid}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if m := runningLine.FindStringSubmatch(sc.Text()); m != nil {
+			cp.xds, cp.api, cp.diag = m[1], m[2], m[3]
+			break
+		}
+	}
+	require.NotEmpty(t, cp.api, "server never logged its addresses")
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	cp.environ = append(os.Environ(), "MESHGATE_API_ADDRESS=http://"+cp.api)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + cp.diag + "/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond)
+	return cp
+}
+
+// cli runs a meshgate command against the control plane and returns its standard output.
+func (cp *binaryCP) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cp.bin, args...)
+	cmd.Env = cp.environ
+	out, err := cmd.Output()
+	require.NoError(t, err, "meshgate %s: %s", strings.Join(args, " "), stderrOf(err))
+	return string(out)
+}
+
+func (cp *binaryCP) openFiles(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(cp.pid), "fd"))
+	require.NoError(t, err)
+	return len(fds)
+}
+
+func (cp *binaryCP) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + cp.diag + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestIdleConnectionsCannotStarveTheControlPlane is the exhaustion attack of the hardening
+// issue: 10,000 idle connections to the API and 10,000 to xDS, from 60 loopback addresses, held
+// open while a legitimate operator and dataplane go about their business. Before the limits,
+// these exhausted the process's 20,000 descriptors and took every server down.
+func TestIdleConnectionsCannotStarveTheControlPlane(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds 20,000 connections")
+	}
+	cp := startBinaryCP(t)
+	baseline := cp.openFiles(t)
+
+	apiHeld := attack(t, cp.api, 10000, 2, 40)
+	// Fewer addresses on xDS, so each meets its per-address limit.
+	xdsHeld := attack(t, cp.xds, 10000, 100, 20)
+	require.Greater(t, apiHeld, 9000, "the attacker must get its connections through the kernel")
+	require.Greater(t, xdsHeld, 9000)
+	open := cp.openFiles(t)
+	t.Logf("control plane descriptors: %d before the attack, %d under it", baseline, open)
+	assert.Less(t, open, 16000, "the limits keep the process well inside its descriptors")
+
+	// The operator's CLI still answers.
+	assert.Contains(t, cp.cli(t, "get", "meshgatewayroutes", "--mesh", "default"), "api-route")
+	token := cp.cli(t, "token", "dataplane", "--mesh", "default", "--name", "gateway-instance-1")
+	caPEM := cp.cli(t, "ca", "control-plane")
+
+	// A dataplane still connects over TLS and gets its configuration.
+	xdsCAs.Store(cp.xds, []byte(caPEM))
+	t.Cleanup(func() { xdsCAs.Delete(cp.xds) })
+	gw := newSotW(t, dialADS(t, cp.xds), gatewayNode, strings.TrimSpace(token))
+	gw.subscribe(resourcev3.ListenerType)
+	assert.Equal(t, []string{"edge-gateway:HTTP:8080"}, resourceNames(t, gw.next(resourcev3.ListenerType, 20*time.Second)))
+
+	m := cp.metrics(t)
+	assert.Regexp(t, `meshgate_listener_connections_refused_total\{listener="xds",reason="per_address"\} [1-9]`, m)
+	assert.Regexp(t, `meshgate_listener_connections_refused_total\{listener="api",reason="displaced"\} [1-9]`, m,
+		"the operator's connections displaced the attacker's")
+}
