@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // binaryCP is `meshgate run` started as a process, as an operator runs it.
@@ -138,4 +141,55 @@ func TestIdleConnectionsCannotStarveTheControlPlane(t *testing.T) {
 	assert.Regexp(t, `meshgate_listener_connections_refused_total\{listener="xds",reason="per_address"\} [1-9]`, m)
 	assert.Regexp(t, `meshgate_listener_connections_refused_total\{listener="api",reason="displaced"\} [1-9]`, m,
 		"the operator's connections displaced the attacker's")
+}
+
+// metricValue reads one sample from a /metrics page, e.g. `go_goroutines`.
+func metricValue(t *testing.T, page, sample string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(page, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	t.Fatalf("no sample %s", sample)
+	return 0
+}
+
+// TestAnonymousStreamsAreEnded: streams that never present a token (30,000 of them once held
+// 60,000 goroutines forever) are ended at the first-request deadline, and the goroutines they
+// held are given back.
+func TestAnonymousStreamsAreEnded(t *testing.T) {
+	cp := startBinaryCP(t, "--xds-first-request-timeout", "1s")
+	caPEM := cp.cli(t, "ca", "control-plane")
+	xdsCAs.Store(cp.xds, []byte(caPEM))
+	t.Cleanup(func() { xdsCAs.Delete(cp.xds) })
+	before := metricValue(t, cp.metrics(t), "go_goroutines")
+
+	const conns, perConn = 20, 16
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, conns*perConn)
+	for range conns {
+		ads := discoveryv3.NewAggregatedDiscoveryServiceClient(dialADS(t, cp.xds))
+		for range perConn {
+			stream, err := ads.StreamAggregatedResources(ctx)
+			require.NoError(t, err)
+			go func() { _, err := stream.Recv(); errs <- err }()
+		}
+	}
+	require.Eventually(t, func() bool {
+		return metricValue(t, cp.metrics(t), "meshgate_xds_streams_unadmitted_ended_total") == conns*perConn
+	}, 20*time.Second, 100*time.Millisecond)
+	for range conns * perConn {
+		assert.Equal(t, codes.DeadlineExceeded, status.Code(<-errs))
+	}
+	m := cp.metrics(t)
+	assert.Zero(t, metricValue(t, m, `meshgate_xds_streams{protocol="sotw"}`))
+	// The connections stay (they are idle now, and closed after --xds-idle-connection-timeout);
+	// their streams' goroutines are gone.
+	assert.Eventually(t, func() bool {
+		return metricValue(t, cp.metrics(t), "go_goroutines") < before+4*conns
+	}, 10*time.Second, 100*time.Millisecond)
 }
