@@ -71,11 +71,20 @@ func (cp *ControlPlane) builtMTLSMesh(w http.ResponseWriter, r *http.Request, me
 		meshUnavailable(w, "the control plane is starting: mesh "+mesh+" is not built yet")
 		return nil
 	}
-	if built := m.Mesh(mesh); built != nil && built.MTLSEnabled() {
+	built := m.Mesh(mesh)
+	if built != nil && built.MTLSEnabled() {
 		return built
+	}
+	noMTLS := func() *model.Mesh {
+		http.Error(w, "mesh "+mesh+" has no mTLS, hence no "+what, http.StatusNotFound)
+		return nil
 	}
 	rec, err := cp.store.Get(r.Context(), store.Key{Kind: string(api.KindMesh), Name: mesh})
 	if errors.Is(err, store.ErrNotFound) {
+		if built != nil {
+			// The implicit `default` mesh, which exists without a record.
+			return noMTLS()
+		}
 		http.Error(w, "mesh "+mesh+" not found", http.StatusNotFound)
 		return nil
 	}
@@ -91,8 +100,7 @@ func (cp *ControlPlane) builtMTLSMesh(w http.ResponseWriter, r *http.Request, me
 		return nil
 	}
 	if !stored.Spec.MTLSEnabled() {
-		http.Error(w, "mesh "+mesh+" has no mTLS, hence no "+what, http.StatusNotFound)
-		return nil
+		return noMTLS()
 	}
 	meshUnavailable(w, "mesh "+mesh+" is not built yet; retry shortly")
 	return nil

@@ -67,23 +67,23 @@ mtls:
 func TestBundleEndpointDuringStartup(t *testing.T) {
 	cp, get := newMeshEndpoints(t)
 	ctx := context.Background()
-	putMesh(t, cp.store, fmt.Sprintf(mtlsMeshDoc, "default"))
+	putMesh(t, cp.store, fmt.Sprintf(mtlsMeshDoc, "secure"))
 
-	for _, path := range []string{"/meshes/default/bundle", "/meshes/default/ca", "/meshes/nope/bundle"} {
+	for _, path := range []string{"/meshes/secure/bundle", "/meshes/secure/ca", "/meshes/default/bundle", "/meshes/nope/bundle"} {
 		code, header, body := get(path)
 		assert.Equal(t, http.StatusServiceUnavailable, code, "%s before the first build: %s", path, body)
 		assert.Equal(t, meshRetryAfter, header.Get("Retry-After"), path)
 	}
 
 	require.NoError(t, cp.rec.rebuild(ctx))
-	code, _, body := get("/meshes/default/bundle")
+	code, _, body := get("/meshes/secure/bundle")
 	require.Equal(t, http.StatusOK, code, body)
 	var jwks struct {
 		Keys []map[string]any `json:"keys"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &jwks))
 	assert.Len(t, jwks.Keys, 1)
-	code, _, body = get("/meshes/default/ca")
+	code, _, body = get("/meshes/secure/ca")
 	assert.Equal(t, http.StatusOK, code, body)
 
 	// Created after the last build: in the store, not in the model.
@@ -100,6 +100,8 @@ func TestBundleEndpointDuringStartup(t *testing.T) {
 		"/meshes/nope/ca":      "mesh nope not found",
 		"/meshes/plain/bundle": "mesh plain has no mTLS, hence no trust bundle",
 		"/meshes/plain/ca":     "mesh plain has no mTLS, hence no CA",
+		// Implicit: in every model, in no store.
+		"/meshes/default/bundle": "mesh default has no mTLS",
 	} {
 		code, header, body := get(path)
 		assert.Equal(t, http.StatusNotFound, code, "%s: %s", path, body)
