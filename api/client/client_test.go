@@ -57,7 +57,7 @@ func TestApplyGetListDelete(t *testing.T) {
 	require.Len(t, results, 2)
 	assert.Equal(t, "created", results[1].Status)
 
-	res, err := c.Get(ctx, api.KindSecret, "m1", "s")
+	res, err := c.GetWith(ctx, api.KindSecret, "m1", "s", GetOptions{Reveal: true})
 	require.NoError(t, err)
 	assert.Equal(t, "Secret m1/s", res.DisplayName())
 	assert.Equal(t, results[1].Version, res.Version)

@@ -27,8 +27,12 @@ type Resource struct {
 	Raw json.RawMessage
 }
 
-// Object decodes and validates the resource.
+// Object decodes and validates the resource. A Secret read without GetOptions.Reveal has no
+// data (wire.RedactedData stands in for it), so it does not decode.
 func (r *Resource) Object() (api.Object, error) {
+	if r.Redacted() {
+		return nil, fmt.Errorf("%s: its data is redacted; read it with GetOptions{Reveal: true}", r.DisplayName())
+	}
 	objs, errs := api.Decode(r.DisplayName(), r.Raw)
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -37,6 +41,17 @@ func (r *Resource) Object() (api.Object, error) {
 		return nil, fmt.Errorf("%s: the body holds %d resources", r.DisplayName(), len(objs))
 	}
 	return objs[0], nil
+}
+
+// Redacted reports whether the server left the resource's Secret data out of the response.
+func (r *Resource) Redacted() bool {
+	if r.Type != api.KindSecret {
+		return false
+	}
+	var body struct {
+		Data string `json:"data"`
+	}
+	return json.Unmarshal(r.Raw, &body) == nil && body.Data == wire.RedactedData
 }
 
 // DisplayName names the resource as errors do: `MeshGateway default/edge`, `Mesh default`.
@@ -70,13 +85,33 @@ func kindInfo(kind api.Kind) (api.KindInfo, error) {
 	return info, nil
 }
 
-// Get reads one resource; mesh is ignored for global kinds (Mesh).
+// GetOptions tune a read.
+type GetOptions struct {
+	// Reveal asks for Secret data, which reads otherwise return as wire.RedactedData. It still
+	// needs the admin token, as every request does when one is set.
+	Reveal bool
+}
+
+func (o GetOptions) query() url.Values {
+	q := url.Values{}
+	if o.Reveal {
+		q.Set(wire.RevealParam, "true")
+	}
+	return q
+}
+
+// Get reads one resource; mesh is ignored for global kinds (Mesh). Secret data is redacted.
 func (c *Client) Get(ctx context.Context, kind api.Kind, mesh, name string) (*Resource, error) {
+	return c.GetWith(ctx, kind, mesh, name, GetOptions{})
+}
+
+// GetWith is Get with options: GetOptions{Reveal: true} for a Secret's data.
+func (c *Client) GetWith(ctx context.Context, kind api.Kind, mesh, name string, opts GetOptions) (*Resource, error) {
 	info, err := kindInfo(kind)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: wire.ResourcePath(info, mesh, name)})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: wire.ResourcePath(info, mesh, name), query: opts.query()})
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +133,13 @@ func parseETag(tag string) int64 {
 }
 
 // List reads every resource of a kind in a mesh, or in every mesh when mesh is empty, following
-// the server's pages.
+// the server's pages. Secret data is redacted.
 func (c *Client) List(ctx context.Context, kind api.Kind, mesh string) ([]Resource, error) {
+	return c.ListWith(ctx, kind, mesh, GetOptions{})
+}
+
+// ListWith is List with options: GetOptions{Reveal: true} for Secrets' data.
+func (c *Client) ListWith(ctx context.Context, kind api.Kind, mesh string, opts GetOptions) ([]Resource, error) {
 	info, err := kindInfo(kind)
 	if err != nil {
 		return nil, err
@@ -107,7 +147,7 @@ func (c *Client) List(ctx context.Context, kind api.Kind, mesh string) ([]Resour
 	path := wire.CollectionPath(info, mesh)
 	var out []Resource
 	seen := map[string]bool{}
-	query := url.Values{}
+	query := opts.query()
 	for {
 		resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: query})
 		if err != nil {
@@ -138,7 +178,8 @@ func (c *Client) List(ctx context.Context, kind api.Kind, mesh string) ([]Resour
 			return nil, fmt.Errorf("listing %s: the server's next page %q does not advance", path, *page.Next)
 		}
 		seen[offset] = true
-		query = url.Values{"offset": {offset}}
+		query = opts.query()
+		query.Set("offset", offset)
 		if size := next.Query().Get("size"); size != "" {
 			query.Set("size", size)
 		}

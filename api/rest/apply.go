@@ -16,7 +16,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) error {
 	}
 	objs, errs := api.Decode(bodyFile, body)
 	if len(errs) > 0 {
-		return invalid(errs)
+		return invalid(explainRedacted(body, errs))
 	}
 	if len(objs) == 0 {
 		return badRequest("the body holds no resource")

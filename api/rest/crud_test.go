@@ -45,7 +45,8 @@ func TestCRUDEveryKind(t *testing.T) {
 				assert.Equal(t, `"1"`, created.header.Get("ETag"))
 				assert.Equal(t, string(k.kind), created.json(t)["type"])
 
-				got := a.do(http.MethodGet, k.path, "").mustStatus(t, http.StatusOK)
+				// ?reveal=true: a Secret's data is redacted otherwise (redact_test.go).
+				got := a.do(http.MethodGet, k.path+"?reveal=true", "").mustStatus(t, http.StatusOK)
 				assert.Equal(t, "application/json", got.header.Get("Content-Type"))
 				assert.Equal(t, `"1"`, got.header.Get("ETag"))
 				body := got.json(t)

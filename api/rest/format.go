@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,13 +70,18 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 	_, _ = w.Write(body)
 }
 
+// writeValue writes v as JSON without HTML escaping: responses are JSON (nosniff), never HTML,
+// and `<token>` or a Secret's "<redacted>" should read as written, not as \u003c...\u003e.
 func writeValue(w http.ResponseWriter, r *http.Request, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		body, _ = json.Marshal(wire.Error{Title: "Internal error", Details: "encoding the response: " + err.Error()})
+		buf.Reset()
+		_ = enc.Encode(wire.Error{Title: "Internal error", Details: "encoding the response: " + err.Error()})
 	}
-	writeJSON(w, r, status, body)
+	writeJSON(w, r, status, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 // readBody reads a resource body of at most MaxBodyBytes. The decoder reads YAML, of which JSON

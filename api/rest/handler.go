@@ -109,6 +109,9 @@ func (h *handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.H
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := checkFormat(r)
 		if err == nil {
+			err = checkReveal(r)
+		}
+		if err == nil {
 			err = fn(w, r)
 		}
 		if err != nil {

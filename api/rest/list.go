@@ -61,9 +61,12 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request, info api.KindInfo
 	}
 	out := wire.List{Total: total, Items: make([]json.RawMessage, 0, len(page.Records))}
 	for _, rec := range page.Records {
-		item, err := resourceJSON(rec)
+		item, holdsData, err := resourceJSON(r, rec)
 		if err != nil {
 			return err
+		}
+		if holdsData {
+			noStore(w)
 		}
 		out.Items = append(out.Items, item)
 	}

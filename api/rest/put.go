@@ -63,7 +63,7 @@ func decodeFor(t target, body []byte) (api.Object, error) {
 	}
 	objs, errs := api.Decode(bodyFile, body)
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, invalid(explainRedacted(body, errs))
 	}
 	switch len(objs) {
 	case 0:

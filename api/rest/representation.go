@@ -16,14 +16,16 @@ import (
 // fields follow sorted.
 var headKeys = []string{"type", "mesh", "name", "creationTime", "modificationTime", "labels"}
 
-// resourceJSON is a record as the API returns it: the stored universal form plus the record's
-// creation and modification times (which the decoder accepts back, so a GET can be edited and
-// PUT again unchanged).
-func resourceJSON(rec store.Record) ([]byte, error) {
+// resourceJSON is a record as the API returns it to r: the stored universal form plus the
+// record's creation and modification times (which the decoder accepts back, so a GET can be
+// edited and PUT again unchanged), with a Secret's data redacted unless r asked for it (see
+// redact.go). holdsData reports that Secret data is in the body.
+func resourceJSON(r *http.Request, rec store.Record) (body []byte, holdsData bool, err error) {
 	fields := map[string]json.RawMessage{}
 	if err := json.Unmarshal(rec.Spec, &fields); err != nil {
-		return nil, fmt.Errorf("stored %s %s/%s is not a JSON object: %w", rec.Kind, rec.Mesh, rec.Name, err)
+		return nil, false, fmt.Errorf("stored %s %s/%s is not a JSON object: %w", rec.Kind, rec.Mesh, rec.Name, err)
 	}
+	holdsData = redactFields(r, fields)
 	for k, t := range map[string]time.Time{"creationTime": rec.CreationTime, "modificationTime": rec.ModificationTime} {
 		delete(fields, k)
 		if !t.IsZero() {
@@ -61,18 +63,22 @@ func resourceJSON(rec store.Record) ([]byte, error) {
 	// Re-compact: stored values may carry whitespace, and the body should be one canonical form.
 	var out bytes.Buffer
 	if err := json.Compact(&out, buf.Bytes()); err != nil {
-		return nil, fmt.Errorf("stored %s %s/%s: %w", rec.Kind, rec.Mesh, rec.Name, err)
+		return nil, false, fmt.Errorf("stored %s %s/%s: %w", rec.Kind, rec.Mesh, rec.Name, err)
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), holdsData, nil
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
-// writeResource writes one record with its version as the ETag.
+// writeResource writes one record with its version as the ETag. A redacted and a revealed read
+// of one version share the ETag: it names the stored version, which is what If-Match checks.
 func writeResource(w http.ResponseWriter, r *http.Request, status int, rec store.Record) error {
-	body, err := resourceJSON(rec)
+	body, holdsData, err := resourceJSON(r, rec)
 	if err != nil {
 		return err
+	}
+	if holdsData {
+		noStore(w)
 	}
 	w.Header().Set("ETag", etag(rec.Version))
 	writeJSON(w, r, status, body)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,10 +17,12 @@ import (
 
 func newGetCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "get KIND [NAME] [--mesh M] [-o table|yaml|json]",
+		Use:   "get KIND [NAME] [--mesh M] [-o table|yaml|json] [--reveal]",
 		Short: "Show resources stored in a running control plane",
 		Long: "Show one resource, or list a kind. KIND is the plural (meshgateways), the singular\n" +
-			"(meshgateway) or the type (MeshGateway).",
+			"(meshgateway) or the type (MeshGateway).\n\n" +
+			"Secret data comes back as \"" + wire.RedactedData + "\" unless --reveal is given (which prints\n" +
+			"YAML unless -o says otherwise, since the table has no data column).",
 		Args: cobra.RangeArgs(1, 2),
 	}
 	copts := clientFlags(cmd)
@@ -27,11 +30,16 @@ func newGetCmd() *cobra.Command {
 	mesh := f.StringP("mesh", "m", api.DefaultMesh, "mesh of the resources")
 	allMeshes := f.BoolP("all-meshes", "A", false, "list the kind in every mesh")
 	output := f.StringP("output", "o", "table", "output format: table, yaml or json")
+	reveal := f.Bool("reveal", false, "show Secret data instead of \""+wire.RedactedData+"\"")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		info, err := parseKind(args[0])
 		if err != nil {
 			return err
 		}
+		if *reveal && !f.Changed("output") {
+			*output = "yaml"
+		}
+		opts := client.GetOptions{Reveal: *reveal}
 		if err := checkOutput(*output, "table", "yaml", "json"); err != nil {
 			return err
 		}
@@ -41,7 +49,7 @@ func newGetCmd() *cobra.Command {
 		}
 		var items []client.Resource
 		if len(args) == 2 {
-			res, err := c.Get(cmd.Context(), info.Kind, *mesh, args[1])
+			res, err := c.GetWith(cmd.Context(), info.Kind, *mesh, args[1], opts)
 			if err != nil {
 				return apiFailure(cmd.ErrOrStderr(), err, nil)
 			}
@@ -54,7 +62,7 @@ func newGetCmd() *cobra.Command {
 			if *allMeshes {
 				listMesh = ""
 			}
-			if items, err = c.List(cmd.Context(), info.Kind, listMesh); err != nil {
+			if items, err = c.ListWith(cmd.Context(), info.Kind, listMesh, opts); err != nil {
 				return apiFailure(cmd.ErrOrStderr(), err, nil)
 			}
 			if *output != "table" {
@@ -82,8 +90,11 @@ func printJSON(w io.Writer, raw []byte, format string) error {
 	if format == "yaml" {
 		out, err = wire.JSONToYAML(raw)
 	} else {
-		out, err = json.MarshalIndent(json.RawMessage(raw), "", "  ")
-		out = append(out, '\n')
+		// json.Indent keeps strings as served; MarshalIndent would turn "<redacted>" into
+		// "\u003credacted\u003e".
+		var buf bytes.Buffer
+		err = json.Indent(&buf, raw, "", "  ")
+		out = append(buf.Bytes(), '\n')
 	}
 	if err != nil {
 		return err
@@ -98,11 +109,13 @@ func printList(w io.Writer, items []client.Resource, format string) error {
 	for i, r := range items {
 		list.Items[i] = r.Raw
 	}
-	raw, err := json.Marshal(list)
-	if err != nil {
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(list); err != nil {
 		return err
 	}
-	return printJSON(w, raw, format)
+	return printJSON(w, bytes.TrimSpace(raw.Bytes()), format)
 }
 
 // printTable prints the columns every kind has, so kinds registered later print too.
