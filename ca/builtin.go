@@ -124,9 +124,9 @@ func (m *Manager) loadBuiltin(ctx context.Context, mesh string, created time.Tim
 	return nil, fmt.Errorf("state %s: root was written concurrently but cannot be read back", key)
 }
 
-// deleteBuiltin deletes a builtin backend's stored root if it belongs to the mesh incarnation
-// created at created or an earlier one, at the version read, so that a later mesh's root
-// written meanwhile survives.
+// deleteBuiltin deletes a builtin backend's stored root if it is stamped with the mesh
+// incarnation created at created (or unstamped), at the version read, so that another mesh's
+// root written meanwhile survives.
 func (m *Manager) deleteBuiltin(ctx context.Context, mesh, backendName string, created time.Time) (bool, error) {
 	key := stateKey(mesh, backendName)
 	for range 3 {
@@ -138,7 +138,7 @@ func (m *Manager) deleteBuiltin(ctx context.Context, mesh, backendName string, c
 			return false, err
 		}
 		var st builtinState
-		if json.Unmarshal(val, &st) == nil && st.MeshCreated.After(created) {
+		if json.Unmarshal(val, &st) == nil && !st.MeshCreated.IsZero() && !st.MeshCreated.Equal(created.UTC()) {
 			return false, nil
 		}
 		err = m.store.DeleteState(ctx, key, version)

@@ -81,9 +81,9 @@ func (m *Manager) Forget(mesh string) {
 }
 
 // DeleteMesh deletes what the store keeps for a deleted mesh, the incarnation created at
-// created (or an earlier one): the roots and keys of the builtin backends named, and the
-// retiring roots. A later mesh of the same name keeps its roots. Deleting what is already gone
-// is not an error.
+// created: the roots and keys of the builtin backends named (those stamped with that
+// incarnation, or unstamped), and the retiring roots. Another mesh of the same name keeps its
+// roots. Deleting what is already gone is not an error.
 func (m *Manager) DeleteMesh(ctx context.Context, mesh string, created time.Time, builtinBackends []string) (deleted []string, err error) {
 	m.Forget(mesh)
 	for _, b := range builtinBackends {

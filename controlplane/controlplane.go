@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	}
 	cp.store = metered
 	m := newMetrics(cp.registry)
-	cp.tokens = tokens.New(cp.store, tokens.Options{Logger: cfg.Logger})
+	cp.tokens = tokens.New(cp.store, tokens.Options{Logger: cfg.Logger, Meshes: meshLookup(cp.store)})
 	auth, err := cp.xdsAuthenticator()
 	if err != nil {
 		return nil, err
@@ -113,6 +113,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	}
 	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
 		onModel: cp.dns.update}
+	cp.rec.keys = newMeshKeys(cp.store, cp.tokens, ids, cp.xds, cfg.XDSAuth, cp.registry, cfg.Logger)
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}

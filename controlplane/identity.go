@@ -48,6 +48,9 @@ type identities struct {
 	limiter *tokenBucket
 	// index tracks which dataplanes have a stored certificate.
 	index storeIndex
+	// dropped are the identities of meshes deleted (or re-created) since the last rebuild:
+	// out of the cache at once, out of the store in forget if their dataplane is gone too.
+	dropped []cachedIdentity
 
 	rootsMu sync.Mutex
 	roots   map[string]*meshRoots
@@ -306,8 +309,44 @@ func (i *identities) forget(keep map[string]DataplaneState) {
 			gone = append(gone, c)
 		}
 	}
+	for _, c := range i.dropped {
+		_, kept := keep[names.Node(c.mesh, c.name)]
+		_, reissued := i.byNode[names.Node(c.mesh, c.name)]
+		if !kept && !reissued {
+			gone = append(gone, c)
+		}
+	}
+	i.dropped = nil
 	i.mu.Unlock()
 	i.clearStored(gone, keep)
+}
+
+// dropMesh forgets everything cached for a mesh that was deleted, or deleted and created again
+// under the same name: its CA, its trust (retiring roots included) and its dataplanes'
+// certificates, so that nothing of the first mesh is served as the second's. It runs at the
+// start of a rebuild, before anything is issued.
+func (i *identities) dropMesh(mesh string) {
+	i.mu.Lock()
+	for node, c := range i.byNode {
+		if c.mesh == mesh {
+			delete(i.byNode, node)
+			i.dropped = append(i.dropped, c)
+		}
+	}
+	delete(i.views, mesh)
+	i.mu.Unlock()
+	i.rootsMu.Lock()
+	delete(i.roots, mesh)
+	i.rootsMu.Unlock()
+	i.rot.forget(mesh)
+	i.ca.Forget(mesh)
+}
+
+// forget drops a mesh's rotation state, to be read afresh from the store.
+func (r *rotations) forget(mesh string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.meshes, mesh)
 }
 
 // earliest is the earlier of two times, zero meaning "never".

@@ -50,6 +50,9 @@ type reconciler struct {
 	// onModel publishes what is derived from the whole model besides xDS (DNS names, VIPs).
 	// Its failure is logged and does not hold back configuration.
 	onModel func(context.Context, *model.Model) (*build.Network, error)
+	// keys deletes the key material of deleted meshes and ends the streams of tokens no longer
+	// accepted; nil when not wired (tests of the reconciler alone).
+	keys *meshKeys
 
 	mu       sync.RWMutex
 	states   map[string]DataplaneState // by node
@@ -73,6 +76,8 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		return fmt.Errorf("reading store: %w", err)
 	}
 	m := decodeModel(snap.Records, r.log)
+	// Before anything is issued: a deleted or re-created mesh's keys must not serve this model.
+	r.keys.update(ctx, m)
 	var network *build.Network
 	if r.onModel != nil {
 		var err error
@@ -182,6 +187,10 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 	changes, err := r.store.Watch(ctx)
 	if err != nil {
 		return fmt.Errorf("watching store: %w", err)
+	}
+	if r.keys != nil && r.keys.streams != nil {
+		stop := r.keys.streams.start(ctx)
+		defer stop()
 	}
 	if err := r.rebuild(ctx); err != nil {
 		return err

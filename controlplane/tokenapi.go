@@ -69,12 +69,20 @@ func (cp *ControlPlane) revokeToken(w http.ResponseWriter, r *http.Request) {
 		cp.tokenFailure(w, r, err)
 		return
 	}
+	// The streams the token opened end before the answer: it gets no further configuration.
+	if cp.rec != nil && cp.rec.keys != nil && cp.rec.keys.streams != nil {
+		cp.rec.keys.streams.recheck(r.Context(), req.Mesh)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (cp *ControlPlane) tokenFailure(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, tokens.ErrBadRequest) {
 		writeTokenError(w, http.StatusBadRequest, "Bad request", err.Error())
+		return
+	}
+	if errors.Is(err, tokens.ErrUnknownMesh) {
+		writeTokenError(w, http.StatusNotFound, "Not found", err.Error())
 		return
 	}
 	cp.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)

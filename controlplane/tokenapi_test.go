@@ -67,3 +67,34 @@ func TestTokenAPI(t *testing.T) {
 		assert.Contains(t, out, c.want, "%s %s %s", c.method, c.path, c.body)
 	}
 }
+
+// Tokens are issued and revoked only for meshes that exist: 404, naming the mesh.
+func TestTokenAPIRefusesUnknownMeshes(t *testing.T) {
+	st, err := sqlite.OpenDir(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	apply(t, st, keysMeshYAML)
+	cp := &ControlPlane{log: quietLogger(), tokens: tokens.New(st, tokens.Options{Logger: quietLogger(), Meshes: meshLookup(st)})}
+	srv := httptest.NewServer(cp.withTokenAPI(http.NotFoundHandler()))
+	t.Cleanup(srv.Close)
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(out)
+	}
+	for path, body := range map[string]string{
+		"/tokens/dataplane":        `{"mesh":"nope","name":"gw"}`,
+		"/tokens/dataplane/revoke": `{"mesh":"nope","id":"abc"}`,
+	} {
+		code, out := post(path, body)
+		assert.Equal(t, http.StatusNotFound, code, "%s: %s", path, out)
+		assert.Contains(t, out, `mesh \"nope\" does not exist`, path)
+	}
+	code, out := post("/tokens/dataplane", `{"mesh":"payments","name":"gw"}`)
+	assert.Equal(t, http.StatusOK, code, out)
+	code, out = post("/tokens/dataplane", `{"mesh":"default","name":"gw"}`)
+	assert.Equal(t, http.StatusOK, code, "the default mesh exists without a resource: %s", out)
+}

@@ -218,6 +218,22 @@ func (is *Issuer) Recheck(ctx context.Context, info Info) error {
 	return is.current(ctx, info, ring, false)
 }
 
+// Epoch is a value that changes whenever what Recheck says about the tokens of a mesh may
+// have changed: the mesh was deleted or re-created, or its revocation list was written. It
+// reads through the caches Recheck uses, so a control plane can poll it every second and
+// re-check a mesh's streams only when it moves.
+func (is *Issuer) Epoch(ctx context.Context, mesh string) (string, error) {
+	st, err := is.meshes.current(ctx, mesh, false)
+	if err != nil {
+		return "", err
+	}
+	l, err := is.revs.list(ctx, mesh)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%t/%d/%d/%d", st.gone, st.created.UnixNano(), l.meshCreated.UnixNano(), l.version), nil
+}
+
 // current checks a genuine token against what its mesh is now: it must exist, be the
 // incarnation the token (and the key that signed it) belong to, and not have revoked it.
 // fresh asks whether the mesh exists afresh instead of from the cache: a connecting stream
@@ -230,7 +246,7 @@ func (is *Issuer) current(ctx context.Context, info Info, ring *keyRing, fresh b
 	}
 	stale := func() bool {
 		return mesh.gone || !ring.of(mesh.created) ||
-			(!info.MeshCreated.IsZero() && !mesh.created.IsZero() && !info.MeshCreated.Equal(mesh.created))
+			(!info.MeshCreated.IsZero() && !sameMesh(info.MeshCreated, mesh.created))
 	}
 	if stale() && !fresh && is.now().Sub(mesh.fetched) >= keyReloadEvery {
 		// The cached view may be the stale one (the mesh was re-created on another control
@@ -320,8 +336,9 @@ func (is *Issuer) Revoke(ctx context.Context, mesh, id string) error {
 }
 
 // DeleteMesh deletes the signing keys and the revocation list of the mesh incarnation created
-// at created, and of earlier ones; those of a later mesh of the same name stay. Deleting what
-// is already gone is not an error.
+// at created (and unstamped ones, from before incarnations, and the implicit mesh's, which a
+// Mesh resource adopts); those of another mesh of the same name stay. Deleting what is already
+// gone is not an error.
 func (is *Issuer) DeleteMesh(ctx context.Context, mesh string, created time.Time) error {
 	is.keys.drop(mesh, nil)
 	is.revs.forget(mesh)
@@ -342,9 +359,9 @@ func (is *Issuer) DeleteMesh(ctx context.Context, mesh string, created time.Time
 	return nil
 }
 
-// deleteStamped deletes a state entry stamped (meshCreated) with an incarnation no later than
-// created, or unstamped, at the version read, so that a later mesh's entry written meanwhile
-// survives.
+// deleteStamped deletes a state entry stamped (meshCreated) with the incarnation created, or
+// with none (from before incarnations), or with the implicit mesh's (which created adopted), at
+// the version read, so that another mesh's entry written meanwhile survives.
 func deleteStamped(ctx context.Context, s StateStore, key string, created time.Time) (bool, error) {
 	for range 3 {
 		raw, version, err := s.GetState(ctx, key)
@@ -358,7 +375,7 @@ func deleteStamped(ctx context.Context, s StateStore, key string, created time.T
 			MeshCreated time.Time `json:"meshCreated"`
 		}
 		// An entry that does not decode is of no use to any mesh: it goes too.
-		if json.Unmarshal(raw, &stamp) == nil && stamp.MeshCreated.After(created) {
+		if json.Unmarshal(raw, &stamp) == nil && !stamp.MeshCreated.IsZero() && !sameMesh(stamp.MeshCreated, created) {
 			return false, nil
 		}
 		err = s.DeleteState(ctx, key, version)

@@ -93,7 +93,7 @@ func (c *keyCache) drop(mesh string, ring *keyRing) {
 // Two control planes creating keys at once agree: the store accepts only the first write (each
 // writes at the version it read), and the loser adopts the winner's key.
 func (c *keyCache) signer(ctx context.Context, mesh string, created time.Time) (string, *ecdsa.PrivateKey, error) {
-	if ring := c.cached(mesh); ring != nil && ring.of(created) && (created.IsZero() || !ring.meshCreated.IsZero()) {
+	if ring := c.cached(mesh); ring != nil && ring.of(created) && !claimable(ring.meshCreated, created) {
 		return ring.signing, ring.byID[ring.signing], nil
 	}
 	const attempts = 3
@@ -105,9 +105,9 @@ func (c *keyCache) signer(ctx context.Context, mesh string, created time.Time) (
 		case err != nil:
 			return "", nil, err
 		case ring.of(created):
-			if ring.meshCreated.IsZero() && !created.IsZero() {
-				// Keys from before incarnations: claim them for this one, so that a later
-				// mesh of the same name cannot.
+			if claimable(ring.meshCreated, created) {
+				// Keys from before incarnations (or of the implicit mesh this one adopts):
+				// claim them for this one, so that a later mesh of the same name cannot.
 				ring, err = c.write(ctx, mesh, created, ring, ring.version)
 				if errors.Is(err, store.ErrConflict) {
 					continue
@@ -118,8 +118,6 @@ func (c *keyCache) signer(ctx context.Context, mesh string, created time.Time) (
 			}
 			c.remember(mesh, ring)
 			return ring.signing, ring.byID[ring.signing], nil
-		case !ring.meshCreated.IsZero() && ring.meshCreated.After(created):
-			return "", nil, fmt.Errorf("mesh %q was re-created while its token was being issued; retry", mesh)
 		default:
 			version = ring.version // an earlier incarnation's keys: replace them
 		}

@@ -263,3 +263,28 @@ func TestTokenIDMustMatchExpiry(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalid)
 	assert.ErrorContains(t, err, "does not match its expiry")
 }
+
+// Kuma's default mesh exists without a Mesh resource. Storing a Mesh of that name configures
+// the same mesh (its tokens stay valid); deleting that resource again is a deletion.
+func TestImplicitMeshAdoptedThenDeleted(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	meshes := newMeshTable()
+	meshes.create("default", ImplicitMesh)
+	is := meshIssuer(openDB(t, dbPath(t)), c, meshes)
+	implicit := issue(t, is, "default", "gw", time.Hour)
+
+	meshes.create("default", c.Now())
+	_, err := is.Verify(ctx, implicit, "default", "gw")
+	require.NoError(t, err, "the stored Mesh is the same mesh")
+	explicit := issue(t, is, "default", "gw", time.Hour)
+	assert.Equal(t, tokenInfo(t, implicit).KeyID, tokenInfo(t, explicit).KeyID)
+
+	meshes.create("default", ImplicitMesh) // the Mesh resource deleted
+	for _, tok := range []string{implicit, explicit} {
+		_, err := is.Verify(ctx, tok, "default", "gw")
+		require.ErrorIs(t, err, ErrInvalid)
+	}
+	fresh := issue(t, is, "default", "gw", time.Hour)
+	assert.NotEqual(t, tokenInfo(t, implicit).KeyID, tokenInfo(t, fresh).KeyID)
+}

@@ -11,9 +11,28 @@ import (
 // MeshLookup reports when a mesh was created: its incarnation. A mesh deleted and created
 // again under the same name has a new creation time, and is a new mesh: new signing key, new
 // revocation list, and none of the old tokens. It returns an error wrapping ErrUnknownMesh
-// when the mesh does not exist, and the zero time when its creation time is unknown (then
-// tokens are not bound to an incarnation).
+// when the mesh does not exist, ImplicitMesh for a mesh that exists without a Mesh resource,
+// and the zero time when its creation time is unknown (then tokens are not bound to an
+// incarnation).
 type MeshLookup func(ctx context.Context, mesh string) (created time.Time, err error)
+
+// ImplicitMesh is the incarnation of a mesh that exists without a Mesh resource: Kuma's
+// `default` mesh, which meshgate provides when no Mesh of that name is stored. A Mesh resource
+// created later under that name adopts its state (it is the same mesh, now configured), while
+// deleting that resource again is a deletion like any other: back to a new implicit mesh.
+var ImplicitMesh = time.Unix(1, 0).UTC()
+
+// sameMesh says whether state stamped with the incarnation stamped (non-zero) is the state of
+// the incarnation created (zero: unknown, so any is).
+func sameMesh(stamped, created time.Time) bool {
+	return created.IsZero() || stamped.Equal(created) || stamped.Equal(ImplicitMesh)
+}
+
+// claimable: state that belongs to created but is not stamped with it yet (unstamped, or the
+// implicit mesh's), to be stamped when next written.
+func claimable(stamped, created time.Time) bool {
+	return !created.IsZero() && !stamped.Equal(created) && (stamped.IsZero() || stamped.Equal(ImplicitMesh))
+}
 
 // legacySlack: state written before keys were bound to a mesh's incarnation carries no
 // incarnation. It belongs to the current mesh only if it was created after the mesh (keys are
@@ -28,7 +47,7 @@ func belongs(stamped, made, created time.Time) bool {
 	case created.IsZero():
 		return true
 	case !stamped.IsZero():
-		return stamped.Equal(created)
+		return sameMesh(stamped, created)
 	default:
 		return !made.Before(created.Add(-legacySlack))
 	}

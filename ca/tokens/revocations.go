@@ -54,17 +54,26 @@ func newRevocations(s StateStore, now func() time.Time, ttl time.Duration) *revo
 }
 
 func (r *revocations) isRevoked(ctx context.Context, mesh, id string) (bool, error) {
+	l, err := r.list(ctx, mesh)
+	if err != nil {
+		return false, err
+	}
+	return l.ids[id], nil
+}
+
+// list returns the mesh's list, read afresh when the cached one is older than ttl.
+func (r *revocations) list(ctx context.Context, mesh string) (*revocationList, error) {
 	r.mu.Lock()
 	l := r.lists[mesh]
 	r.mu.Unlock()
 	if l == nil || r.now().Sub(l.fetched) >= r.ttl {
 		stored, version, err := r.read(ctx, mesh)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		l = r.cache(mesh, stored, version)
 	}
-	return l.ids[id], nil
+	return l, nil
 }
 
 // revoke adds id to the mesh's list, for the mesh incarnation created at created: the list of
@@ -78,7 +87,7 @@ func (r *revocations) revoke(ctx context.Context, mesh, id string, created time.
 		if err != nil {
 			return false, 0, err
 		}
-		if !stored.MeshCreated.IsZero() && !created.IsZero() && !stored.MeshCreated.Equal(created) {
+		if !stored.MeshCreated.IsZero() && !sameMesh(stored.MeshCreated, created) {
 			stored.Revoked = nil // an earlier mesh's list: its tokens are dead anyway
 		}
 		for _, t := range stored.Revoked {
