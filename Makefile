@@ -3,7 +3,7 @@ BIN      := bin/meshgate
 EXAMPLES := examples/gateway
 GATEWAY  := default/gateway-instance-1
 
-.PHONY: build test run golden bench lint
+.PHONY: build test run golden bench lint fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/meshgate
@@ -40,3 +40,25 @@ bench:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+
+# Every fuzz target in turn, $(FUZZTIME) each (`make fuzz FUZZTIME=10m`), with one worker: the
+# machine is shared. A crash stops the run and leaves its input in the package's
+# testdata/fuzz/<Target>/; commit it with the fix, and `go test` (so `make test`) replays it
+# with the f.Add seeds from then on.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./api/v1alpha1:FuzzDecode \
+	./api/v1alpha1:FuzzDecodeKind \
+	./model:FuzzBuild \
+	./xds/render:FuzzValidate \
+	./dns:FuzzServeDNS \
+	./ca/tokens:FuzzVerify \
+	./ca/tokens:FuzzAuthorization \
+	./api/rest:FuzzWrite
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+	done
