@@ -1,5 +1,7 @@
 package v1alpha1
 
+import "strings"
+
 // Dataplane describes one Envoy: a builtin or delegated gateway, or a service sidecar.
 type Dataplane struct {
 	Meta `json:"-"`
@@ -63,7 +65,27 @@ type Outbound struct {
 type TransparentProxying struct {
 	RedirectPortInbound  uint32 `json:"redirectPortInbound,omitempty"`
 	RedirectPortOutbound uint32 `json:"redirectPortOutbound,omitempty"`
-	IPFamilyMode         string `json:"ipFamilyMode,omitempty"`
+	// RedirectPortInboundV6 is Kuma 1.x's port for redirected IPv6 inbound traffic. Kuma 2.x
+	// deprecated it and redirects both families to redirectPortInbound; it is accepted, so
+	// older resources load, and ignored.
+	RedirectPortInboundV6 uint32 `json:"redirectPortInboundV6,omitempty"`
+	// IPFamilyMode is Kuma's `UnSpecified`, `DualStack` (both the default) or `IPv4`: whether
+	// the iptables rules also redirect IPv6 traffic.
+	IPFamilyMode string `json:"ipFamilyMode,omitempty"`
+}
+
+// IP family modes of a transparent proxy, as Kuma's enum names them (compared
+// case-insensitively, since kumactl spells them `dualstack` and `ipv4`).
+const (
+	IPFamilyUnspecified = "UnSpecified"
+	IPFamilyDualStack   = "DualStack"
+	IPFamilyIPv4        = "IPv4"
+)
+
+// RedirectsIPv6 reports whether the transparent proxy also redirects IPv6 traffic: every mode
+// but IPv4, as in Kuma 2.x, where dual stack is the default.
+func (t *TransparentProxying) RedirectsIPv6() bool {
+	return t != nil && !strings.EqualFold(t.IPFamilyMode, IPFamilyIPv4)
 }
 
 type Admin struct {

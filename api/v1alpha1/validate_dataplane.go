@@ -64,6 +64,9 @@ func (v *validator) networking(path string, n *Networking) {
 			v.add(joinKey(joinField(ip, "tags"), ServiceTag), "tag has to exist")
 		}
 	}
+	if tp := n.TransparentProxying; tp != nil {
+		v.transparentProxying(joinField(path, "transparentProxying"), tp)
+	}
 	for i, out := range n.Outbound {
 		op := joinIndex(joinField(path, "outbound"), i)
 		v.port(joinField(op, "port"), out.Port)
@@ -75,6 +78,24 @@ func (v *validator) networking(path string, n *Networking) {
 		} else {
 			v.tags(joinField(op, "tags"), out.Tags, tagRules{requireService: true})
 		}
+	}
+}
+
+// ipFamilyModes are the values of transparentProxying.ipFamilyMode Kuma knows.
+var ipFamilyModes = []string{IPFamilyUnspecified, IPFamilyDualStack, IPFamilyIPv4}
+
+func (v *validator) transparentProxying(path string, tp *TransparentProxying) {
+	ports := []struct {
+		field string
+		port  uint32
+	}{{"redirectPortInbound", tp.RedirectPortInbound}, {"redirectPortOutbound", tp.RedirectPortOutbound}, {"redirectPortInboundV6", tp.RedirectPortInboundV6}}
+	for _, p := range ports {
+		if p.port > 65535 {
+			v.addf(joinField(path, p.field), "must be in [0, 65535], got %d", p.port)
+		}
+	}
+	if m := tp.IPFamilyMode; m != "" && !slices.ContainsFunc(ipFamilyModes, func(k string) bool { return strings.EqualFold(k, m) }) {
+		v.addf(joinField(path, "ipFamilyMode"), "%q is not one of %s", m, strings.Join(ipFamilyModes, ", "))
 	}
 }
 

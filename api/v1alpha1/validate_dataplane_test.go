@@ -47,6 +47,12 @@ probes:
 			e(4, "networking.address: must not be 0.0.0.0 or ::")}},
 		{"invalid address", head + "  address: \"not an address!\"\n  gateway: {type: BUILTIN, tags: {kuma.io/service: gw}}\n", []string{
 			e(4, "networking.address: address has to be valid IP address or domain name")}},
+		// Transparent proxying: Kuma's IP family modes in either spelling; the deprecated IPv6
+		// inbound port still loads.
+		{"transparent proxying modes", head + "  address: 10.0.0.1\n  gateway: {tags: {kuma.io/service: kong}}\n  transparentProxying: {redirectPortInbound: 15006, redirectPortOutbound: 15001, redirectPortInboundV6: 15010, ipFamilyMode: ipv4}\n", nil},
+		{"transparent proxying bad mode and port", head + "  address: 10.0.0.1\n  gateway: {tags: {kuma.io/service: kong}}\n  transparentProxying:\n    redirectPortOutbound: 70000\n    ipFamilyMode: IPv6Only\n", []string{
+			e(7, `networking.transparentProxying.redirectPortOutbound: must be in [0, 65535], got 70000`),
+			e(8, `networking.transparentProxying.ipFamilyMode: "IPv6Only" is not one of UnSpecified, DualStack, IPv4`)}},
 		{"sidecar without inbound", head + "  address: 10.0.0.1\n", []string{
 			e(3, "networking: has to contain at least one inbound interface or gateway")}},
 		{"inbound rules", head + `  address: 10.0.0.1

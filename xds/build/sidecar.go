@@ -26,8 +26,13 @@ func (b *builder) sidecar() {
 	}
 }
 
-// inboundPassthroughSource is the source address of inbound passthrough connections (Kuma's).
-const inboundPassthroughSource = "127.0.0.6"
+// Source addresses of inbound passthrough connections (Kuma's): the transparent proxy's
+// iptables rules let connections from these addresses through instead of redirecting them
+// back to Envoy.
+const (
+	inboundPassthroughSource     = "127.0.0.6"
+	inboundPassthroughSourceIPv6 = "::6"
+)
 
 // isDelegated reports whether the dataplane is a delegated gateway (Kong or any proxy in
 // front, the mesh behind): Kuma's default gateway type.
@@ -42,27 +47,64 @@ func (b *builder) transparent() bool {
 	return tp != nil && tp.RedirectPortOutbound != 0
 }
 
-// redirectListeners are the two listeners iptables sends connections to. Each hands a
+// passthroughFamily is one IP family's redirect listeners and passthrough clusters.
+type passthroughFamily struct {
+	any                               string // the wildcard address the listeners bind
+	outboundListener, outboundCluster string
+	inboundListener, inboundCluster   string
+	inboundSource                     string
+}
+
+var (
+	passthroughIPv4 = passthroughFamily{
+		any:              "0.0.0.0",
+		outboundListener: names.OutboundPassthroughListener, outboundCluster: names.PassthroughCluster,
+		inboundListener: names.InboundPassthroughListener, inboundCluster: names.InboundPassthroughCluster,
+		inboundSource: inboundPassthroughSource,
+	}
+	passthroughIPv6 = passthroughFamily{
+		any:              "::",
+		outboundListener: names.OutboundPassthroughListenerIPv6, outboundCluster: names.PassthroughClusterIPv6,
+		inboundListener: names.InboundPassthroughListenerIPv6, inboundCluster: names.InboundPassthroughClusterIPv6,
+		inboundSource: inboundPassthroughSourceIPv6,
+	}
+)
+
+// redirectListeners are the listeners iptables sends connections to: outbound and inbound, for
+// IPv4 and, as Kuma does, for IPv6 too unless the transparent proxy redirects only IPv4
+// (`ipFamilyMode: IPv4`); a dataplane with an IPv6 address always gets them. Each hands a
 // connection to the virtual listener of its original destination; what no listener claims
-// passes through to where it was going (Kuma's passthrough).
+// passes through to where it was going (Kuma's passthrough). A delegated gateway gets the
+// inbound ones too: with inbound redirection on, connections to the proxy in front of it (Kong)
+// arrive there and pass through to it unchanged.
 func (b *builder) redirectListeners() {
+	b.passthrough(passthroughIPv4)
+	tp := b.dp.Spec.Networking.TransparentProxying
+	if ip := net.ParseIP(b.dp.Spec.Networking.Address); tp.RedirectsIPv6() || ip.To4() == nil {
+		b.passthrough(passthroughIPv6)
+	}
+}
+
+// passthrough adds one IP family's redirect listeners and their ORIGINAL_DST clusters; the
+// inbound side only when inbound traffic is redirected (redirectPortInbound).
+func (b *builder) passthrough(f passthroughFamily) {
 	tp := b.dp.Spec.Networking.TransparentProxying
 	add := func(name string, port uint32, dir ir.Direction, cluster string) {
 		b.proxy.Listeners = append(b.proxy.Listeners, ir.Listener{
-			Name: name, Address: "0.0.0.0", Port: port, Protocol: ir.TCP, StatPrefix: name,
+			Name: name, Address: f.any, Port: port, Protocol: ir.TCP, StatPrefix: name,
 			Direction: dir, UseOriginalDst: true,
 			DefaultChain: &ir.FilterChain{Name: name, TCP: &ir.TCPProxy{
 				StatPrefix: name, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}},
 			}},
 		})
 	}
-	b.clusters[names.PassthroughCluster] = &ir.Cluster{Name: names.PassthroughCluster, Service: "pass_through", Type: ir.ClusterOriginalDst, Protocol: ir.ClusterTCP}
-	add(names.OutboundPassthroughListener, tp.RedirectPortOutbound, ir.DirectionOutbound, names.PassthroughCluster)
-	if tp.RedirectPortInbound != 0 && !b.isDelegated() {
-		b.clusters[names.InboundPassthroughCluster] = &ir.Cluster{
-			Name: names.InboundPassthroughCluster, Service: "pass_through", Type: ir.ClusterOriginalDst,
-			Protocol: ir.ClusterTCP, BindAddress: inboundPassthroughSource,
+	b.clusters[f.outboundCluster] = &ir.Cluster{Name: f.outboundCluster, Service: "pass_through", Type: ir.ClusterOriginalDst, Protocol: ir.ClusterTCP}
+	add(f.outboundListener, tp.RedirectPortOutbound, ir.DirectionOutbound, f.outboundCluster)
+	if tp.RedirectPortInbound != 0 {
+		b.clusters[f.inboundCluster] = &ir.Cluster{
+			Name: f.inboundCluster, Service: "pass_through", Type: ir.ClusterOriginalDst,
+			Protocol: ir.ClusterTCP, BindAddress: f.inboundSource,
 		}
-		add(names.InboundPassthroughListener, tp.RedirectPortInbound, ir.DirectionInbound, names.InboundPassthroughCluster)
+		add(f.inboundListener, tp.RedirectPortInbound, ir.DirectionInbound, f.inboundCluster)
 	}
 }

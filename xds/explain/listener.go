@@ -132,12 +132,15 @@ func (e *explainer) listenerAt(dest netip.Addr, port uint32) (*listenerv3.Listen
 		return f.l, f.sa, nil
 	}
 	// iptables sends inbound traffic (to the dataplane's own addresses) and outbound traffic
-	// to different redirect listeners; a dataplane may redirect only one direction.
+	// to different redirect listeners; a dataplane may redirect only one direction. ip6tables
+	// redirects IPv6 connections to the IPv6 twin (on `::`) when there is one.
 	var r *listenerv3.Listener
 	for _, l := range redirects {
-		if (l.GetTrafficDirection() == corev3.TrafficDirection_INBOUND) == own[dest] {
+		if (l.GetTrafficDirection() == corev3.TrafficDirection_INBOUND) != own[dest] {
+			continue
+		}
+		if r == nil || (!sameFamily(r, dest) && sameFamily(l, dest)) {
 			r = l
-			break
 		}
 	}
 	if r == nil && len(redirects) > 0 && !own[dest] && redirects[0].GetTrafficDirection() == corev3.TrafficDirection_UNSPECIFIED {
@@ -167,6 +170,12 @@ func (e *explainer) listenerAt(dest netip.Addr, port uint32) (*listenerv3.Listen
 		return nil, nil, fmt.Errorf("listener %q on %s:%d does not bind its port and no listener redirects connections (use_original_dst) to it", f.l.GetName(), dest, port)
 	}
 	return nil, nil, fmt.Errorf("no listener on %s:%d", dest, port)
+}
+
+// sameFamily reports whether a listener's address is of dest's IP family.
+func sameFamily(l *listenerv3.Listener, dest netip.Addr) bool {
+	ip, err := netip.ParseAddr(l.GetAddress().GetSocketAddress().GetAddress())
+	return err == nil && ip.Unmap().Is4() == dest.Is4()
 }
 
 // connection works out what the TLS inspector would report for the request's connection.

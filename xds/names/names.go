@@ -156,12 +156,18 @@ func InboundRouteConfig(service string) string { return "inbound:" + service }
 // LocalCluster names the cluster of the application behind an inbound: `localhost:8080`.
 func LocalCluster(port uint32) string { return fmt.Sprintf("localhost:%d", port) }
 
-// Transparent-proxy redirect listeners and the passthrough cluster, named as in Kuma.
+// Transparent-proxy redirect listeners and the passthrough clusters, named as in Kuma: one set
+// per IP family.
 const (
 	OutboundPassthroughListener = "outbound:passthrough:ipv4"
 	InboundPassthroughListener  = "inbound:passthrough:ipv4"
 	PassthroughCluster          = "outbound:passthrough:ipv4"
 	InboundPassthroughCluster   = "inbound:passthrough:ipv4"
+
+	OutboundPassthroughListenerIPv6 = "outbound:passthrough:ipv6"
+	InboundPassthroughListenerIPv6  = "inbound:passthrough:ipv6"
+	PassthroughClusterIPv6          = "outbound:passthrough:ipv6"
+	InboundPassthroughClusterIPv6   = "inbound:passthrough:ipv6"
 )
 
 // CrossMeshCluster names the cluster of a destination in another mesh: `edge-gateway_other`
