@@ -82,7 +82,8 @@ func TestExplainInboundWithSource(t *testing.T) {
 	assert.NotContains(t, out, "hop ", "an inbound request is explained where it arrives")
 	assert.Contains(t, out, "peer          spiffe://default/kong  (trust domain default: trusted)\n")
 	assert.Contains(t, out, "rbac          allowed by kong-to-web-and-orders (principal spiffe://default/kong)\n")
-	assert.Contains(t, out, "cluster       STATIC 127.0.0.1:8080\n")
+	// web-1 declares no serviceAddress: the application is on the dataplane's own address.
+	assert.Contains(t, out, "cluster       STATIC 10.0.0.10:8080\n")
 
 	out, stderr, code = runCLI(t, "explain", "-f", delegatedExample, "--dataplane", "default/ledger-1",
 		"--port", "5432", "--source-uri", "spiffe://default/kong", "--source-uri", "kuma://kuma.io/service/kong")

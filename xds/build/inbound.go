@@ -9,9 +9,6 @@ import (
 	"github.com/meshgate/meshgate/xds/names"
 )
 
-// defaultServiceAddress is where the application listens when the inbound does not say.
-const defaultServiceAddress = "127.0.0.1"
-
 // inbounds builds one listener per `networking.inbound`: in an mTLS mesh it requires a client
 // certificate from the mesh CA, presents the dataplane's identity and admits only callers a
 // TrafficPermission allows; then it forwards to the local application.
@@ -28,7 +25,7 @@ func (b *builder) inbounds() {
 			continue
 		}
 		svc := in.Tags[names.ServiceTag]
-		local, ok := b.localCluster(field, in)
+		local, ok := b.localCluster(field, in, addr)
 		if !ok {
 			continue
 		}
@@ -81,17 +78,21 @@ func (b *builder) inbounds() {
 	}
 }
 
-// localCluster is the application behind an inbound: `localhost:<servicePort>`.
-func (b *builder) localCluster(field string, in api.Inbound) (string, bool) {
+// localCluster is the application behind an inbound, at `serviceAddress:servicePort`. As in
+// Kuma, an inbound without serviceAddress forwards to its own address (the inbound's `address`,
+// else `networking.address`, given as dpAddr), not to localhost: an application bound to its
+// pod or host IP is reachable, and one bound to 0.0.0.0 is too.
+func (b *builder) localCluster(field string, in api.Inbound, dpAddr string) (string, bool) {
 	port := in.ServicePort
 	if port == 0 {
 		port = in.Port
 	}
 	addr := in.ServiceAddress
 	if addr == "" {
-		addr = defaultServiceAddress
+		addr = dpAddr
 	}
-	if net.ParseIP(addr) == nil {
+	ip := net.ParseIP(addr)
+	if ip == nil {
 		b.diag(&b.dp.Meta, field+".serviceAddress", "must be an IP address, not %q; inbound skipped", addr)
 		return "", false
 	}
@@ -110,11 +111,28 @@ func (b *builder) localCluster(field string, in api.Inbound) (string, bool) {
 	case "http2", "grpc":
 		proto = ir.ClusterHTTP2
 	}
-	b.clusters[name] = &ir.Cluster{
+	c := &ir.Cluster{
 		Name: name, Type: ir.ClusterStatic, Service: in.Tags[names.ServiceTag], Protocol: proto,
 		Endpoints: []ir.Endpoint{{Address: addr, Port: port, Weight: 1}},
 	}
+	if b.transparent() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback) {
+		// The transparent proxy's rules send Envoy's connections over lo to anything but
+		// 127.0.0.1 and ::1 (127.0.0.2 included) back to its inbound listener; from Kuma's
+		// passthrough source address they are let through, as Kuma binds them.
+		c.BindAddress = localAppSource(ip)
+	}
+	b.clusters[name] = c
 	return name, true
+}
+
+// localAppSource is the source address of connections to an application on any address but
+// 127.0.0.1 or ::1: the inbound passthrough source of the address's family (127.0.0.6 or ::6), which
+// the transparent proxy's iptables rules exempt from redirection, as Kuma binds them.
+func localAppSource(ip net.IP) string {
+	if ip.To4() == nil {
+		return "::6"
+	}
+	return inboundPassthroughSource
 }
 
 // isHTTP reports whether a `kuma.io/protocol` value makes the listener HTTP-aware.

@@ -152,6 +152,10 @@ type Backend struct {
 	// Addresses are the healthy endpoints as host:port (a DNS cluster's names unresolved),
 	// as far as the resources tell.
 	Addresses []string `json:"addresses,omitempty"`
+	// SourceAddress is the local address upstream connections leave from (the cluster's
+	// upstream_bind_config), when it sets one: 127.0.0.6 for an application reached on the
+	// dataplane's own address under transparent proxying.
+	SourceAddress string `json:"sourceAddress,omitempty"`
 	// TLS is how the cluster originates TLS; nil for plaintext.
 	TLS *UpstreamTLS `json:"tls,omitempty"`
 	// Policies are the connection policy decisions recorded on the cluster; ClusterSettings

@@ -394,7 +394,11 @@ func clusterText(b Backend) string {
 	case len(b.Addresses) > 4:
 		return fmt.Sprintf("%s %s and %d more", b.Type, strings.Join(b.Addresses[:4], ", "), len(b.Addresses)-4)
 	}
-	return b.Type + " " + strings.Join(b.Addresses, ", ")
+	s := b.Type + " " + strings.Join(b.Addresses, ", ")
+	if b.SourceAddress != "" {
+		s += " from " + b.SourceAddress
+	}
+	return s
 }
 
 func upstreamTLSText(u *UpstreamTLS) string {

@@ -26,6 +26,7 @@ func (e *explainer) describeCluster(c *clusterv3.Cluster, b *Backend) {
 		cla = c.GetLoadAssignment()
 	}
 	b.Addresses = healthyAddresses(cla)
+	b.SourceAddress = c.GetUpstreamBindConfig().GetSourceAddress().GetAddress()
 	ts := c.GetTransportSocket()
 	if !strings.HasSuffix(ts.GetTypedConfig().GetTypeUrl(), ".UpstreamTlsContext") {
 		return

@@ -321,8 +321,9 @@ type Cluster struct {
 	// ConnectTimeout is 0 for the translator's default.
 	ConnectTimeout time.Duration
 	// BindAddress is the local source address of upstream connections (upstream_bind_config);
-	// the inbound passthrough uses 127.0.0.6, which transparent-proxy iptables rules exempt
-	// from redirection so the connection is not sent back to Envoy.
+	// the inbound passthrough, and with transparent proxying the local application on an
+	// address other than 127.0.0.1 or ::1, use 127.0.0.6 (::6), which transparent-proxy
+	// iptables rules exempt from redirection so the connection is not sent back to Envoy.
 	BindAddress string
 	// Policy settings chosen for this destination (spec §7.1 per-destination choice).
 	CircuitBreaker *CircuitBreaker
