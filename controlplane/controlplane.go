@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}
+	raiseFileLimit(cfg.Limits, ex.apiTLS, cfg.Logger)
 	if err := cp.listen(); err != nil {
 		return nil, err
 	}

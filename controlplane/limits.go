@@ -37,6 +37,10 @@ type Limits struct {
 	DiagMaxConnections int
 }
 
+// fileReserve is what the process needs besides its listeners' connections: the store, DNS
+// sockets and TCP clients, watched files, upstream resolvers, logs.
+const fileReserve = 1024
+
 // DefaultLimits fit a 20,000-descriptor process serving several thousand dataplanes: xDS
 // 12,000 connections (a dataplane holds one), each API listener 1,024, diagnostics 64.
 func DefaultLimits() Limits {
