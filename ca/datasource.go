@@ -3,12 +3,13 @@ package ca
 import (
 	"context"
 	"fmt"
-	"os"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 )
 
-// readDataSource returns the bytes a Kuma DataSource points at. field names it in errors.
+// readDataSource returns the bytes a Kuma DataSource points at. field names it in errors. Files
+// and Secrets read are remembered (sourcewatch.go), so that a change to them reloads the mesh's
+// CA without a change to the Mesh.
 func (m *Manager) readDataSource(ctx context.Context, mesh, field string, ds *api.DataSource) ([]byte, error) {
 	if ds == nil {
 		return nil, fmt.Errorf("conf.%s: is required", field)
@@ -24,7 +25,7 @@ func (m *Manager) readDataSource(ctx context.Context, mesh, field string, ds *ap
 	}
 	switch {
 	case ds.File != "":
-		b, err := os.ReadFile(ds.File)
+		b, err := m.sources.readFile(mesh, ds.File)
 		if err != nil {
 			return nil, fmt.Errorf("conf.%s.file: %w", field, err)
 		}
@@ -34,6 +35,7 @@ func (m *Manager) readDataSource(ctx context.Context, mesh, field string, ds *ap
 			return nil, fmt.Errorf("conf.%s.secret %q: no secret resolver configured", field, ds.Secret)
 		}
 		b, err := m.opts.Secrets(ctx, mesh, ds.Secret)
+		m.sources.noteSecret(mesh, ds.Secret, b, err)
 		if err != nil {
 			return nil, fmt.Errorf("conf.%s.secret %q: %w", field, ds.Secret, err)
 		}

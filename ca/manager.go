@@ -20,6 +20,8 @@ type Manager struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	// sources are the files and Secrets backends were loaded from (ReloadChanged).
+	sources sourceWatch
 }
 
 type cached struct {
@@ -42,8 +44,8 @@ func New(st store.Store, opts Options) (*Manager, error) {
 }
 
 // For returns the mesh's Authority, loading every backend the mesh lists and creating builtin
-// roots that do not exist yet. The result is cached until the mesh's mtls section changes;
-// provided CAs read from files or Secrets are reloaded only then, or after Forget.
+// roots that do not exist yet. The result is cached until the mesh's mtls section changes, or
+// Forget, or a file or Secret it was loaded from changes (ReloadChanged).
 func (m *Manager) For(ctx context.Context, mesh *api.Mesh) (Authority, error) {
 	if mesh == nil {
 		return nil, errors.New("ca: mesh is nil")

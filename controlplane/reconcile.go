@@ -50,6 +50,9 @@ type reconciler struct {
 	// onModel publishes what is derived from the whole model besides xDS (DNS names, VIPs).
 	// Its failure is logged and does not hold back configuration.
 	onModel func(context.Context, *model.Model) (*build.Network, error)
+	// caSourcePoll is how often provided CA files and Secrets are checked for changes
+	// (casources.go); 0 means defaultCASourcePoll.
+	caSourcePoll time.Duration
 	// keys deletes the key material of deleted meshes and ends the streams of tokens no longer
 	// accepted; nil when not wired (tests of the reconciler alone).
 	keys *meshKeys
@@ -196,12 +199,14 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 		return err
 	}
 	ready()
+	caChanged := r.watchCASources(ctx)
 	for {
 		renew := r.renewalTimer()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-renew:
+		case <-caChanged:
 		case _, ok := <-changes:
 			if !ok {
 				return nil
