@@ -109,6 +109,9 @@ func (m *Manager) loadBuiltin(ctx context.Context, mesh string, created time.Tim
 			}
 			expected = version // an earlier mesh's root: replaced, never reused
 		}
+		if err := m.checkCurrent(ctx, mesh, created); err != nil {
+			return nil, err
+		}
 		val, err = m.generateRoot(ctx, mesh, created, spec, rootLifetime)
 		if err != nil {
 			return nil, err
@@ -122,6 +125,26 @@ func (m *Manager) loadBuiltin(ctx context.Context, mesh string, created time.Tim
 		}
 	}
 	return nil, fmt.Errorf("state %s: root was written concurrently but cannot be read back", key)
+}
+
+// checkCurrent refuses to create a root for a mesh incarnation the store no longer has: a caller
+// holding an older view of the meshes (an API request served from the last build while the
+// mesh is being deleted) would otherwise leave a root behind that nothing deletes. It costs one
+// read, and roots are created rarely.
+func (m *Manager) checkCurrent(ctx context.Context, mesh string, created time.Time) error {
+	if created.IsZero() {
+		return nil // incarnations unknown
+	}
+	rec, err := m.store.Get(ctx, store.Key{Kind: string(api.KindMesh), Name: mesh})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("mesh %q no longer exists", mesh)
+	case err != nil:
+		return fmt.Errorf("looking up mesh %q: %w", mesh, err)
+	case !rec.CreationTime.Equal(created):
+		return fmt.Errorf("mesh %q was deleted and created again since", mesh)
+	}
+	return nil
 }
 
 // deleteBuiltin deletes a builtin backend's stored root if it is stamped with the mesh

@@ -14,9 +14,26 @@ import (
 	"github.com/meshgate/meshgate/store"
 )
 
-func createdAt(m *api.Mesh, at time.Time) *api.Mesh {
-	m.CreationTime = at.UTC()
+// stored writes the Mesh to the store, and returns it as the control plane sees it: with the
+// store's creation time, its incarnation.
+func stored(t *testing.T, st store.Store, m *api.Mesh) *api.Mesh {
+	t.Helper()
+	ctx := context.Background()
+	spec, err := api.Encode(m)
+	require.NoError(t, err)
+	key := store.Key{Kind: string(api.KindMesh), Name: m.Name}
+	_, err = st.Apply(ctx, store.ApplyRequest{Puts: []store.Put{{Key: key, Spec: spec}}})
+	require.NoError(t, err)
+	rec, err := st.Get(ctx, key)
+	require.NoError(t, err)
+	m.CreationTime = rec.CreationTime
 	return m
+}
+
+func unstore(t *testing.T, st store.Store, name string) {
+	t.Helper()
+	_, err := st.Apply(context.Background(), store.ApplyRequest{Deletes: []store.Delete{{Key: store.Key{Kind: string(api.KindMesh), Name: name}}}})
+	require.NoError(t, err)
 }
 
 func rootOf(t *testing.T, m *ca.Manager, mesh *api.Mesh) string {
@@ -37,17 +54,26 @@ func TestRecreatedMeshGetsANewRoot(t *testing.T) {
 	require.NoError(t, err)
 	b, err := ca.New(st, ca.Options{})
 	require.NoError(t, err)
-	first := time.Now().Add(-time.Hour)
-	old := rootOf(t, a, createdAt(meshWith("default", builtin("ca-1", nil)), first))
-	assert.Equal(t, old, rootOf(t, b, createdAt(meshWith("default", builtin("ca-1", nil)), first)), "one mesh, one root")
-	_, err = a.For(ctx, createdAt(meshWith("default", builtin("ca-1", nil)), first))
+	first := stored(t, st, meshWith("default", builtin("ca-1", nil)))
+	old := rootOf(t, a, first)
+	assert.Equal(t, old, rootOf(t, b, first), "one mesh, one root")
+	_, err = a.For(ctx, first)
 	require.NoError(t, err)
 
-	again := time.Now()
-	fresh := rootOf(t, b, createdAt(meshWith("default", builtin("ca-1", nil)), again))
+	// Deleted, and cleaned up; a caller still holding the first mesh gets no new root for it.
+	unstore(t, st, "default")
+	_, err = b.DeleteMesh(ctx, "default", first.CreationTime, []string{"ca-1"})
+	require.NoError(t, err)
+	_, err = b.BackendRoots(ctx, first)
+	require.ErrorContains(t, err, `mesh "default" no longer exists`, "no root is created for a deleted mesh")
+	_, _, err = st.GetState(ctx, "ca/default/ca-1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	again := stored(t, st, meshWith("default", builtin("ca-1", nil)))
+	fresh := rootOf(t, b, again)
 	assert.NotEqual(t, old, fresh, "a re-created mesh has a new root")
-	assert.Equal(t, fresh, rootOf(t, a, createdAt(meshWith("default", builtin("ca-1", nil)), again)))
-	authority, err := a.For(ctx, createdAt(meshWith("default", builtin("ca-1", nil)), again))
+	assert.Equal(t, fresh, rootOf(t, a, again))
+	authority, err := a.For(ctx, again)
 	require.NoError(t, err)
 	bundle, err := authority.Bundle(ctx)
 	require.NoError(t, err)
@@ -60,23 +86,26 @@ func TestRecreatedMeshGetsANewRoot(t *testing.T) {
 		MeshCreated time.Time `json:"meshCreated"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &state))
-	assert.True(t, state.MeshCreated.Equal(again.UTC()), "the root records the mesh it belongs to")
+	assert.True(t, state.MeshCreated.Equal(again.CreationTime), "the root records the mesh it belongs to")
 }
 
 // Roots stored before incarnations were recorded stay with the mesh they were made for, and are
-// claimed for it; a mesh created after such a root gets a new one.
+// claimed for it; a mesh created well after such a root gets a new one.
 func TestLegacyRoots(t *testing.T) {
 	st := openStore(t, t.TempDir())
+	kept := stored(t, st, meshWith("kept", builtin("ca-1", nil)))
+	// No creation time: written as earlier versions wrote roots, one of them an hour ago.
 	m, err := ca.New(st, ca.Options{})
 	require.NoError(t, err)
-	// No creation time: written as earlier versions wrote roots.
 	legacy := rootOf(t, m, meshWith("kept", builtin("ca-1", nil)))
-	other := rootOf(t, m, meshWith("replaced", builtin("ca-1", nil)))
+	past, err := ca.New(st, ca.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	require.NoError(t, err)
+	other := rootOf(t, past, meshWith("replaced", builtin("ca-1", nil)))
 
 	m, err = ca.New(st, ca.Options{})
 	require.NoError(t, err)
-	assert.Equal(t, legacy, rootOf(t, m, createdAt(meshWith("kept", builtin("ca-1", nil)), time.Now().Add(-24*time.Hour))))
-	assert.NotEqual(t, other, rootOf(t, m, createdAt(meshWith("replaced", builtin("ca-1", nil)), time.Now().Add(time.Hour))))
+	assert.Equal(t, legacy, rootOf(t, m, kept))
+	assert.NotEqual(t, other, rootOf(t, m, stored(t, st, meshWith("replaced", builtin("ca-1", nil)))))
 }
 
 // DeleteMesh deletes the roots of the named builtin backends and the retiring roots of a mesh
@@ -86,8 +115,8 @@ func TestDeleteMesh(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	m, err := ca.New(st, ca.Options{})
 	require.NoError(t, err)
-	first := time.Now().Add(-time.Hour)
-	mesh := createdAt(meshWith("default", builtin("ca-1", nil)), first)
+	mesh := stored(t, st, meshWith("default", builtin("ca-1", nil)))
+	first := mesh.CreationTime
 	rootOf(t, m, mesh)
 	roots, err := m.BackendRoots(ctx, mesh)
 	require.NoError(t, err)
@@ -95,21 +124,22 @@ func TestDeleteMesh(t *testing.T) {
 	require.NoError(t, err)
 
 	// Re-created, with a root of its own, before the first one was cleaned up.
-	again := time.Now()
-	fresh := rootOf(t, m, createdAt(meshWith("default", builtin("ca-1", nil)), again))
+	unstore(t, st, "default")
+	again := stored(t, st, meshWith("default", builtin("ca-1", nil)))
+	fresh := rootOf(t, m, again)
 	deleted, err := m.DeleteMesh(ctx, "default", first, []string{"ca-1"})
 	require.NoError(t, err)
 	assert.Empty(t, deleted, "the later mesh's root is not the first one's")
-	assert.Equal(t, fresh, rootOf(t, m, createdAt(meshWith("default", builtin("ca-1", nil)), again)))
+	assert.Equal(t, fresh, rootOf(t, m, again))
 	retiring, _, err := m.LoadRetiring(ctx, "default")
 	require.NoError(t, err)
 	assert.Empty(t, retiring)
 
-	deleted, err = m.DeleteMesh(ctx, "default", again, []string{"ca-1", "never-existed"})
+	deleted, err = m.DeleteMesh(ctx, "default", again.CreationTime, []string{"ca-1", "never-existed"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ca/default/ca-1"}, deleted)
 	_, _, err = st.GetState(ctx, "ca/default/ca-1")
 	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = m.DeleteMesh(ctx, "default", again, []string{"ca-1"})
+	_, err = m.DeleteMesh(ctx, "default", again.CreationTime, []string{"ca-1"})
 	require.NoError(t, err, "deleting again is fine")
 }

@@ -21,8 +21,9 @@ type streamEnder interface {
 }
 
 // How often open streams' meshes are polled for a revocation or a deletion made on another
-// control plane (which the token caches see within tokens.DefaultRevocationTTL), and how often
-// every open stream is re-checked whatever the polls say.
+// control plane (the polls refresh what is older than tokens.DefaultRevocationTTL less one
+// poll, so such a change ends its streams within the TTL), and how often every open stream is
+// re-checked whatever the polls say.
 const (
 	streamPollEvery    = time.Second
 	streamRecheckEvery = 30 * time.Second
@@ -145,7 +146,7 @@ func (s *tokenStreams) moved(ctx context.Context) []string {
 	var moved []string
 	epochs := map[string]string{}
 	for mesh := range open {
-		epoch, err := s.tokens.Epoch(ctx, mesh)
+		epoch, err := s.tokens.Epoch(ctx, mesh, tokens.DefaultRevocationTTL-streamPollEvery)
 		if err != nil {
 			s.log.Debug("polling a mesh's token state", "mesh", mesh, "error", err)
 			continue

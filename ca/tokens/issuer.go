@@ -220,14 +220,19 @@ func (is *Issuer) Recheck(ctx context.Context, info Info) error {
 
 // Epoch is a value that changes whenever what Recheck says about the tokens of a mesh may
 // have changed: the mesh was deleted or re-created, or its revocation list was written. It
-// reads through the caches Recheck uses, so a control plane can poll it every second and
-// re-check a mesh's streams only when it moves.
-func (is *Issuer) Epoch(ctx context.Context, mesh string) (string, error) {
-	st, err := is.meshes.current(ctx, mesh, false)
+// reads through the caches Recheck uses, refreshing what is older than maxAge (at most the
+// revocation TTL), so a control plane can poll it often and re-check a mesh's streams only
+// when it moves: polling every p with maxAge TTL-p sees another control plane's revocation
+// within the TTL.
+func (is *Issuer) Epoch(ctx context.Context, mesh string, maxAge time.Duration) (string, error) {
+	if maxAge <= 0 || maxAge > is.revs.ttl {
+		maxAge = is.revs.ttl
+	}
+	st, err := is.meshes.within(ctx, mesh, maxAge)
 	if err != nil {
 		return "", err
 	}
-	l, err := is.revs.list(ctx, mesh)
+	l, err := is.revs.within(ctx, mesh, maxAge)
 	if err != nil {
 		return "", err
 	}

@@ -288,3 +288,28 @@ func TestImplicitMeshAdoptedThenDeleted(t *testing.T) {
 	fresh := issue(t, is, "default", "gw", time.Hour)
 	assert.NotEqual(t, tokenInfo(t, implicit).KeyID, tokenInfo(t, fresh).KeyID)
 }
+
+// Epoch moves when a mesh's revocations or incarnation do, as seen through caches no older
+// than maxAge.
+func TestEpoch(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	meshes := newMeshTable("default")
+	path := dbPath(t)
+	a, b := meshIssuer(openDB(t, path), c, meshes), meshIssuer(openDB(t, path), c, meshes)
+	e0, err := b.Epoch(ctx, "default", time.Second)
+	require.NoError(t, err)
+	require.NoError(t, a.Revoke(ctx, "default", "x"))
+	e1, err := b.Epoch(ctx, "default", time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, e0, e1, "b's caches are younger than maxAge")
+	c.advance(time.Second)
+	e2, err := b.Epoch(ctx, "default", time.Second)
+	require.NoError(t, err)
+	assert.NotEqual(t, e1, e2, "the revocation shows")
+	meshes.create("default", c.Now())
+	c.advance(time.Second)
+	e3, err := b.Epoch(ctx, "default", time.Second)
+	require.NoError(t, err)
+	assert.NotEqual(t, e2, e3, "the re-creation shows")
+}

@@ -79,13 +79,22 @@ func newIncarnations(lookup MeshLookup, now func() time.Time, ttl time.Duration)
 // current returns what is known of the mesh, read afresh when fresh is set or the cached entry
 // is older than ttl. A mesh that does not exist is not an error: gone is set.
 func (c *incarnations) current(ctx context.Context, mesh string, fresh bool) (meshState, error) {
+	maxAge := c.ttl
+	if fresh {
+		maxAge = 0
+	}
+	return c.within(ctx, mesh, maxAge)
+}
+
+// within is current, reading afresh what is older than maxAge.
+func (c *incarnations) within(ctx context.Context, mesh string, maxAge time.Duration) (meshState, error) {
 	if c.lookup == nil {
 		return meshState{}, nil
 	}
 	c.mu.Lock()
 	st, ok := c.byMesh[mesh]
 	c.mu.Unlock()
-	if ok && !fresh && c.now().Sub(st.fetched) < c.ttl {
+	if ok && c.now().Sub(st.fetched) < maxAge {
 		return st, nil
 	}
 	created, err := c.lookup(ctx, mesh)

@@ -63,10 +63,15 @@ func (r *revocations) isRevoked(ctx context.Context, mesh, id string) (bool, err
 
 // list returns the mesh's list, read afresh when the cached one is older than ttl.
 func (r *revocations) list(ctx context.Context, mesh string) (*revocationList, error) {
+	return r.within(ctx, mesh, r.ttl)
+}
+
+// within is list, reading afresh a list older than maxAge.
+func (r *revocations) within(ctx context.Context, mesh string, maxAge time.Duration) (*revocationList, error) {
 	r.mu.Lock()
 	l := r.lists[mesh]
 	r.mu.Unlock()
-	if l == nil || r.now().Sub(l.fetched) >= r.ttl {
+	if l == nil || r.now().Sub(l.fetched) >= maxAge {
 		stored, version, err := r.read(ctx, mesh)
 		if err != nil {
 			return nil, err
