@@ -53,9 +53,8 @@ func newTokenRevokeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "revoke (--mesh M --id ID | --token-file F)",
 		Short: "Revoke a dataplane token by its id (jti), or the token in a file",
-		Long: "Revoke a dataplane token: every control plane refuses it from then on (within a few seconds " +
-			"for control planes other than the one asked). Open xDS streams are not cut; they are refused " +
-			"when they reconnect.",
+		Long: "Revoke a dataplane token: every control plane refuses it from then on, and ends the xDS streams " +
+			"it opened (the one asked before answering, the others sharing its store within a few seconds).",
 		Args: cobra.NoArgs,
 	}
 	copts := clientFlags(cmd)
