@@ -3,6 +3,7 @@ package ca
 import (
 	"context"
 	"fmt"
+	"os"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 )
@@ -11,6 +12,42 @@ import (
 // and Secrets read are remembered (sourcewatch.go), so that a change to them reloads the mesh's
 // CA without a change to the Mesh.
 func (m *Manager) readDataSource(ctx context.Context, mesh, field string, ds *api.DataSource) ([]byte, error) {
+	return sourceReader{
+		file: func(path string) ([]byte, error) { return m.sources.readFile(mesh, path) },
+		secret: func(name string) ([]byte, error) {
+			if m.opts.Secrets == nil {
+				return nil, errNoSecretResolver
+			}
+			b, err := m.opts.Secrets(ctx, mesh, name)
+			m.sources.noteSecret(mesh, name, b, err)
+			return b, err
+		},
+	}.read(field, ds)
+}
+
+// sourceReader reads data sources: from the files and Secrets of a running Manager, or plainly
+// (ProvidedRoots, for `meshgate validate`).
+type sourceReader struct {
+	file   func(path string) ([]byte, error)
+	secret func(name string) ([]byte, error)
+}
+
+var errNoSecretResolver = fmt.Errorf("no secret resolver configured")
+
+// plainSources reads files from disk and Secrets through secrets (nil: none resolve).
+func plainSources(ctx context.Context, mesh string, secrets SecretResolver) sourceReader {
+	return sourceReader{
+		file: os.ReadFile,
+		secret: func(name string) ([]byte, error) {
+			if secrets == nil {
+				return nil, errNoSecretResolver
+			}
+			return secrets(ctx, mesh, name)
+		},
+	}
+}
+
+func (r sourceReader) read(field string, ds *api.DataSource) ([]byte, error) {
 	if ds == nil {
 		return nil, fmt.Errorf("conf.%s: is required", field)
 	}
@@ -25,17 +62,13 @@ func (m *Manager) readDataSource(ctx context.Context, mesh, field string, ds *ap
 	}
 	switch {
 	case ds.File != "":
-		b, err := m.sources.readFile(mesh, ds.File)
+		b, err := r.file(ds.File)
 		if err != nil {
 			return nil, fmt.Errorf("conf.%s.file: %w", field, err)
 		}
 		return b, nil
 	case ds.Secret != "":
-		if m.opts.Secrets == nil {
-			return nil, fmt.Errorf("conf.%s.secret %q: no secret resolver configured", field, ds.Secret)
-		}
-		b, err := m.opts.Secrets(ctx, mesh, ds.Secret)
-		m.sources.noteSecret(mesh, ds.Secret, b, err)
+		b, err := r.secret(ds.Secret)
 		if err != nil {
 			return nil, fmt.Errorf("conf.%s.secret %q: %w", field, ds.Secret, err)
 		}

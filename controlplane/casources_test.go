@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,4 +114,44 @@ func putFileMesh(t *testing.T, api, name, backend, certFile, keyFile string) str
 	body, _ := io.ReadAll(resp.Body)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
 	return resp.Header.Get("ETag")
+}
+
+// syncBuffer is a log sink the control plane's goroutines write while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// The control plane logs what `meshgate validate` warns of: two meshes trusting one root. Once,
+// not at every rebuild.
+func TestSharedRootLogged(t *testing.T) {
+	dir := t.TempDir()
+	root := certstest.NewRoot(t, "company root")
+	certFile, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")
+	require.NoError(t, os.WriteFile(certFile, root.CertPEM(), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, root.KeyPEM(t), 0o600))
+	var logs syncBuffer
+	api := startCASourcesCP(t, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	putFileMesh(t, api, "team-a", "company", certFile, keyFile)
+	time.Sleep(200 * time.Millisecond) // a few checks with one mesh: nothing to say
+	assert.NotContains(t, logs.String(), "same root")
+	putFileMesh(t, api, "team-b", "corp-ca", certFile, keyFile)
+	want := `Mesh team-a: mtls.backends[0].conf.cert: provided backend \"company\" trusts the same root CA as Mesh team-b backend \"corp-ca\": \"CN=company root,O=meshgate test\"`
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), want) }, 5*time.Second, 20*time.Millisecond, logs.String())
+	putFileMesh(t, api, "team-c", "own", certFile+".missing", keyFile)
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, 1, strings.Count(logs.String(), "trusts the same root CA"), "said once: %s", logs.String())
 }
