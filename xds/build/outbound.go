@@ -190,6 +190,11 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		if v := names.TagsHeaderValue(b.sourceTags()); v != "" && o.external == nil {
 			route.RequestHeaders.Set = []ir.Header{{Name: names.TagsHeader, Value: v}}
 		}
+		if o.external != nil {
+			// As Kuma does: the external server sees its own name as Host (httpbin.org), not the
+			// `.mesh` name or VIP the application called, which virtual-hosted servers reject.
+			route.Forward.AutoHostRewrite = true
+		}
 		b.routePolicies(route.Forward, []map[string]string{withProtocolTag(dest, protocol)}, nil)
 		fc.HTTP = &ir.HTTPConnectionManager{
 			StatPrefix: service, Sidecar: true, AccessLogs: logs,

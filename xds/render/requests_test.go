@@ -65,6 +65,8 @@ type goldenRequest struct {
 			Status int `json:"status"`
 		} `json:"directResponse"`
 		UpstreamPath string `json:"upstreamPath"`
+		// UpstreamHost is the Host (:authority) the backend receives, after any host rewrite.
+		UpstreamHost string `json:"upstreamHost"`
 		TLS          *struct {
 			Accepted bool `json:"accepted"`
 		} `json:"tls"`
@@ -190,6 +192,9 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 				assert.Equal(t, exp, got, "forward")
 				if want.UpstreamPath != "" {
 					assert.Equal(t, want.UpstreamPath, res.Action.UpstreamPath, "upstream path")
+				}
+				if want.UpstreamHost != "" {
+					assert.Equal(t, want.UpstreamHost, res.Action.UpstreamHost, "upstream host")
 				}
 			case want.Redirect != nil:
 				rd := res.Action.Redirect
