@@ -309,10 +309,16 @@ func (i *identities) forget(keep map[string]DataplaneState) {
 			gone = append(gone, c)
 		}
 	}
+	seen := map[string]bool{}
+	for _, c := range gone {
+		seen[names.Node(c.mesh, c.name)] = true
+	}
 	for _, c := range i.dropped {
-		_, kept := keep[names.Node(c.mesh, c.name)]
-		_, reissued := i.byNode[names.Node(c.mesh, c.name)]
-		if !kept && !reissued {
+		node := names.Node(c.mesh, c.name)
+		_, kept := keep[node]
+		_, reissued := i.byNode[node]
+		if !kept && !reissued && !seen[node] {
+			seen[node] = true
 			gone = append(gone, c)
 		}
 	}
