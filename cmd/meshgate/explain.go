@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/explain"
@@ -24,7 +25,9 @@ func newExplainCmd() *cobra.Command {
 On a sidecar, --address picks the listener by destination (a .mesh host resolves to its VIP
 when the dataplane uses transparent proxying). --source MESH/DATAPLANE or --source-uri
 present a client certificate, which listeners requiring one validate and RBAC filters
-authorize. A request leaving through an outbound is followed to every dataplane it reaches.`,
+authorize; --source also sends the x-kuma-tags header that dataplane's proxy sets (unless
+--header gives one), by which inbounds choose FaultInjections and RateLimits. A request
+leaving through an outbound is followed to every dataplane it reaches.`,
 		Args: cobra.NoArgs,
 	}
 	files := fileFlag(cmd)
@@ -43,7 +46,7 @@ authorize. A request leaving through an outbound is followed to every dataplane 
 	f.BoolVar(&req.TLS, "tls", false, "the connection is TLS")
 	f.BoolVar(&req.Plaintext, "plaintext", false, "the connection is plain text")
 	f.StringVar(&req.Address, "address", "", "destination IP address (default: a .mesh host's VIP on a transparent proxy, else found by port)")
-	source := f.String("source", "", "the client is dataplane MESH/NAME: present the certificate its mesh's CA issues it")
+	source := f.String("source", "", "the client is dataplane MESH/NAME: present the certificate its mesh's CA issues it and send the x-kuma-tags its proxy sets")
 	f.StringArrayVar(&sourceURIs, "source-uri", nil, "present a client certificate with this URI SAN (repeatable)")
 	follow := f.Bool("follow", true, "follow the request to the dataplanes it reaches (default: when it leaves through an outbound)")
 	_ = cmd.MarkFlagRequired("dataplane")
@@ -76,6 +79,7 @@ authorize. A request leaving through an outbound is followed to every dataplane 
 				return fail(fmt.Errorf("--source: %w", err))
 			}
 			req.Source = peer
+			req.Headers = withSourceTags(req.Headers, m.Mesh(smesh).Dataplane(sname))
 		}
 		if len(sourceURIs) > 0 {
 			if req.Source == nil {
@@ -125,6 +129,20 @@ authorize. A request leaving through an outbound is followed to every dataplane 
 		return err
 	}
 	return cmd
+}
+
+// withSourceTags adds the x-kuma-tags header a request from dp carries, as its proxy sets it
+// (replacing whatever the application sent), unless the user gave one.
+func withSourceTags(headers []explain.Header, dp *api.Dataplane) []explain.Header {
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, names.TagsHeader) {
+			return headers
+		}
+	}
+	if v := names.TagsHeaderValue(build.SourceTags(dp)); v != "" {
+		headers = append(headers, explain.Header{Name: names.TagsHeader, Value: v})
+	}
+	return headers
 }
 
 // resolveMeshHost is the VIP a transparently proxied dataplane's application connects to for

@@ -186,9 +186,10 @@ func healthChecks(conf *api.HealthCheckConf) []ir.HealthCheck {
 	return out
 }
 
-// routePolicies applies the route-level choice of Timeout, Retry and RateLimit to a forward
-// action whose backends are dests (spec §7.1 step 3), and says which TrafficRoutes a gateway
-// ignores.
+// routePolicies applies the route-level choice of Timeout, Retry and, on a gateway, RateLimit
+// to a forward action whose backends are dests (spec §7.1 step 3), and says which TrafficRoutes
+// a gateway ignores. A sidecar's outbound leaves RateLimit to the destination's inbound (see
+// inboundRoutes and outboundRateLimit).
 func (b *builder) routePolicies(fwd *ir.Forward, dests []map[string]string, listenerTags map[string]string) {
 	pick := func(kind api.Kind) *policyPick { return b.pickForRoute(kind, listenerTags, dests) }
 	if pp := pick(api.KindTimeout); pp != nil {
@@ -202,18 +203,23 @@ func (b *builder) routePolicies(fwd *ir.Forward, dests []map[string]string, list
 		fwd.Policies = append(fwd.Policies, pp.decision)
 		fwd.Retry = retryPolicy(pp.policy.(*api.Retry).Spec.Conf, grpcDestinations(dests))
 	}
-	if pp := pick(api.KindRateLimit); pp != nil {
-		rl, note := rateLimit(pp.policy.(*api.RateLimit).Spec.Conf)
-		pp.decision.Note = joinNote(pp.decision.Note, note)
-		if rl == nil && note != "" {
-			b.diag(pp.policy.GetMeta(), "conf.http", "%s", note)
-		}
-		fwd.RateLimit = rl
-		fwd.Policies = append(fwd.Policies, pp.decision)
-	}
 	if listenerTags != nil {
+		if pp := pick(api.KindRateLimit); pp != nil {
+			b.applyRateLimit(fwd, pp)
+		}
 		fwd.Policies = append(fwd.Policies, b.ignoredOnGateway(listenerTags)...)
 	}
+}
+
+// applyRateLimit puts the chosen RateLimit's bucket on a route, or says why Envoy cannot apply it.
+func (b *builder) applyRateLimit(fwd *ir.Forward, pp *policyPick) {
+	rl, note := rateLimit(pp.policy.(*api.RateLimit).Spec.Conf)
+	pp.decision.Note = joinNote(pp.decision.Note, note)
+	if rl == nil && note != "" {
+		b.diag(pp.policy.GetMeta(), "conf.http", "%s", note)
+	}
+	fwd.RateLimit = rl
+	fwd.Policies = append(fwd.Policies, pp.decision)
 }
 
 // ignoredOnGateway reports the TrafficRoutes and VirtualOutbounds that select the gateway:

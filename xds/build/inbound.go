@@ -54,11 +54,11 @@ func (b *builder) inbounds() {
 				Sidecar:    true,
 				RouteConfig: ir.RouteConfig{Name: rc, VirtualHosts: []ir.VirtualHost{{
 					Name: svc, Domains: []string{"*"},
-					Routes: []ir.Route{{
-						Name:    "inbound",
+					Routes: b.inboundRoutes(in.Tags, ir.Route{
+						Name:    names.InboundRoute,
 						Match:   ir.RouteMatch{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
 						Forward: &ir.Forward{Clusters: []ir.WeightedCluster{{Name: local, Weight: 1}}},
-					}},
+					}),
 				}}},
 				ForwardClientCert: b.mesh.MTLSEnabled(),
 				Faults:            b.inboundFaults(in.Tags),

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
@@ -195,7 +196,9 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 			// `.mesh` name or VIP the application called, which virtual-hosted servers reject.
 			route.Forward.AutoHostRewrite = true
 		}
-		b.routePolicies(route.Forward, []map[string]string{withProtocolTag(dest, protocol)}, nil)
+		dests := []map[string]string{withProtocolTag(dest, protocol)}
+		b.routePolicies(route.Forward, dests, nil)
+		b.outboundRateLimit(route.Forward, dests, o.external != nil)
 		fc.HTTP = &ir.HTTPConnectionManager{
 			StatPrefix: service, Sidecar: true, AccessLogs: logs,
 			RouteConfig: ir.RouteConfig{
@@ -213,14 +216,17 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 	return l, true
 }
 
-// sourceTags are what this dataplane says about itself in x-kuma-tags: its gateway tags or
-// the tags of its inbounds, so destinations can match FaultInjection sources.
-func (b *builder) sourceTags() map[string]string {
-	if g := b.dp.Spec.Networking.Gateway; g != nil {
+// sourceTags are what this dataplane says about itself in x-kuma-tags (see SourceTags).
+func (b *builder) sourceTags() map[string]string { return SourceTags(b.dp) }
+
+// SourceTags are what a dataplane's outbounds say about it in x-kuma-tags: its gateway tags or
+// the tags of its inbounds, so destinations can match FaultInjection and RateLimit sources.
+func SourceTags(dp *api.Dataplane) map[string]string {
+	if g := dp.Spec.Networking.Gateway; g != nil {
 		return g.Tags
 	}
 	var sets []map[string]string
-	for _, in := range b.dp.Spec.Networking.Inbound {
+	for _, in := range dp.Spec.Networking.Inbound {
 		sets = append(sets, in.Tags)
 	}
 	return model.MergeTags(sets...)

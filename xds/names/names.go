@@ -6,6 +6,7 @@ package names
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -136,6 +137,17 @@ func TagsHeaderValue(tags map[string]string) string {
 	return "&" + strings.ReplaceAll(s, ",", "&") + "&"
 }
 
+// TagsHeaderRegex matches an x-kuma-tags value that carries the tag key=value (any value of
+// key for `*`): Envoy matches a safe_regex against the whole header, hence `.*` on both sides.
+// Values match exactly, between the `&` delimiters.
+func TagsHeaderRegex(key, value string) string {
+	v := regexp.QuoteMeta(value)
+	if value == "*" {
+		v = "[^&]*"
+	}
+	return ".*&" + regexp.QuoteMeta(key) + "=" + v + "&.*"
+}
+
 // MetadataNamespace is the filter-metadata key under which meshgate records, on Envoy routes
 // and clusters, which resource produced them; `explain` reads it back.
 const MetadataNamespace = "io.meshgate"
@@ -148,6 +160,16 @@ func InboundListener(address string, port uint32) string {
 // OutboundListener names a sidecar outbound listener: `outbound:240.0.0.3:80`.
 func OutboundListener(address string, port uint32) string {
 	return fmt.Sprintf("outbound:%s:%d", address, port)
+}
+
+// InboundRoute names the route of an HTTP inbound that forwards every request to the
+// application.
+const InboundRoute = "inbound"
+
+// InboundRateLimitRoute names the route of an HTTP inbound that rate-limits the requests of one
+// source selector of a RateLimit: `inbound/backend-limit/sources[0]`.
+func InboundRateLimitRoute(policy string, source int) string {
+	return fmt.Sprintf("%s/%s/sources[%d]", InboundRoute, policy, source)
 }
 
 // InboundRouteConfig names the route configuration of an HTTP inbound: `inbound:backend`.

@@ -26,7 +26,8 @@ import (
 // connection manager's fault filters, in order), `cluster: {name, type, endpoints, identity,
 // san, validation, verified}` (the first forward's cluster, each field checked when given) and
 // `close: true` (Envoy closes the connection, as it does when TLS or RBAC refuses the client;
-// then no forward, redirect or direct response is given).
+// then no forward, redirect or direct response is given) and `rateLimit: {requests, interval,
+// status}` or `rateLimit: {none: true}` (the matched route's local rate limit).
 //
 // Connection policy requests add `policies: [{kind, applied, lost}]`: the decisions recorded
 // on the matched route (or the TCP proxy's filter chain), all of them in order (`[]` for
@@ -90,6 +91,14 @@ type goldenRequest struct {
 			Policies []goldenPolicy `json:"policies"`
 		} `json:"cluster"`
 		Close bool `json:"close"`
+		// RateLimit is the matched route's local rate limit (each field checked when given);
+		// `rateLimit: {none: true}` requires that the route has none.
+		RateLimit *struct {
+			None     bool   `json:"none"`
+			Requests uint32 `json:"requests"`
+			Interval string `json:"interval"`
+			Status   int    `json:"status"`
+		} `json:"rateLimit"`
 	} `json:"expect"`
 }
 
@@ -259,6 +268,23 @@ func checkSecurity(t *testing.T, gr goldenRequest, res *explain.Result) {
 			exp[i] = f.Applies
 		}
 		assert.Equal(t, exp, got, "faults applying")
+	}
+	if rl := want.RateLimit; rl != nil {
+		require.NotNil(t, res.Action)
+		got := res.Action.RateLimit
+		if rl.None {
+			assert.Nil(t, got, "rate limit")
+		} else if assert.NotNil(t, got, "no rate limit on the route") {
+			if rl.Requests != 0 {
+				assert.Equal(t, rl.Requests, got.Requests, "rate limit requests")
+			}
+			if rl.Interval != "" {
+				assert.Equal(t, rl.Interval, got.Interval, "rate limit interval")
+			}
+			if rl.Status != 0 {
+				assert.Equal(t, rl.Status, got.Status, "rate limit status")
+			}
+		}
 	}
 	if c := want.Cluster; c != nil {
 		require.NotNil(t, res.Action)
