@@ -131,9 +131,10 @@ func (b *builder) httpChain(listener, hostname string, hosts []*host, tls *ir.Do
 		Name: names.FilterChain(listener, hostname),
 		TLS:  tls,
 		HTTP: &ir.HTTPConnectionManager{
-			StatPrefix: b.gatewayService(),
-			Options:    b.opts.HTTP,
-			AccessLogs: b.accessLogs(gatewayLogDestination, true),
+			StatPrefix:  b.gatewayService(),
+			Options:     b.opts.HTTP,
+			AccessLogs:  b.accessLogs(gatewayLogDestination, true),
+			Compression: true,
 			RouteConfig: ir.RouteConfig{
 				Name:                   rc,
 				VirtualHosts:           b.virtualHosts(hosts, tls != nil),

@@ -112,8 +112,11 @@ type HTTPConnectionManager struct {
 	// meaningful on a chain that requires client certificates.
 	ForwardClientCert bool
 	// Faults run before the router, in order (sidecar inbounds).
-	Faults     []Fault
-	AccessLogs []AccessLog
+	Faults []Fault
+	// Compression gzips responses for clients that accept it, except those carrying an ETag
+	// (a compressed body would not match it): Kuma's builtin gateway filter, before the router.
+	Compression bool
+	AccessLogs  []AccessLog
 	// Sidecar connection managers (inbound, outbound) skip the gateway's edge settings in
 	// Options and keep Envoy's defaults, as Kuma's sidecars do.
 	Sidecar bool

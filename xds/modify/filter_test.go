@@ -153,6 +153,9 @@ typed_config:
 	})
 }
 
+// gzipName is the compressor filter every gateway HTTP connection manager has before the router.
+const gzipName = "gzip-compress"
+
 func TestHTTPFilterModifications(t *testing.T) {
 	onHTTP := func(name string) *api.ProxyTemplateHTTPFilterMatch {
 		return &api.ProxyTemplateHTTPFilterMatch{ListenerName: httpListener, Name: name}
@@ -164,15 +167,15 @@ func TestHTTPFilterModifications(t *testing.T) {
 	}
 	runCases(t, []resourceCase{
 		{name: "addBefore the router", mods: []api.ProxyTemplateModification{httpMod(api.OpAddBefore, luaFilter, onHTTP(routerName))},
-			check: filters("envoy.filters.http.lua", routerName)},
+			check: filters(gzipName, "envoy.filters.http.lua", routerName)},
 		{name: "addLast goes before the router", mods: []api.ProxyTemplateModification{
 			httpMod(api.OpAddLast, luaFilter, onHTTP("")),
 			httpMod(api.OpAddLast, corsFilter, onHTTP("")),
-		}, check: filters("envoy.filters.http.lua", "envoy.filters.http.cors", routerName)},
+		}, check: filters(gzipName, "envoy.filters.http.lua", "envoy.filters.http.cors", routerName)},
 		{name: "addFirst and addAfter", mods: []api.ProxyTemplateModification{
 			httpMod(api.OpAddFirst, faultFilter, nil),
 			httpMod(api.OpAddAfter, corsFilter, onHTTP("envoy.filters.http.fault")),
-		}, check: filters("envoy.filters.http.fault", "envoy.filters.http.cors", routerName)},
+		}, check: filters("envoy.filters.http.fault", "envoy.filters.http.cors", gzipName, routerName)},
 		{name: "addAfter the router", mods: []api.ProxyTemplateModification{httpMod(api.OpAddAfter, luaFilter, onHTTP(routerName))},
 			problems: []want{{"conf.modifications[0].httpFilter",
 				`filter chain "edge:HTTP:8080:*" of listener "edge:HTTP:8080": the router "envoy.filters.http.router" must be the last HTTP filter; ` +
@@ -182,7 +185,8 @@ func TestHTTPFilterModifications(t *testing.T) {
 			problems:  []want{{"conf.modifications[0].httpFilter.match.name", `no HTTP filter named "envoy.filters.http.nope" in the matched listeners; nothing changed`}},
 			unchanged: true},
 		{name: "remove the router", mods: []api.ProxyTemplateModification{httpMod(api.OpRemove, "", onHTTP(routerName))},
-			problems:  []want{{"conf.modifications[0].httpFilter", `HTTP connection manager "envoy.filters.network.http_connection_manager" has no HTTP filters; the router must be last; not applied`}},
+			problems: []want{{"conf.modifications[0].httpFilter",
+				`filter chain "edge:HTTP:8080:*" of listener "edge:HTTP:8080": HTTP filters end with "gzip-compress", not with the router; not applied`}},
 			unchanged: true},
 		{name: "remove", mods: []api.ProxyTemplateModification{
 			httpMod(api.OpAddFirst, luaFilter, nil),
@@ -196,7 +200,8 @@ typed_config:
 `, onHTTP(routerName))},
 			check: func(t *testing.T, out *envoyres.Resources) {
 				r := &routerv3.Router{}
-				require.NoError(t, httpManager(t, listener(out, httpListener)).GetHttpFilters()[0].GetTypedConfig().UnmarshalTo(r))
+				fs := httpManager(t, listener(out, httpListener)).GetHttpFilters()
+				require.NoError(t, fs[len(fs)-1].GetTypedConfig().UnmarshalTo(r))
 				assert.True(t, r.GetSuppressEnvoyHeaders())
 			}},
 		{name: "patch without typed_config", mods: []api.ProxyTemplateModification{httpMod(api.OpPatch, "name: x", onHTTP(routerName))},

@@ -36,6 +36,14 @@ func hcmFilter(h ir.HTTPConnectionManager) (*listenerv3.Filter, error) {
 		}
 		filters = append(filters, rl)
 	}
+	// Kuma's order: rate limit, compressor, router.
+	if h.Compression {
+		gz, err := compressorFilter()
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, gz)
+	}
 	filters = append(filters, &hcmv3.HttpFilter{
 		Name:       wellknown.Router,
 		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: router},
