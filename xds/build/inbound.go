@@ -52,12 +52,14 @@ func (b *builder) inbounds() {
 			fc.HTTP = &ir.HTTPConnectionManager{
 				StatPrefix: local,
 				Sidecar:    true,
+				// Kuma's inbound defaults: streams idle up to an hour, no request timeout.
+				StreamIdleTimeout: inboundStreamIdleTimeout,
 				RouteConfig: ir.RouteConfig{Name: rc, VirtualHosts: []ir.VirtualHost{{
 					Name: svc, Domains: []string{"*"},
 					Routes: b.inboundRoutes(in.Tags, ir.Route{
 						Name:    names.InboundRoute,
 						Match:   ir.RouteMatch{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
-						Forward: &ir.Forward{Clusters: []ir.WeightedCluster{{Name: local, Weight: 1}}},
+						Forward: &ir.Forward{Clusters: []ir.WeightedCluster{{Name: local, Weight: 1}}, NoTimeout: true},
 					}),
 				}}},
 				ForwardClientCert: b.mesh.MTLSEnabled(),

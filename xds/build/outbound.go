@@ -198,6 +198,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 		}
 		dests := []map[string]string{withProtocolTag(dest, protocol)}
 		b.routePolicies(route.Forward, dests, nil)
+		outboundTimeoutDefaults(route.Forward)
 		b.outboundRateLimit(route.Forward, dests, o.external != nil)
 		fc.HTTP = &ir.HTTPConnectionManager{
 			StatPrefix: service, Sidecar: true, AccessLogs: logs,

@@ -120,6 +120,9 @@ type HTTPConnectionManager struct {
 	// Sidecar connection managers (inbound, outbound) skip the gateway's edge settings in
 	// Options and keep Envoy's defaults, as Kuma's sidecars do.
 	Sidecar bool
+	// StreamIdleTimeout is a sidecar connection manager's stream_idle_timeout (a gateway's is
+	// in Options); 0 keeps Envoy's 5 minutes.
+	StreamIdleTimeout time.Duration
 }
 
 // HTTPOptions are the edge settings of an HTTP connection manager (Envoy's edge best practices).
@@ -255,8 +258,11 @@ type Forward struct {
 	HostRewrite     string
 	AutoHostRewrite bool
 	Mirrors         []Mirror
-	Timeout         time.Duration
-	IdleTimeout     time.Duration
+	// Timeout is the route's request timeout; 0 leaves Envoy's default of 15 s unless
+	// NoTimeout turns it off (Envoy's `timeout: 0s`), as Kuma's sidecar defaults do.
+	Timeout     time.Duration
+	NoTimeout   bool
+	IdleTimeout time.Duration
 	// Route-level policy choices (spec §7.1): retry, local rate limit, and what decided them.
 	Retry     *RetryPolicy
 	RateLimit *LocalRateLimit

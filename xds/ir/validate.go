@@ -496,6 +496,9 @@ func (v *validator) forward(path string, f Forward) {
 		}
 	}
 	v.duration(path+".timeout", f.Timeout)
+	if f.NoTimeout && f.Timeout != 0 {
+		v.add(path+".noTimeout", "turns the request timeout off, so timeout must be 0, got %s", f.Timeout)
+	}
 	v.duration(path+".idleTimeout", f.IdleTimeout)
 	v.forwardPolicies(path, f)
 }

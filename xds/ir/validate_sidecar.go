@@ -127,6 +127,10 @@ func (v *validator) sidecarHCM(path string, h HTTPConnectionManager) {
 	if h.Sidecar && !optionsEmpty(h.Options) {
 		v.add(path+".options", "a sidecar connection manager keeps Envoy's defaults; edge options would be ignored")
 	}
+	if !h.Sidecar && h.StreamIdleTimeout != 0 {
+		v.add(path+".streamIdleTimeout", "only a sidecar connection manager has its own; a gateway's is options.streamIdleTimeout")
+	}
+	v.duration(path+".streamIdleTimeout", h.StreamIdleTimeout)
 	for i, f := range h.Faults {
 		v.fault(fmt.Sprintf("%s.faults[%d]", path, i), f)
 	}

@@ -68,7 +68,11 @@ type goldenRequest struct {
 		UpstreamPath string `json:"upstreamPath"`
 		// UpstreamHost is the Host (:authority) the backend receives, after any host rewrite.
 		UpstreamHost string `json:"upstreamHost"`
-		TLS          *struct {
+		// Timeout and IdleTimeout are the route's request and stream idle timeouts as explain
+		// prints them (`15s`, `disabled`).
+		Timeout     string `json:"timeout"`
+		IdleTimeout string `json:"idleTimeout"`
+		TLS         *struct {
 			Accepted bool `json:"accepted"`
 		} `json:"tls"`
 		RBAC *struct {
@@ -204,6 +208,12 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 				}
 				if want.UpstreamHost != "" {
 					assert.Equal(t, want.UpstreamHost, res.Action.UpstreamHost, "upstream host")
+				}
+				if want.Timeout != "" {
+					assert.Equal(t, want.Timeout, res.Action.Timeout, "request timeout")
+				}
+				if want.IdleTimeout != "" {
+					assert.Equal(t, want.IdleTimeout, res.Action.IdleTimeout, "stream idle timeout")
 				}
 			case want.Redirect != nil:
 				rd := res.Action.Redirect

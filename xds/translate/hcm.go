@@ -65,6 +65,8 @@ func hcmFilter(h ir.HTTPConnectionManager) (*listenerv3.Filter, error) {
 		if err := edgeOptions(cfg, h.Options); err != nil {
 			return nil, err
 		}
+	} else {
+		cfg.StreamIdleTimeout = duration(h.StreamIdleTimeout)
 	}
 	if h.ForwardClientCert {
 		// SANITIZE_SET: a client-supplied header is dropped and replaced by what Envoy verified,

@@ -9,6 +9,7 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -151,6 +152,10 @@ func forward(f ir.Forward) *routev3.RouteAction {
 		Timeout:                     duration(f.Timeout),
 		IdleTimeout:                 duration(f.IdleTimeout),
 		RetryPolicy:                 retryPolicy(f.Retry),
+	}
+	if f.NoTimeout {
+		// An explicit zero: unset would be Envoy's 15 s.
+		out.Timeout = durationpb.New(0)
 	}
 	if len(f.Clusters) == 1 {
 		out.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: f.Clusters[0].Name}
