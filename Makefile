@@ -44,7 +44,9 @@ lint:
 # Every fuzz target in turn, $(FUZZTIME) each (`make fuzz FUZZTIME=10m`), with one worker: the
 # machine is shared. A crash stops the run and leaves its input in the package's
 # testdata/fuzz/<Target>/; commit it with the fix, and `go test` (so `make test`) replays it
-# with the f.Add seeds from then on.
+# with the f.Add seeds from then on. Go 1.26's fuzzer can end a timed run with a bare "context
+# deadline exceeded" and no input (go.dev/issue/75804, fixed in Go 1.27): that is not a crash,
+# so only a failure that wrote an input, or any other failure, stops the run.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	./api/v1alpha1:FuzzDecode \
@@ -57,8 +59,16 @@ FUZZ_TARGETS := \
 	./api/rest:FuzzWrite
 
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
+	@log=$$(mktemp); trap 'rm -f "$$log" "$$log.rc"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; dir=$$pkg/testdata/fuzz/$$name; \
 		echo "== $$name ($$pkg, $(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+		inputs=$$(ls "$$dir" 2>/dev/null | wc -l); \
+		{ $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; echo $$? >"$$log.rc"; } 2>&1 | tee "$$log"; \
+		[ "$$(cat "$$log.rc")" = 0 ] && continue; \
+		if [ "$$(ls "$$dir" 2>/dev/null | wc -l)" = "$$inputs" ] && grep -q '^    context deadline exceeded$$' "$$log" && \
+			! grep -q 'Failing input written' "$$log"; then \
+			echo "== $$name: no crash (go.dev/issue/75804: the timed run ended mid-call)"; continue; \
+		fi; \
+		exit 1; \
 	done
