@@ -26,7 +26,7 @@ func TestExplainFollowsCrossMesh(t *testing.T) {
 	assert.Contains(t, out, "peer             spiffe://shop/checkout  (trust domain shop: trusted)\n")
 	assert.Contains(t, out, "rbac             allowed by shop-checkout-to-gateway (principal spiffe://shop/checkout")
 	assert.Contains(t, out, "\nhop 3  payments/payments-api-1  (10.0.1.20:8080)\n")
-	assert.Contains(t, out, "rbac          allowed by gateway-to-api (principal spiffe://payments/payments-gateway)\n")
+	assert.Contains(t, out, "rbac             allowed by gateway-to-api (principal spiffe://payments/payments-gateway)\n")
 
 	out, stderr, code = runCLI(t, "explain", "-f", crossmeshExample, "--dataplane", "shop/checkout-1",
 		"--port", "8080", "--host", "payments.mesh", "-o", "json")
@@ -80,10 +80,12 @@ func TestExplainInboundWithSource(t *testing.T) {
 		"--port", "8080", "--host", "web.mesh", "--path", "/", "--source", "default/kong-1")
 	require.Equal(t, 0, code, stderr)
 	assert.NotContains(t, out, "hop ", "an inbound request is explained where it arrives")
-	assert.Contains(t, out, "peer          spiffe://default/kong  (trust domain default: trusted)\n")
-	assert.Contains(t, out, "rbac          allowed by kong-to-web-and-orders (principal spiffe://default/kong)\n")
+	assert.Contains(t, out, "peer             spiffe://default/kong  (trust domain default: trusted)\n")
+	assert.Contains(t, out, "rbac             allowed by kong-to-web-and-orders (principal spiffe://default/kong)\n")
 	// web-1 declares no serviceAddress: the application is on the dataplane's own address.
-	assert.Contains(t, out, "cluster       STATIC 10.0.0.10:8080\n")
+	assert.Contains(t, out, "cluster          STATIC 10.0.0.10:8080\n")
+	// x-kuma-tags served the sidecar; the application never sees it.
+	assert.Contains(t, out, "request headers  remove x-kuma-tags\n")
 
 	out, stderr, code = runCLI(t, "explain", "-f", delegatedExample, "--dataplane", "default/ledger-1",
 		"--port", "5432", "--source-uri", "spiffe://default/kong", "--source-uri", "kuma://kuma.io/service/kong")

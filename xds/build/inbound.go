@@ -54,7 +54,9 @@ func (b *builder) inbounds() {
 				Sidecar:    true,
 				// Kuma's inbound defaults: streams idle up to an hour, no request timeout.
 				StreamIdleTimeout: inboundStreamIdleTimeout,
-				RouteConfig: ir.RouteConfig{Name: rc, VirtualHosts: []ir.VirtualHost{{
+				// x-kuma-tags is for this proxy (FaultInjection and RateLimit sources, matched before
+				// the router removes it), not the application, as in Kuma.
+				RouteConfig: ir.RouteConfig{Name: rc, RequestHeadersToRemove: []string{names.TagsHeader}, VirtualHosts: []ir.VirtualHost{{
 					Name: svc, Domains: []string{"*"},
 					Routes: b.inboundRoutes(in.Tags, ir.Route{
 						Name:    names.InboundRoute,

@@ -69,7 +69,7 @@ func TestFollowCrossMesh(t *testing.T) {
 		text := render.HopsText(hops)
 		assert.Contains(t, text, "hop 2  payments/payments-gateway-1  (10.0.1.10:8080)\n")
 		assert.Contains(t, text, "rbac             allowed by shop-checkout-to-gateway (principal spiffe://shop/checkout")
-		assert.Contains(t, text, "rbac          allowed by gateway-to-api (principal spiffe://payments/payments-gateway)\n")
+		assert.Contains(t, text, "rbac             allowed by gateway-to-api (principal spiffe://payments/payments-gateway)\n")
 	})
 
 	t.Run("cart's explicit outbound is denied at the gateway", func(t *testing.T) {

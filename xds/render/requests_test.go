@@ -72,7 +72,10 @@ type goldenRequest struct {
 		// prints them (`15s`, `disabled`).
 		Timeout     string `json:"timeout"`
 		IdleTimeout string `json:"idleTimeout"`
-		TLS         *struct {
+		// RemovedHeaders are the request headers removed before the backend sees the request,
+		// at every level (route, virtual host, route configuration); `[]` for none.
+		RemovedHeaders []string `json:"removedHeaders"`
+		TLS            *struct {
 			Accepted bool `json:"accepted"`
 		} `json:"tls"`
 		RBAC *struct {
@@ -214,6 +217,13 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 				}
 				if want.IdleTimeout != "" {
 					assert.Equal(t, want.IdleTimeout, res.Action.IdleTimeout, "stream idle timeout")
+				}
+				if want.RemovedHeaders != nil {
+					var got []string
+					if rh := res.Action.RequestHeaders; rh != nil {
+						got = rh.Remove
+					}
+					assert.ElementsMatch(t, want.RemovedHeaders, got, "removed request headers")
 				}
 			case want.Redirect != nil:
 				rd := res.Action.Redirect
