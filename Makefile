@@ -20,7 +20,7 @@ test:
 	pg="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" || exit 1; \
 	export MESHGATE_TEST_POSTGRES="$$pg"; \
 	if [ -z "$$MESHGATE_TEST_STEPCA_URL" ]; then stepca="$$(./.ci/stepca.sh start)" || exit 1; eval "$$stepca"; fi; \
-	$(GO) test -count=1 -timeout 5m -race ./...
+	$(GO) test -count=1 -timeout 12m -race ./...
 
 # Serve the example gateway from the embedded store in ./meshgate-data (Ctrl-C stops it).
 run: build
