@@ -62,8 +62,8 @@ type reconciler struct {
 	outputs  map[string]*render.Output // what each node is being served, by node
 	revision int64
 	model    *model.Model
-	// defaulted are the meshes last seen running on the default allow-all permission.
-	defaulted map[string]bool
+	// denying are the meshes last seen with mTLS and no TrafficPermission (denying all traffic).
+	denying map[string]bool
 	// network is the last cross-mesh table and VIP set dataplanes were built with.
 	network *build.Network
 	// renewal is the earliest time a served certificate must be renewed.
@@ -99,7 +99,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 		network = build.NewNetwork(m, table, problems, vips)
 	}
 	r.network = network
-	r.noteDefaults(m)
+	r.warnDenyAll(m)
 	r.ids.setModel(m)
 	bundles := r.ids.meshBundles(ctx, m, r.log)
 	var renewal time.Time
@@ -278,20 +278,19 @@ func (r *reconciler) Model() *model.Model {
 	return r.model
 }
 
-// noteDefaults says, once per mesh, that meshgate applies Kuma's default allow-all
-// TrafficPermission to an mTLS mesh that has none; users should not learn it from a packet
-// capture.
-func (r *reconciler) noteDefaults(m *model.Model) {
+// warnDenyAll warns, once per mesh until it changes, that an mTLS mesh without any
+// TrafficPermission denies all inbound traffic (meshgate adds no default permission, as Kuma
+// 2.x): users should learn it from the log, not from refused connections.
+func (r *reconciler) warnDenyAll(m *model.Model) {
 	now := map[string]bool{}
 	for _, mesh := range m.Meshes() {
-		if !mesh.DefaultPermission || !mesh.MTLSEnabled() {
+		if !mesh.DeniesAll() {
 			continue
 		}
 		now[mesh.Name] = true
-		if !r.defaulted[mesh.Name] {
-			r.log.Info("mesh has no TrafficPermission; applying the default allow-all permission, as Kuma creates with every mesh",
-				"mesh", mesh.Name, "permission", model.DefaultPermissionName(mesh.Name))
+		if !r.denying[mesh.Name] {
+			r.log.Warn(render.DenyAllWarning(mesh.Name), "mesh", mesh.Name)
 		}
 	}
-	r.defaulted = now
+	r.denying = now
 }

@@ -56,12 +56,20 @@ func FuzzBuild(f *testing.F) {
 				t.Fatalf("%s is neither in the model nor named by an error", o.GetMeta().DisplayName())
 			}
 		}
+		given := map[api.Object]bool{}
+		for _, o := range objs {
+			given[o] = true
+		}
 		for _, mesh := range m.Meshes() {
 			if mesh.Resource == nil || mesh.Resource.Name != mesh.Name {
 				t.Fatalf("mesh %q has no or another Mesh resource", mesh.Name)
 			}
-			if len(mesh.Policies[api.KindTrafficPermission]) == 0 && !skipsDefaultPermission(mesh) {
-				t.Fatalf("mesh %q has no TrafficPermission and did not get the default one", mesh.Name)
+			for kind, list := range mesh.Policies {
+				for _, p := range list {
+					if !given[p] {
+						t.Fatalf("mesh %q has a %s %s that was not given: meshgate adds no policy", mesh.Name, kind, p.GetMeta().Name)
+					}
+				}
 			}
 			for _, dp := range mesh.Dataplanes {
 				if mesh.Dataplane(dp.Name) != dp {
@@ -106,15 +114,6 @@ func inModel(m *Model, o api.Object) bool {
 	}
 	for _, r := range list {
 		if r == o {
-			return true
-		}
-	}
-	return false
-}
-
-func skipsDefaultPermission(m *Mesh) bool {
-	for _, s := range m.Resource.Spec.SkipCreatingInitialPolicies {
-		if s == "*" || s == string(api.KindTrafficPermission) {
 			return true
 		}
 	}

@@ -25,11 +25,9 @@ type Mesh struct {
 	Routes     []*api.MeshGatewayRoute
 	Secrets    map[string]*api.Secret
 	// Policies holds every other kind (TrafficPermission, FaultInjection, ...) by kind, each
-	// list sorted by name. Policy packages read them through typed accessors.
+	// list sorted by name. Policy packages read them through typed accessors. Only the
+	// resources given are here: meshgate adds no default policy (see DeniesAll).
 	Policies map[api.Kind][]api.Object
-	// DefaultPermission is set when the mesh had no TrafficPermission and got Kuma's default
-	// allow-all one (see addDefaultPermission).
-	DefaultPermission bool
 }
 
 // MTLSEnabled reports whether the mesh runs a CA.
@@ -132,7 +130,6 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 		for _, list := range mesh.Policies {
 			sortByName(list)
 		}
-		mesh.addDefaultPermission()
 	}
 	sort.Strings(m.names)
 	errs.Sort()

@@ -50,5 +50,6 @@ func newRootCmd() *cobra.Command {
 		newApplyCmd(), newGetCmd(), newDeleteCmd(), newInspectCmd())
 	root.AddCommand(newRunCmd(), newBootstrapCmd())
 	root.AddCommand(newTokenCmd(), newCACmd())
+	root.AddCommand(newMeshCmd())
 	return root
 }

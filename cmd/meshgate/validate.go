@@ -45,7 +45,7 @@ func newValidateCmd() *cobra.Command {
 			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", s.Warning(true))
 		}
 		for _, n := range render.Notes(m) {
-			fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", n)
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), "ok")
 		return nil

@@ -15,16 +15,16 @@ import (
 const anyMesh = ""
 
 // inboundRBAC admits the callers of every TrafficPermission whose destinations select the
-// inbound's tags. With none, nobody is admitted: mTLS meshes deny by default (the mesh's
-// default allow-all permission is what lets everything through until the user narrows it).
-// A source without `kuma.io/mesh` means this mesh: only this mesh's CA is trusted here.
+// inbound's tags. With none, nobody is admitted: mTLS meshes deny by default, as in Kuma 2.x,
+// and meshgate adds no permission of its own (an allow-all one is the operator's choice, made
+// visibly). A source without `kuma.io/mesh` means this mesh: only this mesh's CA is trusted here.
 func (b *builder) inboundRBAC(listener string, tags map[string]string) *ir.RBAC {
 	return b.rbacFor(listener, tags, b.mesh.Name, nil)
 }
 
 // crossMeshRBAC is the same for a cross-mesh listener: the permissions whose destinations
-// select the gateway. There a source without `kuma.io/mesh` means any trusted mesh, so the
-// default allow-all permission lets every mTLS mesh call, as in Kuma.
+// select the gateway. There a source without `kuma.io/mesh` means any trusted mesh, so an
+// allow-all permission lets every mTLS mesh call, as in Kuma.
 //
 // The listener trusts every mTLS mesh's CA, and Envoy checks a certificate against the bundle
 // of its first URI SAN only, while RBAC matches any URI SAN. So each principal names one mesh

@@ -76,7 +76,7 @@ networking:
   inbound: [{port: 8080, servicePort: 3000, tags: {kuma.io/service: backend, kuma.io/protocol: http}}]
 `
 
-func TestSidecarDefaultPermissionAndOutbound(t *testing.T) {
+func TestSidecarDeniesWithoutPermissionAndOutbound(t *testing.T) {
 	m := sidecarModel(t, twoServices)
 	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "backend", Options: DefaultOptions()})
 	require.NoError(t, err)
@@ -85,9 +85,8 @@ func TestSidecarDefaultPermissionAndOutbound(t *testing.T) {
 	l := p.Listeners[0]
 	assert.Equal(t, "inbound:10.0.0.2:8080", l.Name)
 	fc := l.FilterChains[0]
-	require.NotNil(t, fc.RBAC)
-	require.Len(t, fc.RBAC.Policies, 1, "the mesh has no permission, so the default allow-all applies")
-	assert.Equal(t, "allow-all-default", fc.RBAC.Policies[0].Name)
+	require.NotNil(t, fc.RBAC, "an mTLS inbound always has its RBAC filter")
+	assert.Empty(t, fc.RBAC.Policies, "the mesh has no permission, so nobody is admitted (no implicit allow-all)")
 	assert.Equal(t, "mesh_ca:secret:default", fc.TLS.ValidationSecret)
 	assert.Equal(t, "localhost:3000", fc.HTTP.RouteConfig.VirtualHosts[0].Routes[0].Forward.Clusters[0].Name)
 
@@ -107,6 +106,7 @@ func TestSidecarDefaultPermissionAndOutbound(t *testing.T) {
 	assert.Equal(t, []ir.Header{{Name: "x-kuma-tags", Value: "&kuma.io/protocol=http&kuma.io/service=web&"}}, route.RequestHeaders.Set)
 }
 
+// skipCreatingInitialPolicies is accepted and changes nothing: meshgate creates no policies.
 func TestSkipInitialPoliciesDeniesAll(t *testing.T) {
 	m := sidecarModel(t, strings.Replace(twoServices, "mtls:", "skipCreatingInitialPolicies: ['*']\nmtls:", 1))
 	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "backend", Options: DefaultOptions()})

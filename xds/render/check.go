@@ -35,7 +35,7 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 			}
 			for _, d := range o.Proxy.Diagnostics {
 				s := DiagnosticString(d)
-				if meta := metas[d.Resource]; meta != nil && meta.Source.File != "" && meta.Source.File != model.DefaultPermissionSource {
+				if meta := metas[d.Resource]; meta != nil && meta.Source.File != "" {
 					s = fmt.Sprintf("%s:%d: %s", meta.Source.File, meta.Source.LineOf(d.Field), s)
 				}
 				if !seen[s] {
@@ -75,16 +75,24 @@ func resourceMetas(m *model.Model) map[string]*api.Meta {
 	return metas
 }
 
-// Notes are what meshgate adds on its own that a user should know about: today, the default
-// allow-all TrafficPermission of a mesh that has none (Kuma creates it with every mesh).
+// Notes are what a user should know about the meshes beyond the errors and diagnostics of
+// their resources; `validate` prints them as warnings and the control plane logs them. Today:
+// an mTLS mesh without any TrafficPermission, whose inbounds deny every caller.
 func Notes(m *model.Model) []string {
 	var out []string
 	for _, mesh := range m.Meshes() {
-		if mesh.DefaultPermission && mesh.MTLSEnabled() {
-			out = append(out, fmt.Sprintf("mesh %q has no TrafficPermission: meshgate applies the default %q, which allows all traffic between its services, as Kuma creates it with every mesh; add TrafficPermissions to restrict", mesh.Name, model.DefaultPermissionName(mesh.Name)))
+		if mesh.DeniesAll() {
+			out = append(out, DenyAllWarning(mesh.Name))
 		}
 	}
 	return out
+}
+
+// DenyAllWarning says that an mTLS mesh without TrafficPermission denies all inbound traffic,
+// and how to allow it.
+func DenyAllWarning(mesh string) string {
+	return fmt.Sprintf("mesh %q has mTLS and no TrafficPermission: every inbound denies all traffic (as in Kuma 2.13); "+
+		"allow callers with TrafficPermissions, or everything with `meshgate mesh allow-all --mesh %s`", mesh, mesh)
 }
 
 // CrossMeshErrors are the cross-mesh conflicts (a hostname claimed by two gateways, a
