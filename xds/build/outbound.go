@@ -174,8 +174,10 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 			proto = ir.ClusterHTTP
 		}
 		cluster, dest = b.cluster(o.dest, proto, nil), o.dest
-		if c := b.clusters[cluster]; c != nil && (protocol == "http2" || protocol == "grpc") {
-			c.Protocol = ir.ClusterHTTP2
+		if c := b.clusters[cluster]; c != nil && isHTTP(protocol) && c.Type == ir.ClusterEDS {
+			// Sidecar to sidecar, HTTP/2 for every HTTP service as in Kuma: the destination's
+			// inbound detects it (codec auto) and speaks the declared protocol to the application.
+			c.Protocol, c.DefaultHTTP2Windows = ir.ClusterHTTP2, true
 		}
 	}
 	l.StatPrefix = service

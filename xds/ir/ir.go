@@ -322,6 +322,10 @@ type Cluster struct {
 	// Destination is the backend's tag selector (kuma.io/service plus subset tags).
 	Destination map[string]string
 	Protocol    ClusterProtocol
+	// DefaultHTTP2Windows keeps Envoy's own HTTP/2 flow-control windows on an http2 cluster
+	// instead of the 64 KiB per stream / 1 MiB per connection the translator otherwise gives
+	// upstream HTTP/2: a sidecar's clusters to mesh services, which Kuma leaves at the defaults.
+	DefaultHTTP2Windows bool
 	// Endpoints are IP addresses for EDS and STATIC clusters, hostnames for STRICT_DNS.
 	Endpoints []Endpoint
 	// At most one of MTLS (a mesh service) and TLS (an external service) is set.

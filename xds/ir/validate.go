@@ -315,6 +315,9 @@ func (v *validator) cluster(path string, c Cluster) {
 	default:
 		v.add(path+".protocol", "must be one of tcp, http, http2, got %q", c.Protocol)
 	}
+	if c.DefaultHTTP2Windows && c.Protocol != ClusterHTTP2 {
+		v.add(path+".defaultHTTP2Windows", "applies to http2 clusters only, not %q", c.Protocol)
+	}
 	v.clusterEndpoints(path, c)
 	if c.BindAddress != "" {
 		v.ip(path+".bindAddress", c.BindAddress)

@@ -46,7 +46,7 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 		}),
 	}
 	discovery(out, c)
-	opts, err := upstreamProtocol(c.Protocol, c.Timeouts)
+	opts, err := upstreamProtocol(c.Protocol, c.DefaultHTTP2Windows, c.Timeouts)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,8 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 // upstreamProtocol pins the upstream codec explicitly: the mesh sidecar in front of the service
 // speaks exactly the protocol its tag declares, so Envoy must not guess. The Timeout policy's
 // connection-pool limits join them; a TCP cluster has no HTTP options and ignores them.
-func upstreamProtocol(p ir.ClusterProtocol, timeouts *ir.ClusterTimeouts) (*anypb.Any, error) {
+// defaultWindows leaves HTTP/2 flow control at Envoy's defaults (Kuma's sidecar clusters).
+func upstreamProtocol(p ir.ClusterProtocol, defaultWindows bool, timeouts *ir.ClusterTimeouts) (*anypb.Any, error) {
 	var cfg *upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig
 	switch p {
 	case ir.ClusterHTTP:
@@ -86,12 +87,16 @@ func upstreamProtocol(p ir.ClusterProtocol, timeouts *ir.ClusterTimeouts) (*anyp
 			},
 		}
 	case ir.ClusterHTTP2:
+		h2 := &corev3.Http2ProtocolOptions{
+			InitialStreamWindowSize:     wrapperspb.UInt32(upstreamStreamWindow),
+			InitialConnectionWindowSize: wrapperspb.UInt32(upstreamConnWindow),
+		}
+		if defaultWindows {
+			h2 = &corev3.Http2ProtocolOptions{}
+		}
 		cfg = &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
 			ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-				Http2ProtocolOptions: &corev3.Http2ProtocolOptions{
-					InitialStreamWindowSize:     wrapperspb.UInt32(upstreamStreamWindow),
-					InitialConnectionWindowSize: wrapperspb.UInt32(upstreamConnWindow),
-				},
+				Http2ProtocolOptions: h2,
 			},
 		}
 	default:
