@@ -49,8 +49,8 @@ type goldenCase struct {
 	CA bool `json:"ca"`
 }
 
-// TestGolden renders every case under testdata/golden and compares each resource type with its
-// golden file. Translation already ValidateAll()s every resource and snapshot.New checks
+// TestGolden renders every case under testdata/golden and compares the IR (ir.yaml) and each
+// resource type with its golden file. Translation already ValidateAll()s every resource and snapshot.New checks
 // Consistent(); the test re-checks both so a golden can never record an invalid config.
 func TestGolden(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join(goldenDir, "*", "input.yaml"))
@@ -100,6 +100,7 @@ func TestGolden(t *testing.T) {
 				"endpoints.yaml":   doc.Endpoints,
 				"secrets.yaml":     doc.Secrets,
 				"diagnostics.yaml": diags,
+				"ir.yaml":          irDocument(out.Proxy, gen),
 			}
 			for file, v := range files {
 				if list, ok := v.([]any); ok {
