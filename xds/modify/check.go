@@ -5,11 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -89,78 +86,11 @@ func validateDeep(m proto.Message) error {
 	})
 }
 
-// typeName is the full name of the message an Any holds.
-func typeName(a *anypb.Any) string {
-	u := a.GetTypeUrl()
-	return u[strings.LastIndexByte(u, '/')+1:]
-}
-
-const (
-	hcmType    = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
-	routerType = "envoy.extensions.filters.http.router.v3.Router"
-)
-
-// terminalNetwork are the network filters that must end a filter chain, by type and by name.
-var terminalNetwork = map[string]bool{
-	hcmType: true,
-	"envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy":         true,
-	"envoy.extensions.filters.network.direct_response.v3.Config":     true,
-	"envoy.extensions.filters.network.echo.v3.Echo":                  true,
-	"envoy.extensions.filters.network.redis_proxy.v3.RedisProxy":     true,
-	"envoy.extensions.filters.network.thrift_proxy.v3.ThriftProxy":   true,
-	"envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy":     true,
-	"envoy.extensions.filters.network.generic_proxy.v3.GenericProxy": true,
-	wellknown.HTTPConnectionManager:                                  true,
-	wellknown.TCPProxy:                                               true,
-	"envoy.filters.network.direct_response":                          true,
-	"envoy.filters.network.echo":                                     true,
-	"envoy.filters.network.redis_proxy":                              true,
-	"envoy.filters.network.thrift_proxy":                             true,
-	"envoy.filters.network.dubbo_proxy":                              true,
-	"envoy.filters.network.generic_proxy":                            true,
-}
-
-func isTerminalNetwork(f *listenerv3.Filter) bool {
-	if tc := f.GetTypedConfig(); tc != nil {
-		return terminalNetwork[typeName(tc)]
-	}
-	return terminalNetwork[f.GetName()]
-}
-
-func isRouter(f *hcmv3.HttpFilter) bool {
-	if tc := f.GetTypedConfig(); tc != nil {
-		return typeName(tc) == routerType
-	}
-	return f.GetName() == wellknown.Router
-}
-
-// chains are a listener's filter chains, the default one last.
-func chains(l *listenerv3.Listener) []*listenerv3.FilterChain {
-	out := append([]*listenerv3.FilterChain(nil), l.GetFilterChains()...)
-	if d := l.GetDefaultFilterChain(); d != nil {
-		out = append(out, d)
-	}
-	return out
-}
-
 func chainLabel(l *listenerv3.Listener, i int, c *listenerv3.FilterChain) string {
 	if c.GetName() != "" {
 		return fmt.Sprintf("filter chain %q of listener %q", c.GetName(), l.GetName())
 	}
 	return fmt.Sprintf("filter chain %d of listener %q", i, l.GetName())
-}
-
-// hcm returns the HTTP connection manager a network filter configures, or nil.
-func hcm(f *listenerv3.Filter) *hcmv3.HttpConnectionManager {
-	tc := f.GetTypedConfig()
-	if tc == nil || typeName(tc) != hcmType {
-		return nil
-	}
-	h := &hcmv3.HttpConnectionManager{}
-	if err := tc.UnmarshalTo(h); err != nil {
-		return nil
-	}
-	return h
 }
 
 // facts are what the consistency checks need from one listener or route configuration. They
@@ -225,27 +155,23 @@ func clusterRefs(m proto.Message) []string {
 }
 
 // listenerFacts returns the route configurations a listener's HTTP connection managers load
-// over RDS and the problems of its filter order: a terminal filter must end each filter chain
+// over RDS (envoyres.RouteConfigNames) and the problems of its filter order: a terminal filter must end each filter chain
 // and the router each HTTP filter chain, and neither may appear anywhere else.
 func listenerFacts(l *listenerv3.Listener) (rds, local []string) {
-	set := map[string]bool{}
-	for i, c := range chains(l) {
+	for i, c := range envoyres.FilterChains(l) {
 		label := chainLabel(l, i, c)
 		fs := c.GetFilters()
 		for j, f := range fs {
 			last := j == len(fs)-1
-			switch term := isTerminalNetwork(f); {
+			switch term := envoyres.IsTerminalNetwork(f); {
 			case term && !last:
 				local = append(local, fmt.Sprintf("%s: terminal filter %q must be the last", label, f.GetName()))
 			case !term && last:
 				local = append(local, fmt.Sprintf("%s: ends with %q, which is not a terminal filter", label, f.GetName()))
 			}
-			h := hcm(f)
+			h := envoyres.HTTPConnectionManager(f)
 			if h == nil {
 				continue
-			}
-			if n := h.GetRds().GetRouteConfigName(); n != "" {
-				set[n] = true
 			}
 			hfs := h.GetHttpFilters()
 			if len(hfs) == 0 {
@@ -253,7 +179,7 @@ func listenerFacts(l *listenerv3.Listener) (rds, local []string) {
 			}
 			for k, hf := range hfs {
 				hlast := k == len(hfs)-1
-				switch r := isRouter(hf); {
+				switch r := envoyres.IsRouter(hf); {
 				case r && !hlast:
 					local = append(local, fmt.Sprintf("%s: the router %q must be the last HTTP filter", label, hf.GetName()))
 				case !r && hlast:
@@ -262,7 +188,7 @@ func listenerFacts(l *listenerv3.Listener) (rds, local []string) {
 			}
 		}
 	}
-	return sortedKeys(set), local
+	return envoyres.RouteConfigNames(l), local
 }
 
 // routeFacts returns the problems Envoy rejects a route configuration for beyond its field
@@ -320,13 +246,9 @@ func (c *checker) issues(r *envoyres.Resources) []issue {
 	// EDS: every EDS cluster has its assignment, and every assignment its cluster.
 	eds := map[string]bool{}
 	for _, cl := range r.Clusters {
-		t, ok := cl.GetClusterDiscoveryType().(*clusterv3.Cluster_Type)
-		if !ok || t.Type != clusterv3.Cluster_EDS {
-			continue
-		}
-		svc := cl.GetEdsClusterConfig().GetServiceName()
+		svc := envoyres.EDSServiceName(cl)
 		if svc == "" {
-			svc = cl.GetName()
+			continue
 		}
 		eds[svc] = true
 		if !endpoints[svc] {

@@ -77,29 +77,17 @@ func (a *applier) cluster(path string, m *api.ProxyTemplateCluster) {
 	a.commit(path, next, touched)
 }
 
-// edsService is the assignment an EDS cluster loads, or "".
-func edsService(c *clusterv3.Cluster) string {
-	t, ok := c.GetClusterDiscoveryType().(*clusterv3.Cluster_Type)
-	if !ok || t.Type != clusterv3.Cluster_EDS {
-		return ""
-	}
-	if s := c.GetEdsClusterConfig().GetServiceName(); s != "" {
-		return s
-	}
-	return c.GetName()
-}
-
 // dropUnusedEndpoints removes the assignments of removed clusters that no remaining cluster
 // loads: the snapshot may not hold an assignment nothing references.
 func dropUnusedEndpoints(r *envoyres.Resources, removed []*clusterv3.Cluster) {
 	unused := map[string]bool{}
 	for _, c := range removed {
-		if s := edsService(c); s != "" {
+		if s := envoyres.EDSServiceName(c); s != "" {
 			unused[s] = true
 		}
 	}
 	for _, c := range r.Clusters {
-		delete(unused, edsService(c))
+		delete(unused, envoyres.EDSServiceName(c))
 	}
 	r.Endpoints = slices.DeleteFunc(r.Endpoints, func(e *endpointv3.ClusterLoadAssignment) bool { return unused[e.GetClusterName()] })
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/xds/envoyres"
 )
 
 // checkFilterType requires a filter's typed_config to be of the filter family (`network`,
@@ -17,7 +18,7 @@ func checkFilterType(tc *anypb.Any, family string) error {
 	if tc == nil {
 		return nil
 	}
-	t := typeName(tc)
+	t := envoyres.TypeName(tc)
 	if strings.HasPrefix(t, "envoy.extensions.filters."+family+".") || t == "xds.type.v3.TypedStruct" || t == "udpa.type.v1.TypedStruct" {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/xds/envoyres"
 )
 
 var filterOps = []api.ModificationOperation{api.OpAddFirst, api.OpAddLast, api.OpAddBefore, api.OpAddAfter, api.OpPatch, api.OpRemove}
@@ -24,7 +25,7 @@ func (a *applier) networkFilter(path string, m *api.ProxyTemplateNetworkFilter) 
 		name: mt.Name, listener: mt.ListenerName, origin: mt.Origin, tags: mt.ListenerTags,
 	}, filterKind[*listenerv3.Filter]{
 		new:      func() *listenerv3.Filter { return &listenerv3.Filter{} },
-		terminal: isTerminalNetwork,
+		terminal: envoyres.IsTerminalNetwork,
 		withConfig: func(f *listenerv3.Filter, tc *anypb.Any) *listenerv3.Filter {
 			f2 := proto.Clone(f).(*listenerv3.Filter)
 			f2.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: tc}
@@ -32,7 +33,7 @@ func (a *applier) networkFilter(path string, m *api.ProxyTemplateNetworkFilter) 
 		},
 		lists: func(l *listenerv3.Listener, each func([]*listenerv3.Filter) ([]*listenerv3.Filter, bool, error)) (int, bool, error) {
 			n, changed := 0, false
-			for _, c := range chains(l) {
+			for _, c := range envoyres.FilterChains(l) {
 				n++
 				out, ch, err := each(c.Filters)
 				if err != nil {
@@ -57,7 +58,7 @@ func (a *applier) httpFilter(path string, m *api.ProxyTemplateHTTPFilter) {
 		name: mt.Name, listener: mt.ListenerName, origin: mt.Origin, tags: mt.ListenerTags,
 	}, filterKind[*hcmv3.HttpFilter]{
 		new:      func() *hcmv3.HttpFilter { return &hcmv3.HttpFilter{} },
-		terminal: isRouter,
+		terminal: envoyres.IsRouter,
 		withConfig: func(f *hcmv3.HttpFilter, tc *anypb.Any) *hcmv3.HttpFilter {
 			f2 := proto.Clone(f).(*hcmv3.HttpFilter)
 			f2.ConfigType = &hcmv3.HttpFilter_TypedConfig{TypedConfig: tc}
@@ -65,9 +66,9 @@ func (a *applier) httpFilter(path string, m *api.ProxyTemplateHTTPFilter) {
 		},
 		lists: func(l *listenerv3.Listener, each func([]*hcmv3.HttpFilter) ([]*hcmv3.HttpFilter, bool, error)) (int, bool, error) {
 			n, changed := 0, false
-			for _, c := range chains(l) {
+			for _, c := range envoyres.FilterChains(l) {
 				for _, f := range c.Filters {
-					h := hcm(f)
+					h := envoyres.HTTPConnectionManager(f)
 					if h == nil {
 						continue
 					}
