@@ -61,32 +61,7 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			c := readCase(t, dir)
 			m, gen := loadCase(t, dir)
-			mesh, name, err := render.ParseDataplane(c.Dataplane)
-			require.NoError(t, err)
-			var out *render.Output
-			if c.CA {
-				req, pems := caRequest(t, m, mesh, name)
-				out, err = render.Render(req)
-				for pem, ph := range pems {
-					gen.pems = append(gen.pems, pemPlaceholder{pem: pem, placeholder: ph})
-				}
-				// Longest first, so a bundle of several roots is replaced before any one root.
-				sort.Slice(gen.pems, func(i, j int) bool {
-					a, b := gen.pems[i], gen.pems[j]
-					return len(a.pem) > len(b.pem) || len(a.pem) == len(b.pem) && a.pem < b.pem
-				})
-			} else {
-				out, err = render.Dataplane(m, mesh, name, build.DefaultOptions())
-			}
-			require.NoError(t, err)
-			require.NoError(t, out.Snapshot.Consistent())
-			for _, typ := range out.Snapshot.Resources {
-				for name, r := range typ.Items {
-					v, ok := r.Resource.(interface{ ValidateAll() error })
-					require.True(t, ok, name)
-					require.NoError(t, v.ValidateAll(), name)
-				}
-			}
+			out := renderCase(t, c, m, gen)
 			doc, err := render.NewDocument(out.Resources)
 			require.NoError(t, err)
 			diags := out.Proxy.Diagnostics
@@ -114,6 +89,40 @@ func TestGolden(t *testing.T) {
 			checkRequests(t, dir, out)
 		})
 	}
+}
+
+// renderCase renders the case's dataplane, with the CA for a `ca: true` case (adding the
+// generated PEM texts to gen), and checks that every resource is valid and the snapshot
+// consistent.
+func renderCase(t *testing.T, c goldenCase, m *model.Model, gen *generatedCerts) *render.Output {
+	t.Helper()
+	mesh, name, err := render.ParseDataplane(c.Dataplane)
+	require.NoError(t, err)
+	var out *render.Output
+	if c.CA {
+		req, pems := caRequest(t, m, mesh, name)
+		out, err = render.Render(req)
+		for pem, ph := range pems {
+			gen.pems = append(gen.pems, pemPlaceholder{pem: pem, placeholder: ph})
+		}
+		// Longest first, so a bundle of several roots is replaced before any one root.
+		sort.Slice(gen.pems, func(i, j int) bool {
+			a, b := gen.pems[i], gen.pems[j]
+			return len(a.pem) > len(b.pem) || len(a.pem) == len(b.pem) && a.pem < b.pem
+		})
+	} else {
+		out, err = render.Dataplane(m, mesh, name, build.DefaultOptions())
+	}
+	require.NoError(t, err)
+	require.NoError(t, out.Snapshot.Consistent())
+	for _, typ := range out.Snapshot.Resources {
+		for name, r := range typ.Items {
+			v, ok := r.Resource.(interface{ ValidateAll() error })
+			require.True(t, ok, name)
+			require.NoError(t, v.ValidateAll(), name)
+		}
+	}
+	return out
 }
 
 func readCase(t *testing.T, dir string) goldenCase {
@@ -179,6 +188,15 @@ func (g *generatedCerts) scrub(v any) any {
 // loadCase loads input.yaml with every `@@CERT type name@@` replaced by a fresh certificate.
 func loadCase(t *testing.T, dir string) (*model.Model, *generatedCerts) {
 	t.Helper()
+	objs, gen := loadObjects(t, dir)
+	m, merrs := model.Build(objs)
+	require.Empty(t, merrs, "input.yaml: %v", merrs)
+	return m, gen
+}
+
+// loadObjects decodes input.yaml with every `@@CERT type name@@` replaced by a fresh certificate.
+func loadObjects(t *testing.T, dir string) ([]api.Object, *generatedCerts) {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
 	require.NoError(t, err)
 	gen := &generatedCerts{byPEM: map[string]string{}}
@@ -193,9 +211,7 @@ func loadCase(t *testing.T, dir string) (*model.Model, *generatedCerts) {
 	})
 	objs, errs := api.Decode(filepath.Join(dir, "input.yaml"), []byte(text))
 	require.Empty(t, errs, "input.yaml: %v", errs)
-	m, merrs := model.Build(objs)
-	require.Empty(t, merrs, "input.yaml: %v", merrs)
-	return m, gen
+	return objs, gen
 }
 
 func selfSigned(t *testing.T, keyType, dnsName string) (bundle []byte, certPEM string) {

@@ -155,6 +155,27 @@ func checkPolicies(t *testing.T, what string, want []goldenPolicy, got []explain
 	}
 }
 
+// explainRequest is the explain request a golden request describes.
+func explainRequest(gr goldenRequest) explain.Request {
+	req := explain.Request{Port: gr.Port, Host: gr.Host, Path: gr.Path, Method: gr.Method, SNI: gr.SNI, Address: gr.Address, ALPN: gr.ALPN, TLS: gr.TLS}
+	if len(gr.Source) > 0 {
+		req.Source = &explain.Peer{URIs: gr.Source}
+		req.TLS = true
+		if req.ALPN == nil {
+			req.ALPN = []string{"kuma"}
+		}
+	}
+	hnames := make([]string, 0, len(gr.Headers))
+	for n := range gr.Headers {
+		hnames = append(hnames, n)
+	}
+	sort.Strings(hnames)
+	for _, n := range hnames {
+		req.Headers = append(req.Headers, explain.Header{Name: n, Value: gr.Headers[n]})
+	}
+	return req
+}
+
 // checkRequests runs every request of the case through explain, which reads only the rendered
 // Envoy resources, so the goldens and the explanations can never disagree silently.
 func checkRequests(t *testing.T, dir string, out *render.Output) {
@@ -165,23 +186,7 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 	require.NoError(t, yaml.UnmarshalStrict(raw, &reqs))
 	for i, gr := range reqs {
 		t.Run(fmt.Sprintf("request-%d %s%s", i, gr.Host, gr.Path), func(t *testing.T) {
-			req := explain.Request{Port: gr.Port, Host: gr.Host, Path: gr.Path, Method: gr.Method, SNI: gr.SNI, Address: gr.Address, ALPN: gr.ALPN, TLS: gr.TLS}
-			if len(gr.Source) > 0 {
-				req.Source = &explain.Peer{URIs: gr.Source}
-				req.TLS = true
-				if req.ALPN == nil {
-					req.ALPN = []string{"kuma"}
-				}
-			}
-			hnames := make([]string, 0, len(gr.Headers))
-			for n := range gr.Headers {
-				hnames = append(hnames, n)
-			}
-			sort.Strings(hnames)
-			for _, n := range hnames {
-				req.Headers = append(req.Headers, explain.Header{Name: n, Value: gr.Headers[n]})
-			}
-			res, err := explain.Explain(out.Resources, req)
+			res, err := explain.Explain(out.Resources, explainRequest(gr))
 			require.NoError(t, err)
 			require.NotNil(t, res.Action, "no action: %s", res.Reason)
 			want := gr.Expect
