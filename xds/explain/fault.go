@@ -7,9 +7,9 @@ import (
 	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-)
 
-const faultFilterType = "envoy.extensions.filters.http.fault.v3.HTTPFault"
+	"github.com/meshgate/meshgate/xds/envoyres"
+)
 
 // checkFaults evaluates the connection manager's fault filters on the request: each applies
 // when all its header matchers match (Kuma's FaultInjections match the caller's tags in
@@ -17,7 +17,7 @@ const faultFilterType = "envoy.extensions.filters.http.fault.v3.HTTPFault"
 func (e *explainer) checkFaults(hcm *hcmv3.HttpConnectionManager, r *httpRequest) error {
 	for _, f := range hcm.GetHttpFilters() {
 		a := f.GetTypedConfig()
-		if a == nil || a.MessageName() != faultFilterType {
+		if a == nil || envoyres.TypeName(a) != envoyres.HTTPFaultType {
 			continue
 		}
 		cfg := &faultv3.HTTPFault{}

@@ -10,6 +10,8 @@ import (
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/meshgate/meshgate/xds/envoyres"
 )
 
 // chainFilters is the part of a filter chain's network filters that decides a request's fate:
@@ -37,25 +39,26 @@ func (e *explainer) decodeFilters(fc *listenerv3.FilterChain) (chainFilters, err
 		if a == nil {
 			continue
 		}
-		switch a.MessageName() {
-		case "envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit":
+		switch envoyres.TypeName(a) {
+		case envoyres.ConnectionLimitType:
 			cl := &connlimitv3.ConnectionLimit{}
 			if err := unpack(a, cl, f.GetName()); err != nil {
 				return out, err
 			}
 			e.out.ConnectionLimit = cl.GetMaxConnections().GetValue()
-		case "envoy.extensions.filters.network.rbac.v3.RBAC":
+		case envoyres.NetworkRBACType:
 			r := &rbacv3.RBAC{}
 			if err := unpack(a, r, f.GetName()); err != nil {
 				return out, err
 			}
 			out.rbac = append(out.rbac, r)
-		case "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager":
-			out.hcm = &hcmv3.HttpConnectionManager{}
-			return out, unpack(a, out.hcm, f.GetName())
-		case "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy":
-			out.tcp = &tcpproxyv3.TcpProxy{}
-			return out, unpack(a, out.tcp, f.GetName())
+		}
+		if hcm, tcp, ok, err := envoyres.Terminal(f); ok {
+			if err != nil {
+				return out, fmt.Errorf("network filter %q: %w", f.GetName(), err)
+			}
+			out.hcm, out.tcp = hcm, tcp
+			return out, nil
 		}
 	}
 	return out, nil

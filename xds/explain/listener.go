@@ -9,6 +9,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+
+	"github.com/meshgate/meshgate/xds/envoyres"
 )
 
 // conn is the connection as Envoy's listener filters (TLS inspector) describe it.
@@ -225,12 +227,8 @@ func defaultSNI(host string) string {
 }
 
 func allRequireTLS(l *listenerv3.Listener) bool {
-	chains := l.GetFilterChains()
-	if d := l.GetDefaultFilterChain(); d != nil {
-		chains = append(append([]*listenerv3.FilterChain(nil), chains...), d)
-	}
 	n := 0
-	for _, fc := range chains {
+	for _, fc := range envoyres.FilterChains(l) {
 		if fc == nil {
 			continue
 		}

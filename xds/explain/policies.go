@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/names"
 )
 
@@ -24,10 +25,6 @@ import (
 // localRateLimitFilter is the HTTP filter name, and typed_per_filter_config key, of Envoy's
 // local rate limit filter.
 const localRateLimitFilter = "envoy.filters.http.local_ratelimit"
-
-// httpProtocolOptionsKey is the typed_extension_protocol_options key of a cluster's HTTP
-// connection pool options.
-const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 // Envoy's defaults for what a cluster leaves unset.
 const envoyDefaultConnectTimeout = "5s"
@@ -164,7 +161,7 @@ func (e *explainer) routeRateLimit(rc *routev3.RouteConfiguration, vh *routev3.V
 
 // rateLimitOf reads a per-route local rate limit; nil for a configuration of another type.
 func rateLimitOf(a *anypb.Any) (*RateLimit, error) {
-	if a.MessageName() != "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit" {
+	if envoyres.TypeName(a) != envoyres.LocalRateLimitType {
 		return nil, nil
 	}
 	cfg := &localratelimitv3.LocalRateLimit{}
@@ -235,7 +232,7 @@ func (e *explainer) clusterSettings(c *clusterv3.Cluster, withTimeouts bool) Clu
 		if c.GetConnectTimeout() == nil {
 			s.ConnectTimeout = envoyDefaultConnectTimeout
 		}
-		if a := c.GetTypedExtensionProtocolOptions()[httpProtocolOptionsKey]; a != nil {
+		if a := c.GetTypedExtensionProtocolOptions()[envoyres.HTTPProtocolOptionsType]; a != nil {
 			o := &upstreamhttpv3.HttpProtocolOptions{}
 			if err := a.UnmarshalTo(o); err != nil {
 				e.out.note("cluster %q: its HTTP protocol options cannot be read: %v", c.GetName(), err)

@@ -130,7 +130,7 @@ func policyGateway(t *testing.T, withRateLimitFilter bool) *envoyres.Resources {
 		[]any{"Timeout", "t1", "best match for echo", [][2]string{}},
 	))
 	echoCluster.ConnectTimeout = durationpb.New(2 * time.Second)
-	echoCluster.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsKey: mustAny(t, &upstreamhttpv3.HttpProtocolOptions{
+	echoCluster.TypedExtensionProtocolOptions = map[string]*anypb.Any{envoyres.HTTPProtocolOptionsType: mustAny(t, &upstreamhttpv3.HttpProtocolOptions{
 		CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(time.Minute)},
 		UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
 			ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{HttpProtocolOptions: &corev3.Http1ProtocolOptions{}},

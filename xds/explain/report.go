@@ -3,10 +3,7 @@ package explain
 import (
 	"fmt"
 
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/meshgate/meshgate/xds/envoyres"
@@ -73,12 +70,9 @@ func Policies(res *envoyres.Resources) *PolicyReport {
 		out.Routes = append(out.Routes, routePolicies(rc)...)
 	}
 	for _, l := range res.Listeners {
-		chains := l.GetFilterChains()
-		if d := l.GetDefaultFilterChain(); d != nil {
-			chains = append(append([]*listenerv3.FilterChain(nil), chains...), d)
-		}
-		for _, fc := range chains {
-			hcm, tcp := terminalFilter(fc)
+		for _, fc := range envoyres.FilterChains(l) {
+			// A terminal filter that does not decode has nothing to report.
+			hcm, tcp, _ := envoyres.ChainTerminal(fc)
 			if hcm != nil && hcm.GetRouteConfig() != nil {
 				out.Routes = append(out.Routes, routePolicies(hcm.GetRouteConfig())...)
 			}
@@ -112,28 +106,6 @@ func Policies(res *envoyres.Resources) *PolicyReport {
 		return nil
 	}
 	return out
-}
-
-// terminalFilter decodes the chain's first connection manager or TCP proxy.
-func terminalFilter(fc *listenerv3.FilterChain) (*hcmv3.HttpConnectionManager, *tcpproxyv3.TcpProxy) {
-	for _, f := range fc.GetFilters() {
-		a := f.GetTypedConfig()
-		switch a.MessageName() {
-		case "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager":
-			hcm := &hcmv3.HttpConnectionManager{}
-			if a.UnmarshalTo(hcm) != nil {
-				return nil, nil
-			}
-			return hcm, nil
-		case "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy":
-			tcp := &tcpproxyv3.TcpProxy{}
-			if a.UnmarshalTo(tcp) != nil {
-				return nil, nil
-			}
-			return nil, tcp
-		}
-	}
-	return nil, nil
 }
 
 func routePolicies(rc *routev3.RouteConfiguration) []RoutePolicies {
