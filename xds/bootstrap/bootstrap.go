@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/names"
 )
 
@@ -128,7 +129,7 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 				Name:                          XDSCluster,
 				ConnectTimeout:                durationpb.New(time.Second),
 				ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterType(host)},
-				TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": h2},
+				TypedExtensionProtocolOptions: map[string]*anypb.Any{envoyres.HTTPProtocolOptionsType: h2},
 				TransportSocket:               transport,
 				LoadAssignment: &endpointv3.ClusterLoadAssignment{
 					ClusterName: XDSCluster,
