@@ -141,7 +141,7 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 	for _, s := range table.Services {
 		zc.Views[s.Mesh] = append(zc.Views[s.Mesh], record(s.Name, vips[vip.Key{Mesh: s.Mesh, Name: s.Name}]))
 	}
-	// ExternalService hosts (spec §6.1) resolve to their VIP for the mesh's dataplanes only: a
+	// ExternalService hosts (docs/kuma-compatibility.md#dns-and-vips) resolve to their VIP for the mesh's dataplanes only: a
 	// name outside `.mesh` overrides what upstream resolvers say, one inside is a view name.
 	hosts := map[vip.Key]bool{}
 	for _, h := range table.Hosts {

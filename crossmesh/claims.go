@@ -12,7 +12,7 @@ type owner struct {
 }
 
 // arbitrate gives each cross-mesh name to one gateway across all meshes. Kuma lets two meshes
-// claim one hostname and then drops one VIP entry depending on map order (spec §4.3); here the
+// claim one hostname and then drops one VIP entry depending on map order (docs/kuma-compatibility.md#cross-mesh-names); here the
 // oldest claim keeps the name, so adding a gateway can never take a working name away. Generated
 // names go first: they are the only name such a listener has, and dots in mesh and gateway
 // names make `internal.a.b.c.mesh` reachable from two pairs.

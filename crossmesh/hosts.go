@@ -10,7 +10,7 @@ import (
 	"github.com/meshgate/meshgate/model"
 )
 
-// hostNames lists the host entries of every mesh (spec §6.1): an ExternalService's own host,
+// hostNames lists the host entries of every mesh (docs/kuma-compatibility.md#dns-and-vips): an ExternalService's own host,
 // from networking.address, resolves to a VIP inside its mesh, so a transparently proxied
 // application can call `http://httpbin.org:443/` and its sidecar originates the TLS. A host
 // has one VIP per mesh and one service per port: the first ExternalService by name wins a

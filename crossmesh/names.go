@@ -15,7 +15,7 @@ func InternalName(gateway, mesh string) string {
 // ServiceDNSName is the name a mesh service is reachable at inside its own mesh.
 func ServiceDNSName(service string) string { return service + "." + Domain }
 
-// exposureName applies Kuma's rule (spec §4.3): a wildcard cannot be resolved, so such a
+// exposureName applies Kuma's rule (docs/kuma-compatibility.md#cross-mesh-names): a wildcard cannot be resolved, so such a
 // listener gets the generated name like one without a hostname. Names are compared in
 // canonical form because DNS is case-insensitive and `a.mesh.` is `a.mesh`.
 func exposureName(hostname, gateway, mesh string) (name string, internal bool) {

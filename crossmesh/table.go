@@ -53,7 +53,7 @@ type ServiceName struct {
 }
 
 // HostName is an ExternalService's own host (from networking.address) that resolves, inside
-// Mesh only, to a VIP where its dataplanes' sidecars reach Service on Port (spec §6.1). One
+// Mesh only, to a VIP where its dataplanes' sidecars reach Service on Port (docs/kuma-compatibility.md#dns-and-vips). One
 // host may have several entries, one per port, all on the host's one VIP.
 type HostName struct {
 	Mesh string

@@ -14,7 +14,7 @@ import (
 // DefaultOrigin is the zone meshgate is authoritative for.
 const DefaultOrigin = "mesh."
 
-// DefaultTTL is the TTL of every answer, as in Kuma (spec §6).
+// DefaultTTL is the TTL of every answer, as in Kuma (docs/kuma-compatibility.md#dns-and-vips).
 const DefaultTTL = 30 * time.Second
 
 // Record is one name and its addresses. A record without addresses still

@@ -3,7 +3,7 @@ package model
 import api "github.com/meshgate/meshgate/api/v1alpha1"
 
 // Gateway returns the MeshGateway serving a builtin dataplane with the given gateway tags
-// (spec §2.1): the one with the most specific matching selector; on equal rank the most
+// (docs/kuma-compatibility.md#gateway-binding): the one with the most specific matching selector; on equal rank the most
 // recently created; then, where Kuma leaves the choice to map order, the name that sorts first.
 // nil when no gateway matches.
 func (m *Mesh) Gateway(dpTags map[string]string) *api.MeshGateway {

@@ -64,7 +64,7 @@ func queryFrom(t *testing.T, src, server, name string) (*mdns.Msg, error) {
 	return resp, err
 }
 
-// TestExternalServiceHostOverDNS (spec §6.1 host entries): the ExternalService's own host
+// TestExternalServiceHostOverDNS (docs/kuma-compatibility.md#dns-and-vips host entries): the ExternalService's own host
 // resolves, for its mesh's dataplane, to a VIP on which that dataplane's ADS configuration has
 // outbound listeners (the service's port and port 80) leading to the TLS-originating external
 // cluster. Another mesh's dataplane and clients that are no dataplane do not get the VIP: the

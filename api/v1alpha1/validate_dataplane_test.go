@@ -12,7 +12,7 @@ func TestDataplaneValidation(t *testing.T) {
 		{"valid delegated gateway", head + "  address: 10.0.0.1\n  gateway: {tags: {kuma.io/service: kong}}\n  outbound: [{port: 10001, tags: {kuma.io/service: api}}]\nprobes: {port: 9000}\n", nil},
 		{"valid sidecar", head + "  address: 10.0.0.1\n  admin: {port: 9901}\n  inbound:\n  - {port: 8080, servicePort: 80, serviceAddress: 127.0.0.1, tags: {kuma.io/service: web, kuma.io/protocol: http}}\n  outbound:\n  - {port: 10001, address: 127.0.0.1, tags: {kuma.io/service: api, kuma.io/mesh: other}}\n", nil},
 
-		// §1.1: builtin gateways.
+		// docs/kuma-compatibility.md#dataplane-gateway: builtin gateways.
 		{"builtin with inbound, outbound and probes", head + `  address: 10.0.0.1
   gateway:
     type: BUILTIN
@@ -27,7 +27,7 @@ probes:
 			e(8, "networking.inbound: inbound cannot be defined for builtin gateways"),
 			e(10, "networking.outbound: outbound cannot be defined for builtin gateways"),
 			e(12, "probes: probes cannot be defined for builtin gateways")}},
-		// §1.1: delegated gateways (DELEGATED is the default type).
+		// docs/kuma-compatibility.md#dataplane-gateway: delegated gateways (DELEGATED is the default type).
 		{"delegated with inbound", head + "  address: 10.0.0.1\n  gateway:\n    tags: {kuma.io/service: kong}\n  inbound:\n  - {port: 8080, tags: {kuma.io/service: kong}}\n", []string{
 			e(7, "networking.inbound: inbound cannot be defined for delegated gateways")}},
 		{"explicit DELEGATED with inbound", head + "  address: 10.0.0.1\n  gateway:\n    type: DELEGATED\n    tags: {kuma.io/service: kong}\n  inbound:\n  - {port: 8080, tags: {kuma.io/service: kong}}\n", []string{

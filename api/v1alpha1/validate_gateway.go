@@ -5,7 +5,7 @@ package v1alpha1
 var reservedListenerTags = []string{ExternalServiceTag, ProtocolTag, ServiceTag, ZoneTag}
 
 // Validate checks a MeshGateway with Kuma's rules (pkg/core/resources/apis/mesh/gateway_validator.go)
-// plus the ones Kuma lacks and then fails on when generating Envoy config (spec §1.2 "Gaps").
+// plus the ones Kuma lacks and then fails on when generating Envoy config (docs/kuma-compatibility.md#meshgateway-validation "Gaps").
 func (g *MeshGateway) Validate() ErrorList {
 	var v validator
 	v.meta(&g.Meta)

@@ -28,7 +28,7 @@ func TestMeshGatewayValidation(t *testing.T) {
   - {port: 9002, protocol: HTTP, crossMesh: true, tls: {}}
 `), nil},
 
-		// §1.2 rule 1: selectors.
+		// docs/kuma-compatibility.md#meshgateway-validation: selectors.
 		{"no selectors", "type: MeshGateway\nname: gw\nselectors: []\nconf: {listeners: [{port: 80, protocol: HTTP}]}\n", []string{
 			e(3, "selectors: must have at least one element")}},
 		{"missing selectors", "type: MeshGateway\nname: gw\nconf: {listeners: [{port: 80, protocol: HTTP}]}\n", []string{
@@ -46,20 +46,20 @@ func TestMeshGatewayValidation(t *testing.T) {
 		{"crossMesh allows one selector", "type: MeshGateway\nname: gw\nselectors:\n- match: {kuma.io/service: gw}\n- match: {kuma.io/service: gw2}\nconf: {listeners: [{port: 80, protocol: HTTP, crossMesh: true}]}\n", []string{
 			e(5, "selectors[1]: there can be at most one selector")}},
 
-		// §1.2 rule 2: reserved tags.
+		// docs/kuma-compatibility.md#meshgateway-validation: reserved tags.
 		{"reserved gateway tags", "type: MeshGateway\nname: gw\nselectors: [{match: {kuma.io/service: gw}}]\ntags:\n  kuma.io/service: x\n  kuma.io/protocol: http\n  kuma.io/zone: z\n  kuma.io/external-service-name: e\n  team: \"*\"\nconf: {listeners: [{port: 80, protocol: HTTP}]}\n", []string{
 			e(5, `tags["kuma.io/service"]: tag name must not be "kuma.io/service"`),
 			e(6, `tags["kuma.io/protocol"]: tag name must not be "kuma.io/protocol"`),
 			e(7, `tags["kuma.io/zone"]: tag name must not be "kuma.io/zone"`),
 			e(8, `tags["kuma.io/external-service-name"]: tag name must not be "kuma.io/external-service-name"`)}},
 
-		// §1.2 rule 3: conf.
+		// docs/kuma-compatibility.md#meshgateway-validation: conf.
 		{"no conf", "type: MeshGateway\nname: gw\nselectors: [{match: {kuma.io/service: gw}}]\n", []string{
 			e(1, "conf: cannot be empty")}},
 		{"no listeners", "type: MeshGateway\nname: gw\nselectors: [{match: {kuma.io/service: gw}}]\nconf:\n  listeners: []\n", []string{
 			e(5, "conf.listeners: cannot be empty")}},
 
-		// §1.2 rule 4: listeners.
+		// docs/kuma-compatibility.md#meshgateway-validation: listeners.
 		{"invalid hostname", gateway(`
   - port: 80
     protocol: HTTP
@@ -141,7 +141,7 @@ func TestMeshGatewayValidation(t *testing.T) {
 			e(10, `conf.listeners[0].tags["kuma.io/service"]: tag name must not be "kuma.io/service"`),
 			e(11, `conf.listeners[0].tags["vhost"]: tag value must consist of alphanumeric characters, dots, dashes, slashes and underscores or be "*"`)}},
 
-		// §1.2 rule 5: listeners sharing a port.
+		// docs/kuma-compatibility.md#meshgateway-validation: listeners sharing a port.
 		{"protocol conflict", gateway(`
   - {port: 80, protocol: HTTP, hostname: a.example.com}
   - {port: 80, protocol: TCP, hostname: b.example.com}
@@ -171,7 +171,7 @@ func TestMeshGatewayValidation(t *testing.T) {
 			e(10, "conf.listeners[0].resources.connectionLimit: conflicting values for this port"),
 			e(15, "conf.listeners[1].resources.connectionLimit: conflicting values for this port")}},
 
-		// Gaps (spec §1.2, §9 item 1).
+		// Gaps (docs/kuma-compatibility.md#meshgateway-validation).
 		{"TLS without tls", gateway(`
   - port: 9000
     protocol: TLS

@@ -10,7 +10,7 @@ import (
 // Validation of Kuma's source/destination policies follows Kuma's validators
 // (pkg/core/resources/apis/mesh/{traffic_permission,fault_injection,traffic_log}_validator.go):
 // every policy needs at least one source and one destination, each selector at least one tag,
-// with the selector character sets of spec §1.0.
+// with the selector character sets of docs/kuma-compatibility.md#selectors-and-tags.
 //
 // meshgate adds one rule of its own to every policy's sources: a `kuma.io/mesh` tag (which
 // selects callers from another mesh, DESIGN.md "cross-mesh") must name one mesh, by a valid mesh

@@ -2,7 +2,7 @@ package v1alpha1
 
 // Validate checks a MeshGatewayRoute with Kuma's rules
 // (pkg/core/resources/apis/mesh/gateway_route_validator.go) plus the ones Kuma lacks and then
-// fails on (spec §1.3 "Gaps"). Kuma reports a path value at `matches[i].value`; meshgate at
+// fails on (docs/kuma-compatibility.md#meshgatewayroute-validation "Gaps"). Kuma reports a path value at `matches[i].value`; meshgate at
 // `matches[i].path.value`, where it is written. Filter indexes are those of the document (Kuma
 // renumbers them after dropping host rewrites).
 func (r *MeshGatewayRoute) Validate() ErrorList {

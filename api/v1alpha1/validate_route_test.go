@@ -33,7 +33,7 @@ func TestMeshGatewayRouteValidation(t *testing.T) {
 `) + "    hostnames: [\"*\", \"*.example.com\", example.com]\n", nil},
 		{"valid tcp", "type: MeshGatewayRoute\nname: r\nselectors: [{match: {kuma.io/service: gw}}]\nconf:\n  tcp:\n    rules: [{backends: [{destination: {kuma.io/service: db}}]}]\n", nil},
 
-		// §1.3 rules 1-3.
+		// docs/kuma-compatibility.md#meshgatewayroute-validation rules 1-3.
 		{"no selectors", "type: MeshGatewayRoute\nname: r\nconf: {tcp: {rules: [{backends: [{destination: {kuma.io/service: db}}]}]}}\n", []string{
 			e(1, "selectors: must have at least one element")}},
 		{"selector without service", "type: MeshGatewayRoute\nname: r\nselectors:\n- match: {port: http}\nconf: {tcp: {rules: [{backends: [{destination: {kuma.io/service: db}}]}]}}\n", []string{
@@ -45,7 +45,7 @@ func TestMeshGatewayRouteValidation(t *testing.T) {
 		{"no http rules", "type: MeshGatewayRoute\nname: r\nselectors: [{match: {kuma.io/service: gw}}]\nconf:\n  http:\n    hostnames: [a.example.com]\n", []string{
 			e(5, "conf.http.rules: cannot be empty")}},
 
-		// §1.3 rule 4: matches.
+		// docs/kuma-compatibility.md#meshgatewayroute-validation: matches.
 		{"no matches", route(`
     - backends: [{destination: {kuma.io/service: api}}]
 `), []string{e(8, "conf.http.rules[0].matches: cannot be empty")}},
@@ -105,7 +105,7 @@ func TestMeshGatewayRouteValidation(t *testing.T) {
 			e(10, "conf.http.rules[0].matches[0].queryParameters[0].name: cannot be empty"),
 			e(10, "conf.http.rules[0].matches[0].queryParameters[0].value: cannot be empty")}},
 
-		// §1.3 rule 5: filters.
+		// docs/kuma-compatibility.md#meshgatewayroute-validation: filters.
 		{"empty request header filter", route(`
     - matches: [{method: GET}]
       filters:
@@ -204,7 +204,7 @@ func TestMeshGatewayRouteValidation(t *testing.T) {
       backends: [{destination: {kuma.io/service: api}}]
 `), []string{e(11, "conf.http.rules[0].filters[0].rewrite.replacePrefixMatch: cannot be used without a match on path prefix")}},
 
-		// §1.3 rule 6: redirects and backends.
+		// docs/kuma-compatibility.md#meshgatewayroute-validation: redirects and backends.
 		{"redirect with other filters", route(`
     - matches: [{method: GET}]
       filters:
@@ -234,7 +234,7 @@ func TestMeshGatewayRouteValidation(t *testing.T) {
 			e(10, "conf.http.rules[0].backends[0].destination: must have at least one tag"),
 			e(10, `conf.http.rules[0].backends[0].destination: mandatory tag "kuma.io/service" is missing`)}},
 
-		// Gaps (spec §1.3, §9 item 1).
+		// Gaps (docs/kuma-compatibility.md#meshgatewayroute-validation).
 		{"redirect status code Envoy cannot send", route(`
     - matches: [{method: GET}]
       filters:

@@ -13,11 +13,11 @@ import (
 )
 
 // gatewayLogDestination is the pseudo-destination Kuma matches a gateway's TrafficLogs
-// against: only a policy with a wildcard destination logs a gateway listener (spec §7.2).
+// against: only a policy with a wildcard destination logs a gateway listener (docs/kuma-compatibility.md#policy-support).
 var gatewayLogDestination = map[string]string{names.ServiceTag: "pass_through"}
 
 // accessLogs are the logs of traffic from this dataplane to dest: the one best TrafficLog
-// (spec §7.1 per-destination choice: highest source+destination rank, then the most recently
+// (docs/kuma-compatibility.md#policy-matching per-destination choice: highest source+destination rank, then the most recently
 // created, then the first by name) sends to its backend.
 func (b *builder) accessLogs(dest map[string]string, http bool) []ir.AccessLog {
 	var (

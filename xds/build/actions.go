@@ -9,7 +9,7 @@ import (
 	"github.com/meshgate/meshgate/xds/names"
 )
 
-// irRoute applies the rule's filters and backends to one entry (spec §2.6 filter translation).
+// irRoute applies the rule's filters and backends to one entry (docs/kuma-compatibility.md#route-entries filter translation).
 func (b *builder) irRoute(e entry) (ir.Route, bool) {
 	rule := e.route.Spec.Conf.HTTP.Rules[e.rule]
 	// The listener's tags select connection policies (nil outside a gateway listener).
@@ -75,7 +75,7 @@ func redirect(f *api.Redirect, e entry) *ir.Redirect {
 		rd.FullPathRewrite = f.Path.ReplaceFull
 	}
 	if rd.Port == 0 {
-		// A scheme change goes to that scheme's port (spec §9.5): Kuma kept the listener's,
+		// A scheme change goes to that scheme's port (docs/kuma-compatibility.md#route-entries): Kuma kept the listener's,
 		// sending `http://x:8080` to `https://x:8080`, where nothing speaks TLS.
 		rd.Port = map[string]uint32{"https": 443, "http": 80}[strings.ToLower(f.Scheme)]
 	}

@@ -187,7 +187,7 @@ func healthChecks(conf *api.HealthCheckConf) []ir.HealthCheck {
 }
 
 // routePolicies applies the route-level choice of Timeout, Retry and, on a gateway, RateLimit
-// to a forward action whose backends are dests (spec §7.1 step 3), and says which TrafficRoutes
+// to a forward action whose backends are dests (docs/kuma-compatibility.md#policy-matching step 3), and says which TrafficRoutes
 // a gateway ignores. A sidecar's outbound leaves RateLimit to the destination's inbound (see
 // inboundRoutes and outboundRateLimit).
 func (b *builder) routePolicies(fwd *ir.Forward, dests []map[string]string, listenerTags map[string]string) {

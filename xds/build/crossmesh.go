@@ -13,7 +13,7 @@ import (
 // keeps plain TLS clients from reaching the cross-mesh chain.
 const kumaALPN = "kuma"
 
-// crossMeshChain builds the one filter chain of a cross-mesh listener (spec §4.1-4.2, with the
+// crossMeshChain builds the one filter chain of a cross-mesh listener (docs/kuma-compatibility.md#cross-mesh-listener, with the
 // merged bundle replaced by per-mesh SPIFFE validation). The gateway presents its mesh
 // identity and accepts a client of any mTLS mesh whose certificate chains to that mesh's own
 // CA.

@@ -9,7 +9,7 @@ import (
 )
 
 // entry is one future Envoy route: one match of one rule of one MeshGatewayRoute, after the
-// path-prefix expansion of spec §2.6.
+// path-prefix expansion of docs/kuma-compatibility.md#route-entries.
 type entry struct {
 	route *api.MeshGatewayRoute
 	// host is the listener the route is placed on; its tags select connection policies.
@@ -89,7 +89,7 @@ func replacePrefix(rule api.HTTPRule) (string, bool) {
 }
 
 // expandPrefixes gives prefix matches path-element semantics on top of Envoy's byte prefixes
-// (spec §2.6): PREFIX `/api` serves `/api` and `/api/...` but not `/apis`.
+// (docs/kuma-compatibility.md#route-entries): PREFIX `/api` serves `/api` and `/api/...` but not `/apis`.
 func (b *builder) expandPrefixes(in []entry) []entry {
 	exact := map[string]bool{}
 	for _, e := range in {

@@ -54,7 +54,7 @@ func (b *builder) externalPermitted(es *api.ExternalService) bool {
 }
 
 // externalOutbounds are the VIP listeners of every external service: its `<service>.mesh`
-// VIP on port 80 and on the service's own port, and its host's VIP (spec §6.1 host entries)
+// VIP on port 80 and on the service's own port, and its host's VIP (docs/kuma-compatibility.md#dns-and-vips host entries)
 // on the service's port and port 80, as Kuma publishes them. All lead to the one external
 // cluster, so `http://httpbin.org:443/` from the application leaves the sidecar with TLS.
 func (b *builder) externalOutbounds() []outbound {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Hostname semantics follow Kuma's (spec §2.4) with its label-matching bug fixed: a concrete
+// Hostname semantics follow Kuma's (docs/kuma-compatibility.md#hostnames) with its label-matching bug fixed: a concrete
 // name contains only itself, `*.s` contains every name (and wildcard) ending in `.s`, and `*`
 // contains everything.
 

@@ -18,7 +18,7 @@ type host struct {
 	routes   []*api.MeshGatewayRoute // attached, of the listener's kind (HTTP or TCP), by name
 }
 
-// port is every MeshGateway listener on one port: they become one Envoy listener (§2.2).
+// port is every MeshGateway listener on one port: they become one Envoy listener (docs/kuma-compatibility.md#listeners-per-port).
 type port struct {
 	number   uint32
 	protocol api.Protocol
@@ -118,7 +118,7 @@ func (b *builder) listener(p *port) (ir.Listener, bool) {
 		}
 	}
 	if len(l.FilterChains) == 0 {
-		// Envoy rejects a listener without filter chains; Kuma sent an empty one (spec §9.5).
+		// Envoy rejects a listener without filter chains; Kuma sent an empty one (docs/kuma-compatibility.md#listeners-per-port).
 		b.diag(&b.gateway.Meta, "conf.listeners", "listener %s has nothing to serve (no routes or no usable certificate); it is not configured", l.Name)
 		return l, false
 	}
@@ -206,7 +206,7 @@ func (b *builder) tlsChain(listener string, h *host) (ir.FilterChain, bool) {
 }
 
 // mergeWeighted sums the weights of repeated clusters and orders them by name, so that several
-// TCP routes on one listener split traffic between their backends (Kuma's behaviour, §2.8).
+// TCP routes on one listener split traffic between their backends (Kuma's behaviour, docs/kuma-compatibility.md#merging-routes).
 func mergeWeighted(in []ir.WeightedCluster) []ir.WeightedCluster {
 	idx := map[string]int{}
 	var out []ir.WeightedCluster

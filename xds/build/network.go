@@ -31,7 +31,7 @@ type Network struct {
 }
 
 // hostOutbound is where a transparently proxied application reaches an external service by
-// its own host (spec §6.1): the host's VIP on the service's port, and on port 80 too when no
+// its own host (docs/kuma-compatibility.md#dns-and-vips): the host's VIP on the service's port, and on port 80 too when no
 // entry of the host has port 80 (Kuma's legacy alias, given to the host's lowest port).
 type hostOutbound struct {
 	Host  string

@@ -7,7 +7,7 @@ import (
 	"github.com/meshgate/meshgate/xds/ir"
 )
 
-// sortEntries orders a virtual host's routes by Kuma's precedence (spec §2.7) and then by a
+// sortEntries orders a virtual host's routes by Kuma's precedence (docs/kuma-compatibility.md#route-precedence) and then by a
 // total tie-break, so that the same input always yields the same order and it is documented
 // which of two identical matches wins:
 //  1. exact path before none, longer first;  2. prefix path likewise;  3. regex path likewise;

@@ -67,7 +67,7 @@ func (b *builder) outbounds() {
 }
 
 // explicitOutbound resolves a declared outbound. `kuma.io/mesh` naming another mesh (or the
-// own mesh's cross-mesh gateway) makes it a cross-mesh outbound (spec §4.4).
+// own mesh's cross-mesh gateway) makes it a cross-mesh outbound (docs/kuma-compatibility.md#cross-mesh-outbound).
 func (b *builder) explicitOutbound(field, addr string, port uint32, tags map[string]string) (outbound, bool) {
 	if addr == "" {
 		addr = explicitOutboundAddress

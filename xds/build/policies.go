@@ -11,7 +11,7 @@ import (
 )
 
 // Connection policies (CircuitBreaker, HealthCheck, RateLimit, Retry, Timeout) are chosen as
-// Kuma's gateway chooses them (spec §7.1), with every tie broken so the same input always gives
+// Kuma's gateway chooses them (docs/kuma-compatibility.md#policy-matching), with every tie broken so the same input always gives
 // the same output:
 //
 //   - per destination (cluster settings): among policies whose sources match the listener's

@@ -19,7 +19,7 @@ type placement struct {
 }
 
 // virtualHosts builds the virtual hosts of one route configuration from the listeners it
-// serves (spec §2.5 with the §9.3 fixes):
+// serves (docs/kuma-compatibility.md#virtual-hosts, with meshgate's fixes):
 //   - a route hostname that is narrower than its listener's gets its own virtual host;
 //   - routes without hostnames serve every virtual host their listener owns, including those
 //     created for other routes' hostnames (Kuma left them out, so adding a hostname-specific

@@ -269,7 +269,7 @@ type Forward struct {
 	Timeout     time.Duration `json:"timeout,omitempty"`
 	NoTimeout   bool          `json:"noTimeout,omitempty"`
 	IdleTimeout time.Duration `json:"idleTimeout,omitempty"`
-	// Route-level policy choices (spec §7.1): retry, local rate limit, and what decided them.
+	// Route-level policy choices (docs/kuma-compatibility.md#policy-matching): retry, local rate limit, and what decided them.
 	Retry     *RetryPolicy     `json:"retry,omitempty"`
 	RateLimit *LocalRateLimit  `json:"rateLimit,omitempty"`
 	Policies  []PolicyDecision `json:"policies,omitempty"`
@@ -344,7 +344,7 @@ type Cluster struct {
 	// address other than 127.0.0.1 or ::1, use 127.0.0.6 (::6), which transparent-proxy
 	// iptables rules exempt from redirection so the connection is not sent back to Envoy.
 	BindAddress string `json:"bindAddress,omitempty"`
-	// Policy settings chosen for this destination (spec §7.1 per-destination choice).
+	// Policy settings chosen for this destination (docs/kuma-compatibility.md#policy-matching per-destination choice).
 	CircuitBreaker *CircuitBreaker  `json:"circuitBreaker,omitempty"`
 	HealthChecks   []HealthCheck    `json:"healthChecks,omitempty"`
 	Timeouts       *ClusterTimeouts `json:"timeouts,omitempty"`

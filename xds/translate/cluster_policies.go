@@ -16,7 +16,7 @@ import (
 	"github.com/meshgate/meshgate/xds/names"
 )
 
-// Cluster-level policy settings (spec §7.2): CircuitBreaker, HealthCheck and the HTTP part of
+// Cluster-level policy settings (docs/kuma-compatibility.md#policy-support): CircuitBreaker, HealthCheck and the HTTP part of
 // Timeout, rendered as Kuma's cluster configurers render them. Every field is left out when
 // its IR value is unset, so a cluster without policies is exactly what it was before them.
 

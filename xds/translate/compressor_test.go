@@ -13,7 +13,7 @@ import (
 	"github.com/meshgate/meshgate/xds/ir"
 )
 
-// Kuma's gateway compressor (spec §3.4): gzip with the library's defaults, responses with an
+// Kuma's gateway compressor (docs/kuma-compatibility.md#edge-http-settings): gzip with the library's defaults, responses with an
 // ETag left alone, after the rate limit filter and right before the router.
 func TestCompressorBeforeRouter(t *testing.T) {
 	h := *fixture().Listeners[1].FilterChains[0].HTTP

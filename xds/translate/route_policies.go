@@ -13,7 +13,7 @@ import (
 	"github.com/meshgate/meshgate/xds/ir"
 )
 
-// Route-level policy settings (spec §7.2): Retry as the route's retry_policy and RateLimit as
+// Route-level policy settings (docs/kuma-compatibility.md#policy-support): Retry as the route's retry_policy and RateLimit as
 // the route's configuration of the local rate limit filter, as Kuma renders them.
 
 // localRateLimitFilter is Envoy's HTTP filter name and the typed_per_filter_config key a route
