@@ -13,6 +13,9 @@
 // validator's trust domains) against the client's URI SANs, the network RBAC filter's
 // policies, the fault filters the request triggers, and the cluster it ends in with the TLS
 // that cluster originates.
+//
+// Listeners, filter chains and their terminal filters are read through xds/envoyres
+// (FilterChains, Terminal, the typed-config names), the same accessors modify's checks use.
 package explain
 
 import (

@@ -65,6 +65,12 @@
 // Any other origin (prometheus, admin, dns, tracing, ...) matches nothing: meshgate generates no
 // such resources.
 //
+// Code: apply.go runs a template (raw resources, then each modification, then commit with the
+// checks of check.go); each operation has its own file, as its tests do (cluster.go,
+// listener.go, filter.go with edit.go, vhost.go). Listeners, filter chains, filters and what
+// they load are read through xds/envoyres, the accessors explain uses too, so that which filter
+// ends a chain or which route configuration a listener loads is decided in one place.
+//
 // Not supported, and reported as a Problem instead of applied: listener tags (match.tags of a
 // listener, match.listenerTags of a filter), because meshgate's listeners carry no
 // `io.kuma.tags` metadata. Virtual hosts inside an inline route_config of an HTTP connection
