@@ -66,8 +66,8 @@
 // such resources.
 //
 // Code: apply.go runs a template (raw resources, then each modification, then commit with the
-// checks of check.go); each operation has its own file, as its tests do (cluster.go,
-// listener.go, filter.go with edit.go, vhost.go). Listeners, filter chains, filters and what
+// checks of check.go); each operation has its own file, as its tests do (cluster.go and
+// listener.go on resource.go, filter.go with edit.go, vhost.go). Listeners, filter chains, filters and what
 // they load are read through xds/envoyres, the accessors explain uses too, so that which filter
 // ends a chain or which route configuration a listener loads is decided in one place.
 //

@@ -9,8 +9,8 @@ import (
 )
 
 // Each operation of conf.modifications has its own file, as its tests do: cluster.go and
-// listener.go (cluster_test.go), filter.go and edit.go (filter_test.go), vhost.go
-// (vhost_test.go). What they share is here.
+// listener.go on resource.go (cluster_test.go), filter.go and edit.go (filter_test.go),
+// vhost.go (vhost_test.go). What they share is here.
 
 // tagsUnsupported is the problem for listener tags, which meshgate's listeners do not carry.
 const tagsUnsupported = "listener tags are not supported: meshgate's listeners carry no io.kuma.tags metadata"
