@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/meshgate/meshgate/ca/identity"
 	"github.com/meshgate/meshgate/ca/servingtls"
 	"github.com/meshgate/meshgate/ca/tokens"
 	"github.com/meshgate/meshgate/store"
@@ -95,16 +96,16 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	if cp.serving, err = servingtls.New(ctx, servingtls.Options{
-		Store: cp.store, SANs: cfg.TLS.SANs, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
+		Store: cp.store, SANs: servingSANs(cfg.TLS), CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
 		Registerer: cp.registry, Logger: cfg.Logger,
 	}); err != nil {
 		return nil, err
 	}
 	rotation := cfg.Rotation
-	if rotation == (RotationOptions{}) {
-		rotation = DefaultRotationOptions()
+	if rotation == (identity.RotationOptions{}) {
+		rotation = identity.DefaultRotationOptions()
 	}
-	ids, err := newIdentitiesWith(cp.store, rotation, cfg.Logger, time.Now)
+	ids, err := identity.New(identity.Config{Store: cp.store, Rotation: rotation, Log: cfg.Logger, Now: time.Now})
 	if err != nil {
 		return nil, err
 	}

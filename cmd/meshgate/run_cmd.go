@@ -29,7 +29,7 @@ func newRunCmd() *cobra.Command {
 	f.BoolVar(&cfg.TLS.XDSInsecure, "xds-insecure", false, "serve xDS in plain text: dataplane tokens and private keys cross the network in clear (trusted networks only)")
 	f.StringVar(&cfg.TLS.CertFile, "tls-cert-file", "", "PEM certificate (chain) for xDS and the HTTPS API, reloaded on change; default: issued from the control-plane CA in the store")
 	f.StringVar(&cfg.TLS.KeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
-	f.StringSliceVar(&cfg.TLS.SANs, "xds-tls-san", nil, "DNS name or IP address dataplanes reach the control plane by, for the generated certificate (repeatable; default: the host name, localhost, 127.0.0.1, ::1)")
+	f.StringSliceVar(&cfg.TLS.SANs, "xds-tls-san", nil, "DNS name or IP address dataplanes reach the control plane by, for the generated certificate (repeatable; default: the host name, localhost, 127.0.0.1, ::1 and this host's unicast addresses)")
 	limitFlags(f, &cfg.Limits)
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded store")
 	f.StringVar(&cfg.StoreURL, "store", "", "store URL: empty for the embedded store in --data-dir, or postgres://...")
