@@ -9,5 +9,12 @@
 // package certs. Every certificate is verified against the mesh's bundle before it is returned:
 // a CA that hands out a certificate its own dataplanes would reject fails loudly here instead.
 //
-// Package ca knows nothing of xDS: SDS wiring, rotation and tokens build on top of it.
+// DataplaneSubject is the one statement of what a dataplane's certificate says: the control
+// plane issues from it, and `explain --source` reasons about RBAC with it.
+//
+// The workload-identity lifecycle (issuance, persistence, renewal and rotation of every
+// dataplane's certificate, with the retiring roots a CA switch leaves behind) lives in the
+// subpackage ca/identity, next to the CA manager as SPIRE keeps its CA manager, journal and
+// rotator together. Package ca and its subpackages know nothing of xDS: the control plane
+// turns an identity.Identity into the build's secrets, and tokens (ca/tokens) build on top.
 package ca

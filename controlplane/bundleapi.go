@@ -37,7 +37,7 @@ func (cp *ControlPlane) withBundleAPI(next http.Handler) http.Handler {
 		if built == nil {
 			return
 		}
-		authority, err := cp.rec.ids.ca.For(r.Context(), built.Resource)
+		authority, err := cp.rec.ids.Authority(r.Context(), built.Resource)
 		if err != nil {
 			cp.log.Error("bundle endpoint", "mesh", mesh, "error", err)
 			meshUnavailable(w, "mesh "+mesh+": CA unavailable: "+err.Error())

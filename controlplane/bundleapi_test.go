@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,8 +21,7 @@ import (
 func newMeshEndpoints(t *testing.T) (cp *ControlPlane, get func(path string) (int, http.Header, string)) {
 	t.Helper()
 	st := openTestStore(t, t.TempDir())
-	ids, err := newIdentitiesWith(st, DefaultRotationOptions(), quietLogger(), time.Now)
-	require.NoError(t, err)
+	ids := newTestIdentities(t, st)
 	cp = &ControlPlane{log: quietLogger(), store: st, rec: &reconciler{store: st, ids: ids, log: quietLogger()}}
 	rest := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	srv := httptest.NewServer(cp.withCAAPI(cp.withBundleAPI(rest)))

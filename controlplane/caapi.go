@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/meshgate/meshgate/ca/identity"
 )
 
 // withCAAPI serves GET /meshes/{mesh}/ca: the mesh's enabled backend, every root it trusts and
@@ -31,7 +33,7 @@ func (cp *ControlPlane) serveCAStatus(w http.ResponseWriter, r *http.Request) {
 	if built == nil {
 		return
 	}
-	st, err := cp.rec.ids.caStatus(r.Context(), built)
+	st, err := cp.rec.ids.Status(r.Context(), built)
 	if err != nil {
 		cp.log.Error("CA status endpoint", "mesh", mesh, "error", err)
 		meshUnavailable(w, "mesh "+mesh+": CA unavailable: "+err.Error())
@@ -44,6 +46,9 @@ func (cp *ControlPlane) serveCAStatus(w http.ResponseWriter, r *http.Request) {
 		cp.log.Debug("CA status endpoint: writing response", "error", err)
 	}
 }
+
+// CAStatus is the document GET /meshes/{mesh}/ca answers with; ca/identity makes it.
+type CAStatus = identity.CAStatus
 
 // caPath extracts the mesh from /meshes/{mesh}/ca.
 func caPath(p string) (string, bool) {

@@ -39,10 +39,9 @@ func (r *reconciler) watchCASources(ctx context.Context) <-chan struct{} {
 				return
 			case <-tick.C:
 			}
-			changes := r.ids.ca.ReloadChanged(ctx)
+			changes := r.ids.ReloadChanged(ctx)
 			for _, c := range changes {
 				r.log.Info("CA backend material changed; reloading the mesh's CA", "mesh", c.Mesh, "sources", c.Sources)
-				r.ids.rot.reload(c.Mesh)
 			}
 			if len(changes) > 0 {
 				roots.model = nil // the roots themselves may have changed
@@ -54,16 +53,6 @@ func (r *reconciler) watchCASources(ctx context.Context) <-chan struct{} {
 		}
 	}()
 	return rebuild
-}
-
-// reload makes the next prepare load the mesh's backends again although its mtls section did
-// not change.
-func (r *rotations) reload(mesh string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if mr := r.meshes[mesh]; mr != nil {
-		mr.mtls = ""
-	}
 }
 
 // sharedRootLog warns, once per warning, of meshes whose provided CA backends hold the same root

@@ -1,12 +1,19 @@
 // Package controlplane wires meshgate together: the store, the reconcile loop that turns
 // resources into per-dataplane snapshots, the ADS server, the HTTP API, the resource-file
 // watcher and the diagnostics endpoints. It is the only package that knows all of them.
+//
+// Workload identities are wiring only here: ca/identity issues, stores, renews and rotates
+// them; identities.go hands its identities to the build (as build.Identity) and tells it
+// which dataplanes a rebuild kept, casources.go and meshkeys.go call it when a mesh's CA
+// material changes or a mesh is deleted, and caapi.go and bundleapi.go serve its status and
+// bundles.
 package controlplane
 
 import (
 	"log/slog"
 	"time"
 
+	"github.com/meshgate/meshgate/ca/identity"
 	"github.com/meshgate/meshgate/xds/build"
 )
 
@@ -44,7 +51,7 @@ type Config struct {
 	// DNS serves `.mesh` names.
 	DNS DNSConfig
 	// Rotation paces re-issuing certificates after a mesh switches CA backend.
-	Rotation RotationOptions
+	Rotation identity.RotationOptions
 	Logger   *slog.Logger
 }
 
@@ -61,7 +68,7 @@ func DefaultConfig() Config {
 		XDSAuth:       XDSAuthToken,
 		Debounce:      100 * time.Millisecond,
 		Build:         build.DefaultOptions(),
-		Rotation:      DefaultRotationOptions(),
+		Rotation:      identity.DefaultRotationOptions(),
 		DNS: DNSConfig{
 			Address: ":5653", TTL: 30 * time.Second, Forward: true, DefaultMesh: "default", VIPCIDR: "240.0.0.0/4",
 			ForwardAllow: []string{"127.0.0.0/8", "::1/128"},

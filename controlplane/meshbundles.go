@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/meshgate/meshgate/ca/identity"
 	"github.com/meshgate/meshgate/model"
 )
 
@@ -11,7 +12,7 @@ import (
 // clients against. It is nil when no gateway has a cross-mesh listener, so models without one
 // never prepare the CA of a mesh that has no dataplanes. Views are cached per rebuild, so each
 // mesh's bundle is prepared once however many gateways need it.
-func (i *identities) meshBundles(ctx context.Context, m *model.Model, log *slog.Logger) map[string]string {
+func meshBundles(ctx context.Context, ids *identity.Service, m *model.Model, log *slog.Logger) map[string]string {
 	if !hasCrossMesh(m) {
 		return nil
 	}
@@ -20,15 +21,15 @@ func (i *identities) meshBundles(ctx context.Context, m *model.Model, log *slog.
 		if !mesh.MTLSEnabled() {
 			continue
 		}
-		v, err := i.view(ctx, mesh)
+		bundle, err := ids.Bundle(ctx, mesh)
 		if err != nil {
 			// As in Kuma, a mesh whose CA cannot be read is left out: its clients are refused,
 			// every other mesh keeps working.
 			log.Error("mesh bundle for cross-mesh listeners", "mesh", mesh.Name, "error", err)
 			continue
 		}
-		if v.bundlePEM != "" {
-			out[mesh.Name] = v.bundlePEM
+		if bundle != "" {
+			out[mesh.Name] = bundle
 		}
 	}
 	return out

@@ -43,12 +43,12 @@ func decodeTestModel(t *testing.T, yaml string) *model.Model {
 // Every mTLS mesh's bundle is handed to the build once a cross-mesh listener exists, and it is
 // the same bundle the mesh's own dataplanes are given; without one no CA is touched.
 func TestMeshBundles(t *testing.T) {
-	ids := newTestIdentities(t, openTestStore(t, t.TempDir()), DefaultRotationOptions(), newFakeClock())
+	ids := newTestIdentities(t, openTestStore(t, t.TempDir()))
 	ctx := context.Background()
 
 	plain := decodeTestModel(t, bundleMeshesYAML)
-	ids.setModel(plain)
-	assert.Nil(t, ids.meshBundles(ctx, plain, quietLogger()))
+	ids.SetModel(plain)
+	assert.Nil(t, meshBundles(ctx, ids, plain, quietLogger()))
 
 	m := decodeTestModel(t, bundleMeshesYAML+`
 ---
@@ -58,13 +58,13 @@ name: edge
 selectors: [{match: {kuma.io/service: gw}}]
 conf: {listeners: [{port: 8080, protocol: HTTP, crossMesh: true}]}
 `)
-	ids.setModel(m)
-	bundles := ids.meshBundles(ctx, m, quietLogger())
+	ids.SetModel(m)
+	bundles := meshBundles(ctx, ids, m, quietLogger())
 	require.Len(t, bundles, 2)
 	assert.NotEqual(t, bundles["default"], bundles["other"], "each mesh has its own CA")
 	assert.NotContains(t, bundles, "plain")
 
-	id, _, err := ids.forDataplane(ctx, m.Mesh("default"), m.Mesh("default").Dataplane("gw"))
+	id, _, err := dataplaneIdentity(ctx, ids, m.Mesh("default"), m.Mesh("default").Dataplane("gw"))
 	require.NoError(t, err)
 	assert.Equal(t, id.TrustBundle, bundles["default"])
 }

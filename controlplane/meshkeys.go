@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/ca/identity"
 	"github.com/meshgate/meshgate/ca/tokens"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
@@ -37,6 +38,9 @@ const meshLedgerKey = "mesh-keys/ledger"
 // meshLedgerFormat changes when the document's meaning does.
 const meshLedgerFormat = 1
 
+// versionAbsent is the version PutState takes to create the ledger: none is stored yet.
+const versionAbsent int64 = -1
+
 // meshLedgerTimeout bounds the store calls of one cleanup.
 const meshLedgerTimeout = 10 * time.Second
 
@@ -56,7 +60,7 @@ type meshLedgerItem struct {
 type meshKeys struct {
 	store  store.Store
 	tokens *tokens.Issuer
-	ids    *identities
+	ids    *identity.Service
 	log    *slog.Logger
 	// streams re-checks open streams; nil when xDS streams carry no tokens (--xds-auth none).
 	streams *tokenStreams
@@ -69,7 +73,7 @@ type meshKeys struct {
 
 // newMeshKeys wires key lifecycle for a control plane; its failure to register metrics is
 // logged, not fatal.
-func newMeshKeys(st store.Store, issuer *tokens.Issuer, ids *identities, xds streamEnder, authMode string, reg prometheus.Registerer, log *slog.Logger) *meshKeys {
+func newMeshKeys(st store.Store, issuer *tokens.Issuer, ids *identity.Service, xds streamEnder, authMode string, reg prometheus.Registerer, log *slog.Logger) *meshKeys {
 	k := &meshKeys{store: st, tokens: issuer, ids: ids, log: log, known: map[string]meshLedgerItem{}}
 	if authMode != XDSAuthNone && xds != nil && issuer != nil {
 		k.streams = newTokenStreams(issuer, xds, reg, log)
@@ -176,7 +180,7 @@ func (k *meshKeys) update(ctx context.Context, m *model.Model) {
 // is gone. Everything it deletes is checked against the incarnation recorded with it, so a
 // later mesh's state survives.
 func (k *meshKeys) clean(ctx context.Context, name string, rec meshLedgerItem) (bool, error) {
-	k.ids.dropMesh(name)
+	k.ids.DropMesh(name)
 	got, err := k.store.Get(ctx, store.Key{Kind: string(api.KindMesh), Name: name})
 	switch {
 	case err == nil && incarnationOf(name, got.CreationTime).Equal(rec.Created):
@@ -184,7 +188,7 @@ func (k *meshKeys) clean(ctx context.Context, name string, rec meshLedgerItem) (
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return false, err
 	}
-	deleted, err := k.ids.ca.DeleteMesh(ctx, name, rec.Created, rec.Backends)
+	deleted, err := k.ids.DeleteMesh(ctx, name, rec.Created, rec.Backends)
 	if err != nil {
 		return false, err
 	}

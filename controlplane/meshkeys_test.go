@@ -35,8 +35,7 @@ type keysFixture struct {
 func newKeysFixture(t *testing.T, st store.Store) *keysFixture {
 	t.Helper()
 	issuer := tokens.New(st, tokens.Options{Logger: quietLogger(), Meshes: meshLookup(st)})
-	ids, err := newIdentitiesWith(st, DefaultRotationOptions(), quietLogger(), time.Now)
-	require.NoError(t, err)
+	ids := newTestIdentities(t, st)
 	rec := &reconciler{store: st, sink: nullSink{}, log: quietLogger(), ids: ids}
 	rec.keys = newMeshKeys(st, issuer, ids, nil, XDSAuthToken, nil, quietLogger())
 	return &keysFixture{st: st, rec: rec, tokens: issuer}
@@ -187,7 +186,9 @@ func TestMeshRecreatedWithinOneRebuild(t *testing.T) {
 	assert.NotContains(t, after, "tokens/payments/revocations")
 	require.Contains(t, after, "ca/payments/ca-1", "the new mesh has its CA")
 	assert.NotEqual(t, rootCert(t, before["ca/payments/ca-1"]), rootCert(t, after["ca/payments/ca-1"]), "a new root")
-	var id storedIdentity
+	var id struct {
+		RootSHA256 string `json:"rootSHA256"` // as ca/identity stores it
+	}
 	require.NoError(t, json.Unmarshal(after["identities/payments/gw"], &id))
 	assert.Equal(t, id.RootSHA256, rootFingerprint(t, after["ca/payments/ca-1"]), "the dataplane's identity is from the new root")
 
@@ -271,7 +272,7 @@ func TestDefaultMeshLifecycle(t *testing.T) {
 	rec, err := st.Get(ctx, store.Key{Kind: string(api.KindMesh), Name: "default"})
 	require.NoError(t, err)
 	assert.Equal(t, rec.CreationTime.UTC(), ledgerOf(t, st)["default"].Created)
-	_, err = f.rec.ids.ca.For(ctx, f.rec.Model().Mesh("default").Resource) // creates the CA
+	_, err = f.rec.ids.Authority(ctx, f.rec.Model().Mesh("default").Resource) // creates the CA
 	require.NoError(t, err)
 	_, _, err = st.GetState(ctx, "ca/default/ca-1")
 	require.NoError(t, err)

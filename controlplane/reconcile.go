@@ -11,6 +11,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/ca/identity"
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/crossmesh/vip"
 	"github.com/meshgate/meshgate/model"
@@ -46,7 +47,7 @@ type reconciler struct {
 	log   *slog.Logger
 	onRun func(time.Duration)
 	// ids issues workload certificates for dataplanes of mTLS meshes.
-	ids *identities
+	ids *identity.Service
 	// onModel publishes what is derived from the whole model besides xDS (DNS names, VIPs).
 	// Its failure is logged and does not hold back configuration.
 	onModel func(context.Context, *model.Model) (*build.Network, error)
@@ -100,8 +101,8 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 	}
 	r.network = network
 	r.warnDenyAll(m)
-	r.ids.setModel(m)
-	bundles := r.ids.meshBundles(ctx, m, r.log)
+	r.ids.SetModel(m)
+	bundles := meshBundles(ctx, r.ids, m, r.log)
 	var renewal time.Time
 	states := map[string]DataplaneState{}
 	outputs := map[string]*render.Output{}
@@ -111,7 +112,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 			st := DataplaneState{Mesh: mesh.Name, Name: dp.Name, Node: node, Revision: snap.Revision}
 			// No snapshot goes out without the identity and bundle its mTLS clusters reference:
 			// the dataplane keeps its previous configuration instead.
-			id, renewAt, err := r.ids.forDataplane(ctx, mesh, dp)
+			id, renewAt, err := dataplaneIdentity(ctx, r.ids, mesh, dp)
 			if err != nil {
 				st.Error = err.Error()
 				r.log.Error("dataplane identity", "node", node, "error", err)
@@ -152,7 +153,7 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 	}
 	r.states, r.outputs, r.revision, r.model, r.renewal = states, outputs, snap.Revision, m, renewal
 	r.mu.Unlock()
-	r.ids.forget(states)
+	forgetIdentities(r.ids, states)
 	if r.onRun != nil {
 		r.onRun(time.Since(start))
 	}

@@ -5,16 +5,15 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/ca"
 	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/explain"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // DefaultMaxHops bounds Follow: consumer, cross-mesh gateway, backend, and one spare.
@@ -246,38 +245,6 @@ func applyHeaders(hs []explain.Header, c *explain.HeaderChanges) []explain.Heade
 	return out
 }
 
-// Identity is what the CA writes into a dataplane's certificate: its services (the
-// `kuma.io/service` values of its gateway and inbound tags, sorted) and all those tags.
-func Identity(mesh string, dp *api.Dataplane) certs.Identity {
-	tags := map[string][]string{}
-	add := func(set map[string]string) {
-		for k, v := range set {
-			if !contains(tags[k], v) {
-				tags[k] = append(tags[k], v)
-			}
-		}
-	}
-	if g := dp.Spec.Networking.Gateway; g != nil {
-		add(g.Tags)
-	}
-	for _, in := range dp.Spec.Networking.Inbound {
-		add(in.Tags)
-	}
-	for _, vs := range tags {
-		sort.Strings(vs)
-	}
-	return certs.Identity{Mesh: mesh, Services: tags[names.ServiceTag], Tags: tags}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // PeerOf is the client certificate dataplane mesh/name presents: the URI SANs of the identity
 // its mesh's CA issues it.
 func PeerOf(m *model.Model, mesh, name string) (*explain.Peer, error) {
@@ -292,7 +259,9 @@ func PeerOf(m *model.Model, mesh, name string) (*explain.Peer, error) {
 	if !ms.MTLSEnabled() {
 		return nil, fmt.Errorf("mesh %q has no mTLS, so dataplane %s/%s has no certificate", mesh, mesh, name)
 	}
-	uris, err := Identity(mesh, dp).URIs()
+	// The same statement the control plane issues from (ca.DataplaneSubject), so explain's
+	// RBAC answers hold for the certificates dataplanes really present.
+	uris, err := ca.DataplaneSubject(mesh, dp).URIs()
 	if err != nil {
 		return nil, fmt.Errorf("identity of %s/%s: %w", mesh, name, err)
 	}

@@ -116,7 +116,7 @@ func (w *meshCAs) svid(t *testing.T, mesh, name string) (ca.Issued, []*x509.Cert
 	t.Helper()
 	dp := w.model.Mesh(mesh).Dataplane(name)
 	require.NotNil(t, dp, "%s/%s", mesh, name)
-	id := render.Identity(mesh, dp)
+	id := ca.DataplaneSubject(mesh, dp)
 	out, err := w.cas[mesh].Issue(context.Background(), ca.IssueRequest{Mesh: mesh, Services: id.Services, Tags: id.Tags})
 	require.NoError(t, err)
 	chain, err := certs.ParseCertificates(out.CertPEM)

@@ -1,9 +1,11 @@
-package controlplane
+package identity
 
 import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -17,9 +19,9 @@ import (
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/store/sqlite"
-	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/names"
 )
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // fakeClock is the one clock of a test's identities, CA and rate limiter.
 type fakeClock struct {
@@ -49,9 +51,9 @@ func openTestStore(t testing.TB, dir string) store.Store {
 	return st
 }
 
-func newTestIdentities(t testing.TB, st store.Store, opts RotationOptions, clk *fakeClock) *identities {
+func newTestIdentities(t testing.TB, st store.Store, opts RotationOptions, clk *fakeClock) *Service {
 	t.Helper()
-	ids, err := newIdentitiesWith(st, opts, quietLogger(), clk.Now)
+	ids, err := New(Config{Store: st, Rotation: opts, Log: quietLogger(), Now: clk.Now})
 	require.NoError(t, err)
 	return ids
 }
@@ -68,7 +70,7 @@ func rotMesh(n int, enabled string, backends ...string) *model.Mesh {
 		m.Dataplanes = append(m.Dataplanes, &api.Dataplane{
 			Meta: api.Meta{Kind: api.KindDataplane, Mesh: "default", Name: fmt.Sprintf("dp-%d", i)},
 			Spec: api.DataplaneSpec{Networking: api.Networking{Address: "127.0.0.1", Gateway: &api.DataplaneGateway{
-				Type: api.GatewayBuiltin, Tags: map[string]string{names.ServiceTag: fmt.Sprintf("svc-%d", i)},
+				Type: api.GatewayBuiltin, Tags: map[string]string{api.ServiceTag: fmt.Sprintf("svc-%d", i)},
 			}}},
 		})
 	}
@@ -77,28 +79,28 @@ func rotMesh(n int, enabled string, backends ...string) *model.Mesh {
 
 // rebuilt is what one rebuild handed out.
 type rebuilt struct {
-	ids  map[string]*build.Identity
+	ids  map[string]*Identity
 	wake time.Time
 }
 
 // rebuild runs what the reconciler runs for identities over one mesh.
-func rebuild(t testing.TB, ids *identities, mesh *model.Mesh) rebuilt {
+func rebuild(t testing.TB, ids *Service, mesh *model.Mesh) rebuilt {
 	t.Helper()
-	ids.setModel(&model.Model{})
-	out := rebuilt{ids: map[string]*build.Identity{}}
-	keep := map[string]DataplaneState{}
+	ids.SetModel(&model.Model{})
+	out := rebuilt{ids: map[string]*Identity{}}
+	keep := map[Dataplane]bool{}
 	for _, dp := range mesh.Dataplanes {
-		id, wake, err := ids.forDataplane(context.Background(), mesh, dp)
+		id, wake, err := ids.For(context.Background(), Request{Mesh: mesh, Dataplane: dp})
 		require.NoError(t, err)
 		out.ids[dp.Name] = id
 		out.wake = earliest(out.wake, wake)
-		keep[names.Node(mesh.Name, dp.Name)] = DataplaneState{}
+		keep[Dataplane{mesh.Name, dp.Name}] = true
 	}
-	ids.forget(keep)
+	ids.Forget(keep)
 	return out
 }
 
-func chainOf(t testing.TB, id *build.Identity) []*x509.Certificate {
+func chainOf(t testing.TB, id *Identity) []*x509.Certificate {
 	t.Helper()
 	chain, err := certs.ParseCertificates([]byte(id.CertificateChain))
 	require.NoError(t, err)
@@ -106,7 +108,7 @@ func chainOf(t testing.TB, id *build.Identity) []*x509.Certificate {
 }
 
 // rootsOf returns the fingerprints of the roots in a dataplane's trust bundle.
-func rootsOf(t testing.TB, id *build.Identity) map[string]bool {
+func rootsOf(t testing.TB, id *Identity) map[string]bool {
 	t.Helper()
 	cs, err := certs.ParseCertificates([]byte(id.TrustBundle))
 	require.NoError(t, err)
@@ -118,7 +120,7 @@ func rootsOf(t testing.TB, id *build.Identity) map[string]bool {
 }
 
 // issuerRoot is the fingerprint of the root in bundle that signed the leaf's chain.
-func issuerRoot(t testing.TB, id *build.Identity) string {
+func issuerRoot(t testing.TB, id *Identity) string {
 	t.Helper()
 	chain := chainOf(t, id)
 	roots, err := certs.ParseCertificates([]byte(id.TrustBundle))
@@ -134,7 +136,7 @@ func issuerRoot(t testing.TB, id *build.Identity) string {
 }
 
 // verifyWith checks a leaf against a bundle with go-spiffe (certs.VerifySVID) and openssl.
-func verifyWith(t testing.TB, leaf *build.Identity, bundlePEM string, at time.Time) {
+func verifyWith(t testing.TB, leaf *Identity, bundlePEM string, at time.Time) {
 	t.Helper()
 	chain := chainOf(t, leaf)
 	bundle, err := certs.ParseBundle("default", []byte(bundlePEM))
@@ -145,7 +147,7 @@ func verifyWith(t testing.TB, leaf *build.Identity, bundlePEM string, at time.Ti
 }
 
 // backendRootFP is the fingerprint of a backend's root.
-func backendRootFP(t testing.TB, ids *identities, mesh *model.Mesh, backend string) string {
+func backendRootFP(t testing.TB, ids *Service, mesh *model.Mesh, backend string) string {
 	t.Helper()
 	roots, err := ids.ca.BackendRoots(context.Background(), mesh.Resource)
 	require.NoError(t, err)

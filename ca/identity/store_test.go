@@ -1,4 +1,4 @@
-package controlplane
+package identity
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
-	"github.com/meshgate/meshgate/xds/build"
 )
 
 // countingStore counts the successful writes of dataplane certificates (one per issue), and
@@ -105,7 +104,7 @@ func storedIndex(t *testing.T, st store.Store) []string {
 	return idx.Dataplanes
 }
 
-func sameIdentities(t *testing.T, want, got map[string]*build.Identity, names ...string) {
+func sameIdentities(t *testing.T, want, got map[string]*Identity, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		require.NotNil(t, got[n], n)
@@ -132,7 +131,7 @@ func TestIdentitiesSurviveRestart(t *testing.T) {
 	after := rebuild(t, restarted, mesh)
 	sameIdentities(t, before.ids, after.ids, "dp-0", "dp-1", "dp-2")
 	assert.Empty(t, st.issued(), "nothing issued after the restart")
-	assert.Equal(t, restarted.byNode["default.dp-0"].renewAt, after.wake, "renewal is still scheduled")
+	assert.Equal(t, restarted.byNode[Dataplane{"default", "dp-0"}].renewAt, after.wake, "renewal is still scheduled")
 	assert.False(t, after.wake.IsZero())
 	// A rebuild on the restored cache reads nothing and writes nothing.
 	again := rebuild(t, restarted, mesh)

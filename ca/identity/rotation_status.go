@@ -1,4 +1,4 @@
-package controlplane
+package identity
 
 import (
 	"context"
@@ -52,9 +52,9 @@ type RotationStatus struct {
 	Complete      bool    `json:"complete"`
 }
 
-// caStatus reports a mesh's trust and rotation progress. It reads the state the last rebuild
+// Status reports a mesh's trust and rotation progress. It reads the state the last rebuild
 // left and changes nothing.
-func (i *identities) caStatus(ctx context.Context, mesh *model.Mesh) (CAStatus, error) {
+func (i *Service) Status(ctx context.Context, mesh *model.Mesh) (CAStatus, error) {
 	roots, err := i.ca.BackendRoots(ctx, mesh.Resource)
 	if err != nil {
 		return CAStatus{}, err
@@ -129,7 +129,7 @@ func (i *identities) caStatus(ctx context.Context, mesh *model.Mesh) (CAStatus, 
 
 // latestReissue is the last scheduled re-issue among leaves chaining to a root; now when one
 // is overdue or not yet scheduled.
-func latestReissue(i *identities, mesh, fp string) time.Time {
+func latestReissue(i *Service, mesh, fp string) time.Time {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	now := i.now()

@@ -1,4 +1,4 @@
-package controlplane
+package identity
 
 import (
 	"context"
@@ -307,4 +307,14 @@ func (r *rotations) retiringCerts(mesh string) []*x509.Certificate {
 		out = append(out, rr.Cert)
 	}
 	return out
+}
+
+// reload makes the next prepare load the mesh's backends again although its mtls section did
+// not change.
+func (r *rotations) reload(mesh string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if mr := r.meshes[mesh]; mr != nil {
+		mr.mtls = ""
+	}
 }

@@ -1,4 +1,4 @@
-package controlplane
+package identity
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -15,22 +14,20 @@ import (
 	"github.com/meshgate/meshgate/ca"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
-	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
-// identities issues and caches each dataplane's workload certificate. A certificate is kept
+// Service issues and caches each dataplane's workload certificate. A certificate is kept
 // until 80 % of its life has passed or what it certifies (services, tags) changes; so a rebuild
 // for an unrelated change does not re-issue, and a renewal changes only the dataplane's
 // secrets. A certificate from a backend that is no longer the enabled one (or from an older
 // configuration of it) stays valid and trusted, so it is replaced gradually: after a settle
 // time, jittered, and rate-limited (see RotationOptions).
 //
-// Certificates are also kept in the store (identity_store.go): the cache is filled from it, so
+// Certificates are also kept in the store (store.go): the cache is filled from it, so
 // a restart, or another control plane on the same store, serves the certificate a dataplane
 // already has. A cache hit never touches the store: a miss reads it, an issue writes it (at
-// the end of the rebuild, in one batch), and forget deletes the entries of deleted dataplanes.
-type identities struct {
+// the end of the rebuild, in one batch), and Forget deletes the entries of deleted dataplanes.
+type Service struct {
 	ca    transitionCAs
 	rot   *rotations
 	opts  RotationOptions
@@ -39,7 +36,7 @@ type identities struct {
 	log   *slog.Logger
 
 	mu     sync.Mutex
-	byNode map[string]cachedIdentity
+	byNode map[Dataplane]cachedIdentity
 	// model is the model being built, read by the CA's Secret resolver.
 	model *model.Model
 	// gen counts rebuilds: each mesh's trust is prepared once per rebuild (views).
@@ -49,7 +46,7 @@ type identities struct {
 	// index tracks which dataplanes have a stored certificate.
 	index storeIndex
 	// dropped are the identities of meshes deleted (or re-created) since the last rebuild:
-	// out of the cache at once, out of the store in forget if their dataplane is gone too.
+	// out of the cache at once, out of the store in Forget if their dataplane is gone too.
 	dropped []cachedIdentity
 
 	rootsMu sync.Mutex
@@ -100,9 +97,23 @@ func (c cachedIdentity) stale(v meshView) bool {
 	return c.rootFP != v.enabledFP || c.spec != v.enabled.Spec
 }
 
-func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, now func() time.Time) (*identities, error) {
-	i := &identities{
-		now: now, opts: opts, store: st, log: log, byNode: map[string]cachedIdentity{}, views: map[string]preparedView{},
+// Config is what New needs. Now is the one clock of the identities, the CA and the rate
+// limiter: tests drive all three with a fake one.
+type Config struct {
+	Store    store.Store
+	Rotation RotationOptions
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// New builds the identity service and the CA manager behind it.
+func New(cfg Config) (*Service, error) {
+	return newIdentitiesWith(cfg.Store, cfg.Rotation, cfg.Log, cfg.Now)
+}
+
+func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, now func() time.Time) (*Service, error) {
+	i := &Service{
+		now: now, opts: opts, store: st, log: log, byNode: map[Dataplane]cachedIdentity{}, views: map[string]preparedView{},
 		limiter: newTokenBucket(opts.Rate, opts.Burst), roots: map[string]*meshRoots{},
 		index: newStoreIndex(),
 	}
@@ -116,7 +127,7 @@ func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, n
 }
 
 // resolveSecret serves `secret:` data sources of provided CAs from the current model.
-func (i *identities) resolveSecret(_ context.Context, mesh, name string) ([]byte, error) {
+func (i *Service) resolveSecret(_ context.Context, mesh, name string) ([]byte, error) {
 	i.mu.Lock()
 	m := i.model
 	i.mu.Unlock()
@@ -126,8 +137,8 @@ func (i *identities) resolveSecret(_ context.Context, mesh, name string) ([]byte
 	return m.Mesh(mesh).Secrets[name].Spec.Bytes()
 }
 
-// setModel starts a rebuild.
-func (i *identities) setModel(m *model.Model) {
+// SetModel starts a rebuild.
+func (i *Service) SetModel(m *model.Model) {
 	i.mu.Lock()
 	i.model = m
 	i.gen++
@@ -137,12 +148,13 @@ func (i *identities) setModel(m *model.Model) {
 // forDataplane returns the dataplane's identity (nil when its mesh has no mTLS) and when the
 // identities must be looked at again: a renewal, a scheduled re-issue, or a retiring root due
 // to leave the bundle.
-func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api.Dataplane) (*build.Identity, time.Time, error) {
+func (i *Service) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api.Dataplane) (*Identity, time.Time, error) {
 	if !mesh.MTLSEnabled() {
 		return nil, time.Time{}, nil
 	}
-	services, tags := identityOf(dp)
-	node := names.Node(mesh.Name, dp.Name)
+	of := ca.DataplaneSubject(mesh.Name, dp)
+	services, tags := of.Services, of.Tags
+	node := Dataplane{mesh.Name, dp.Name}
 	want := subject{services: services, tags: tags, key: strings.Join(services, ",") + "|" + fmt.Sprint(tags)}
 	v, err := i.view(ctx, mesh)
 	if err != nil {
@@ -180,17 +192,17 @@ func (i *identities) forDataplane(ctx context.Context, mesh *model.Mesh, dp *api
 		i.mu.Lock()
 		i.byNode[node] = cached
 		i.mu.Unlock()
-		// Written at the end of the rebuild (forget), in one batch with the others.
+		// Written at the end of the rebuild (Forget), in one batch with the others.
 		i.writes.enqueue(pendingWrite{c: cached, want: want, v: v, now: now})
 		wake = cached.renewAt
 	}
-	id := build.Identity{CertificateChain: cached.chain, PrivateKey: cached.keyPEM, TrustBundle: v.bundlePEM}
+	id := Identity{CertificateChain: cached.chain, PrivateKey: cached.keyPEM, TrustBundle: v.bundlePEM}
 	return &id, earliest(wake, v.wake), nil
 }
 
 // decide says whether the cached certificate is kept, and if so when to look at it again. It
 // runs under i.mu: it spends rate-limit tokens and schedules re-issues.
-func (i *identities) decide(c *cachedIdentity, ok bool, key string, v meshView, now time.Time) (bool, time.Time) {
+func (i *Service) decide(c *cachedIdentity, ok bool, key string, v meshView, now time.Time) (bool, time.Time) {
 	if !ok || c.key != key || !now.Before(c.renewAt) || !v.trusted[c.rootFP] {
 		return false, time.Time{}
 	}
@@ -219,8 +231,8 @@ func (i *identities) decide(c *cachedIdentity, ok bool, key string, v meshView, 
 	return true, earliest(c.renewAt, next)
 }
 
-func (i *identities) issue(ctx context.Context, mesh, dataplane string, want subject, v meshView) (cachedIdentity, error) {
-	node := names.Node(mesh, dataplane)
+func (i *Service) issue(ctx context.Context, mesh, dataplane string, want subject, v meshView) (cachedIdentity, error) {
+	node := Dataplane{mesh, dataplane}
 	issued, err := v.authority.Issue(ctx, ca.IssueRequest{Mesh: mesh, Services: want.services, Tags: want.tags})
 	if err != nil {
 		return cachedIdentity{}, fmt.Errorf("issuing identity for %s: %w", node, err)
@@ -257,7 +269,7 @@ func alignRenewal(renewAt, issuedAt, notAfter time.Time) time.Time {
 
 // view prepares the mesh's trust once per rebuild, from the leaves cached before any of them
 // is replaced in this rebuild.
-func (i *identities) view(ctx context.Context, mesh *model.Mesh) (meshView, error) {
+func (i *Service) view(ctx context.Context, mesh *model.Mesh) (meshView, error) {
 	i.mu.Lock()
 	gen := i.gen
 	if p, ok := i.views[mesh.Name]; ok && p.gen == gen {
@@ -278,7 +290,7 @@ func (i *identities) view(ctx context.Context, mesh *model.Mesh) (meshView, erro
 }
 
 // heldLocked sums up the mesh's live leaves by the root they chain to.
-func (i *identities) heldLocked(mesh string, now time.Time) map[string]heldRoot {
+func (i *Service) heldLocked(mesh string, now time.Time) map[string]heldRoot {
 	held := map[string]heldRoot{}
 	for _, c := range i.byNode {
 		if c.mesh != mesh || !c.live(now) {
@@ -295,9 +307,9 @@ func (i *identities) heldLocked(mesh string, now time.Time) map[string]heldRoot 
 	return held
 }
 
-// forget drops the identities of nodes that no longer exist, cached and stored. It runs at the
+// Forget drops the identities of nodes that no longer exist, cached and stored. It runs at the
 // end of every rebuild, and first stores the certificates the rebuild issued.
-func (i *identities) forget(keep map[string]DataplaneState) {
+func (i *Service) Forget(keep map[Dataplane]bool) {
 	if failed, err := i.writeIssued(); failed > 0 {
 		i.log.Warn("issued identities not stored: a restart would issue them again", "failed", failed, "error", err)
 	}
@@ -309,12 +321,12 @@ func (i *identities) forget(keep map[string]DataplaneState) {
 			gone = append(gone, c)
 		}
 	}
-	seen := map[string]bool{}
+	seen := map[Dataplane]bool{}
 	for _, c := range gone {
-		seen[names.Node(c.mesh, c.name)] = true
+		seen[Dataplane{c.mesh, c.name}] = true
 	}
 	for _, c := range i.dropped {
-		node := names.Node(c.mesh, c.name)
+		node := Dataplane{c.mesh, c.name}
 		_, kept := keep[node]
 		_, reissued := i.byNode[node]
 		if !kept && !reissued && !seen[node] {
@@ -327,11 +339,11 @@ func (i *identities) forget(keep map[string]DataplaneState) {
 	i.clearStored(gone, keep)
 }
 
-// dropMesh forgets everything cached for a mesh that was deleted, or deleted and created again
+// DropMesh forgets everything cached for a mesh that was deleted, or deleted and created again
 // under the same name: its CA, its trust (retiring roots included) and its dataplanes'
 // certificates, so that nothing of the first mesh is served as the second's. It runs at the
 // start of a rebuild, before anything is issued.
-func (i *identities) dropMesh(mesh string) {
+func (i *Service) DropMesh(mesh string) {
 	i.mu.Lock()
 	for node, c := range i.byNode {
 		if c.mesh == mesh {
@@ -361,36 +373,4 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// identityOf is what a dataplane's certificate states: its services (sorted, the primary one
-// first) and its tags.
-func identityOf(dp *api.Dataplane) ([]string, map[string][]string) {
-	tags := map[string][]string{}
-	add := func(set map[string]string) {
-		for k, v := range set {
-			tags[k] = append(tags[k], v)
-		}
-	}
-	if g := dp.Spec.Networking.Gateway; g != nil {
-		add(g.Tags)
-	}
-	for _, in := range dp.Spec.Networking.Inbound {
-		add(in.Tags)
-	}
-	for k, vs := range tags {
-		sort.Strings(vs)
-		tags[k] = dedupe(vs)
-	}
-	return tags[names.ServiceTag], tags
-}
-
-func dedupe(sorted []string) []string {
-	out := sorted[:0]
-	for i, s := range sorted {
-		if i == 0 || s != sorted[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }

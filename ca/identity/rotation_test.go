@@ -1,4 +1,4 @@
-package controlplane
+package identity
 
 import (
 	"context"
@@ -187,7 +187,7 @@ func TestRestartKeepsRetiringRoot(t *testing.T) {
 	for _, id := range before.ids {
 		verifyWith(t, id, out.ids["dp-0"].TrustBundle, clk.Now())
 	}
-	status, err := restarted.caStatus(context.Background(), switched)
+	status, err := restarted.Status(context.Background(), switched)
 	require.NoError(t, err)
 	require.Len(t, status.Roots, 2)
 	assert.Equal(t, "retiring", status.Roots[1].Backend)
@@ -212,7 +212,7 @@ func TestCAStatusShowsProgress(t *testing.T) {
 	clk.Advance(10 * time.Second)
 	rebuild(t, ids, switched)
 
-	st, err := ids.caStatus(context.Background(), switched)
+	st, err := ids.Status(context.Background(), switched)
 	require.NoError(t, err)
 	assert.Equal(t, "ca-2", st.EnabledBackend)
 	assert.Equal(t, map[string]int{"ca-1": 2, "ca-2": 1}, st.Rotation.LeavesByBackend)

@@ -1,4 +1,4 @@
-package controlplane
+package identity
 
 import (
 	"context"
@@ -18,7 +18,6 @@ import (
 	"github.com/meshgate/meshgate/ca"
 	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/store"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // Issued workload certificates are kept in the store's state, one entry per dataplane, so that
@@ -31,7 +30,7 @@ import (
 // The data dir and the PostgreSQL database must be protected accordingly.
 //
 // A cache hit touches nothing; a miss reads the entry; an issue writes it once, at the end of
-// the rebuild (forget), in one transaction with the rest of the rebuild's issues
+// the rebuild (Forget), in one transaction with the rest of the rebuild's issues
 // (writeQueue). When two control planes issue for one dataplane at once, the second write
 // conflicts; its writer then writes its entries one by one, and serves the first one's
 // certificate from its next rebuild on, so they converge on one.
@@ -44,7 +43,7 @@ import (
 // treated as absent (and overwritten once this control plane issues).
 const identityFormat = 1
 
-// identityStateTimeout bounds each store call made at the end of a rebuild (forget, which has
+// identityStateTimeout bounds each store call made at the end of a rebuild (Forget, which has
 // no context): a batch of issued certificates or of deletes, or one of them on its own.
 const identityStateTimeout = 10 * time.Second
 
@@ -82,7 +81,7 @@ type identityIndex struct {
 // indexEntry is a dataplane listed in the index.
 type indexEntry struct{ mesh, name string }
 
-func (e indexEntry) node() string { return names.Node(e.mesh, e.name) }
+func (e indexEntry) node() Dataplane { return Dataplane{e.mesh, e.name} }
 
 // id is how the index lists it: unlike node ids, unambiguous.
 func (e indexEntry) id() string { return e.mesh + "/" + e.name }
@@ -120,7 +119,7 @@ type meshRoots struct {
 
 // readStored returns the dataplane's stored document (nil when absent, blank or unreadable)
 // and the entry's version (versionAbsent without one).
-func (i *identities) readStored(ctx context.Context, mesh, dataplane string) (*storedIdentity, int64, error) {
+func (i *Service) readStored(ctx context.Context, mesh, dataplane string) (*storedIdentity, int64, error) {
 	raw, version, err := i.store.GetState(ctx, identityStateKey(mesh, dataplane))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, versionAbsent, nil
@@ -145,7 +144,7 @@ func (i *identities) readStored(ctx context.Context, mesh, dataplane string) (*s
 
 // load reads the dataplane's stored certificate and returns it when it can be served: see
 // accept. It also returns the entry's version, for the write that follows an issue.
-func (i *identities) load(ctx context.Context, mesh, dataplane string, want subject, v meshView, now time.Time) (cachedIdentity, bool, int64) {
+func (i *Service) load(ctx context.Context, mesh, dataplane string, want subject, v meshView, now time.Time) (cachedIdentity, bool, int64) {
 	doc, version, err := i.readStored(ctx, mesh, dataplane)
 	if err != nil {
 		i.log.Warn("reading stored identity", "mesh", mesh, "dataplane", dataplane, "error", err)
@@ -168,7 +167,7 @@ func (i *identities) load(ctx context.Context, mesh, dataplane string, want subj
 // current bundle; the chain is verified as the CA verifies what it issues, and the key must be
 // the leaf's. Whether it is also current (not due for renewal, from the enabled backend) is
 // for decide.
-func (i *identities) accept(doc *storedIdentity, mesh, dataplane string, want subject, v meshView, now time.Time) (cachedIdentity, error) {
+func (i *Service) accept(doc *storedIdentity, mesh, dataplane string, want subject, v meshView, now time.Time) (cachedIdentity, error) {
 	if doc.Key != want.key {
 		return cachedIdentity{}, errors.New("the dataplane's services or tags changed")
 	}
@@ -236,7 +235,7 @@ func (c cachedIdentity) current(want subject, v meshView, now time.Time) bool {
 }
 
 // rootOf finds a root of the mesh's bundle by fingerprint, with a bundle holding only it.
-func (i *identities) rootOf(mesh string, v meshView, fp string) (*x509.Certificate, *x509bundle.Bundle, error) {
+func (i *Service) rootOf(mesh string, v meshView, fp string) (*x509.Certificate, *x509bundle.Bundle, error) {
 	i.rootsMu.Lock()
 	defer i.rootsMu.Unlock()
 	mr := i.roots[mesh]
@@ -279,7 +278,7 @@ func encodeIdentity(c cachedIdentity) ([]byte, error) {
 const identityBatch = 1000
 
 // writeQueue holds the certificates issued during a rebuild, which serves them at once, until
-// its end (forget), which stores them in a few transactions (identityBatch each): a mass issue
+// its end (Forget), which stores them in a few transactions (identityBatch each): a mass issue
 // (a fleet's renewal, a first start) then costs little more than the issuing, instead of a
 // store commit for every dataplane in turn.
 type writeQueue struct {
@@ -300,23 +299,23 @@ func (q *writeQueue) enqueue(w pendingWrite) {
 	q.queue = append(q.queue, w)
 }
 
-// take empties the queue. A dataplane queued twice (by a rebuild that did not get to forget,
+// take empties the queue. A dataplane queued twice (by a rebuild that did not get to Forget,
 // then by the next) is written once, with its latest certificate.
 func (q *writeQueue) take() []pendingWrite {
 	q.mu.Lock()
 	queue := q.queue
 	q.queue = nil
 	q.mu.Unlock()
-	last := make(map[string]int, len(queue))
+	last := make(map[Dataplane]int, len(queue))
 	for n, w := range queue {
-		last[names.Node(w.c.mesh, w.c.name)] = n
+		last[Dataplane{w.c.mesh, w.c.name}] = n
 	}
 	if len(last) == len(queue) {
 		return queue
 	}
 	out := make([]pendingWrite, 0, len(last))
 	for n, w := range queue {
-		if last[names.Node(w.c.mesh, w.c.name)] == n {
+		if last[Dataplane{w.c.mesh, w.c.name}] == n {
 			out = append(out, w)
 		}
 	}
@@ -327,7 +326,7 @@ func (q *writeQueue) take() []pendingWrite {
 // the last one was not. After a store error (not a conflict) the rest is not tried: with the
 // store out of reach each batch would wait for its timeout, holding up the rebuild; they are
 // tried again in the next one.
-func (i *identities) writeIssued() (int, error) {
+func (i *Service) writeIssued() (int, error) {
 	pending := i.writes.take()
 	failed := 0
 	var lastErr error
@@ -356,7 +355,7 @@ func (i *identities) writeIssued() (int, error) {
 // this process last saw. When that fails on a conflict (another control plane wrote some of
 // the entries), each is written on its own, as persist resolves conflicts, so that the others
 // are not lost. It returns how many were not stored, why, and whether the store failed.
-func (i *identities) writeBatch(ws []pendingWrite) (int, bool, error) {
+func (i *Service) writeBatch(ws []pendingWrite) (int, bool, error) {
 	failed := 0
 	var lastErr error
 	batch := make([]store.StateWrite, 0, len(ws))
@@ -423,14 +422,14 @@ func (i *identities) writeBatch(ws []pendingWrite) (int, bool, error) {
 // settle records the outcome of a write in the cache, unless the dataplane's certificate has
 // been replaced since it was queued: c is what to keep (ours with its new version, or
 // another control plane's), stored whether that is in the store.
-func (i *identities) settle(w pendingWrite, c cachedIdentity, stored bool) {
+func (i *Service) settle(w pendingWrite, c cachedIdentity, stored bool) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.settleLocked(w, c, stored)
 }
 
-func (i *identities) settleLocked(w pendingWrite, c cachedIdentity, stored bool) {
-	node := names.Node(c.mesh, c.name)
+func (i *Service) settleLocked(w pendingWrite, c cachedIdentity, stored bool) {
+	node := Dataplane{c.mesh, c.name}
 	if cur, ok := i.byNode[node]; ok && cur.chain == w.c.chain {
 		if c.chain == cur.chain {
 			cur.version, cur.unsaved = c.version, !stored
@@ -446,7 +445,7 @@ func (i *identities) settleLocked(w pendingWrite, c cachedIdentity, stored bool)
 // certificate); otherwise ours replaces it. A store failure is returned (broken): the
 // certificate is served all the same, and written again in the next rebuild. It returns the
 // certificate to keep, whether that is stored, whether the store failed, and why it is not.
-func (i *identities) persist(ctx context.Context, c cachedIdentity, raw []byte, want subject, v meshView, now time.Time) (cachedIdentity, bool, bool, error) {
+func (i *Service) persist(ctx context.Context, c cachedIdentity, raw []byte, want subject, v meshView, now time.Time) (cachedIdentity, bool, bool, error) {
 	k := identityStateKey(c.mesh, c.name)
 	version := c.version
 	for range 3 {
@@ -472,13 +471,13 @@ func (i *identities) persist(ctx context.Context, c cachedIdentity, raw []byte, 
 }
 
 // noteStored records that the dataplane has an entry, for the index.
-func (i *identities) noteStored(mesh, dataplane string) {
+func (i *Service) noteStored(mesh, dataplane string) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.noteStoredLocked(mesh, dataplane)
 }
 
-func (i *identities) noteStoredLocked(mesh, dataplane string) {
+func (i *Service) noteStoredLocked(mesh, dataplane string) {
 	e := indexEntry{mesh, dataplane}
 	delete(i.index.remove, e.id())
 	delete(i.index.spared, e.id())
@@ -491,7 +490,7 @@ func (i *identities) noteStoredLocked(mesh, dataplane string) {
 // cached, and those the index lists (some deleted while no control plane ran), in batches of
 // identityBatch. An entry another control plane rewrote since this one last saw it is left
 // alone.
-func (i *identities) clearStored(gone []cachedIdentity, keep map[string]DataplaneState) {
+func (i *Service) clearStored(gone []cachedIdentity, keep map[Dataplane]bool) {
 	i.loadIndex()
 	i.mu.Lock()
 	var deletes []storeDelete
@@ -538,7 +537,7 @@ type storeDelete struct {
 // deleteBatch deletes entries in one transaction; when one was rewritten (or deleted) by
 // another control plane since this one saw it, each on its own instead. It returns a store
 // error, after which the rest is left for the next rebuild.
-func (i *identities) deleteBatch(ds []storeDelete) error {
+func (i *Service) deleteBatch(ds []storeDelete) error {
 	batch := make([]store.StateWrite, len(ds))
 	for n, d := range ds {
 		batch[n] = store.StateWrite{Key: identityStateKey(d.e.mesh, d.e.name), ExpectedVersion: d.version, Delete: true}
@@ -580,13 +579,13 @@ func (i *identities) deleteBatch(ds []storeDelete) error {
 }
 
 // deletedLocked records that the dataplane's entry is gone, for the index.
-func (i *identities) deletedLocked(e indexEntry) {
+func (i *Service) deletedLocked(e indexEntry) {
 	delete(i.index.add, e.id())
 	i.index.remove[e.id()] = e
 }
 
 // loadIndex reads the index once.
-func (i *identities) loadIndex() {
+func (i *Service) loadIndex() {
 	i.mu.Lock()
 	loaded := i.index.loaded
 	i.mu.Unlock()
@@ -605,7 +604,7 @@ func (i *identities) loadIndex() {
 	i.mu.Unlock()
 }
 
-func (i *identities) readIndex(ctx context.Context) (map[string]indexEntry, int64, error) {
+func (i *Service) readIndex(ctx context.Context) (map[string]indexEntry, int64, error) {
 	entries := map[string]indexEntry{}
 	raw, version, err := i.store.GetState(ctx, identityIndexKey)
 	if errors.Is(err, store.ErrNotFound) {
@@ -637,7 +636,7 @@ func (i *identities) readIndex(ctx context.Context) (map[string]indexEntry, int6
 
 // saveIndex writes this process's changes to the index onto the stored one: another control
 // plane's changes in between are kept.
-func (i *identities) saveIndex() {
+func (i *Service) saveIndex() {
 	ctx, cancel := context.WithTimeout(context.Background(), identityStateTimeout)
 	defer cancel()
 	i.mu.Lock()
