@@ -6,16 +6,24 @@ import (
 	"strings"
 )
 
-// FieldError is one violation, located precisely enough for a user to fix it without searching:
+// FieldError is the one problem type: a validation error, a diagnostic of a built proxy
+// (ir.Proxy.Diagnostics), a cross-mesh conflict, a ProxyTemplate modification that was
+// rejected. It is located precisely enough for a user to fix it without searching:
 // `routes.yaml:14: MeshGatewayRoute default/edge-route: conf.http.rules[0].matches[0].path.value: must be an absolute path`.
+// Whoever holds the resource fills in File and Line (Meta.Problem, Locate), so nobody has to
+// find the resource again by its display name.
+//
+// The JSON form is Resource, Field and Message, capitalized: the control plane's status API,
+// `meshgate inspect` and the golden diagnostics.yaml files carried it before File and Line
+// joined, and the file a resource was read from is the operator's, not the API's.
 type FieldError struct {
-	File string
-	Line int
+	File string `json:"-"`
+	Line int    `json:"-"`
 	// Resource is the resource's display name (`MeshGateway default/edge`); empty for errors
 	// about a document that could not be decoded into a resource at all.
-	Resource string
-	Field    string
-	Message  string
+	Resource string `json:"Resource"`
+	Field    string `json:"Field"`
+	Message  string `json:"Message"`
 }
 
 func (e FieldError) Error() string {
@@ -37,6 +45,13 @@ func (e FieldError) Error() string {
 	}
 	b.WriteString(e.Message)
 	return b.String()
+}
+
+// Unlocated is Error without the file and line: `Resource: field: message`, as `meshgate
+// render` and `inspect` print a diagnostic and the control plane logs a cross-mesh conflict.
+func (e FieldError) Unlocated() string {
+	e.File = ""
+	return e.Error()
 }
 
 // ErrorList is every violation found, in file and line order.

@@ -26,6 +26,12 @@ func Locate(obj Object, errs ErrorList) ErrorList {
 	return out
 }
 
+// Problem is a FieldError about field of the resource m describes, located at the line the
+// field (or its nearest written parent) came from.
+func (m *Meta) Problem(field, message string) FieldError {
+	return FieldError{File: m.Source.File, Line: m.Source.LineOf(field), Resource: m.DisplayName(), Field: field, Message: message}
+}
+
 // LineOf returns the line of the longest recorded prefix of a field path, or the document line.
 func (s Source) LineOf(field string) int {
 	for _, p := range pathPrefixes(field) {

@@ -1,9 +1,11 @@
 package v1alpha1
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPathPrefixes(t *testing.T) {
@@ -70,4 +72,27 @@ func TestRegistry(t *testing.T) {
 	assert.True(t, info.Global)
 	assert.Panics(t, func() { Register(KindInfo{Kind: KindMesh, New: func() Object { return &Mesh{} }}) })
 	assert.Panics(t, func() { Register(KindInfo{Kind: "Broken", New: func() Object { return nil }}) })
+}
+
+func TestMetaProblem(t *testing.T) {
+	pt := &ProxyTemplate{Meta: Meta{
+		Kind: KindProxyTemplate, Mesh: "default", Name: "pt",
+		Source: Source{File: "pt.yaml", Line: 2, Fields: map[string]int{"conf": 7, "conf.imports": 8}},
+	}}
+	p := pt.Problem("conf.imports", "imports empty")
+	assert.Equal(t, FieldError{File: "pt.yaml", Line: 8, Resource: "ProxyTemplate default/pt", Field: "conf.imports", Message: "imports empty"}, p)
+	assert.Equal(t, "pt.yaml:8: ProxyTemplate default/pt: conf.imports: imports empty", p.Error())
+	assert.Equal(t, "ProxyTemplate default/pt: conf.imports: imports empty", p.Unlocated())
+	whole := pt.Problem("", "invalid")
+	assert.Equal(t, 2, whole.Line, "a problem without a field is at the document")
+	assert.Equal(t, "ProxyTemplate default/pt: invalid", whole.Unlocated())
+	unread := (&Meta{Kind: KindMesh, Name: "m"}).Problem("mtls", "x")
+	assert.Equal(t, "Mesh m: mtls: x", unread.Error(), "a resource not read from a file has no location")
+}
+
+// The JSON form is the one the status API and the golden diagnostics.yaml files carry.
+func TestFieldErrorJSON(t *testing.T) {
+	b, err := json.Marshal(FieldError{File: "a.yaml", Line: 3, Resource: "Mesh m", Field: "", Message: "x"})
+	require.NoError(t, err)
+	assert.Equal(t, `{"Resource":"Mesh m","Field":"","Message":"x"}`, string(b))
 }

@@ -7,7 +7,11 @@
 // that moves ir.yaml is in xds/build, one that moves only the Envoy files is in xds/translate.
 package ir
 
-import "time"
+import (
+	"time"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+)
 
 // Proxy is everything one dataplane receives.
 type Proxy struct {
@@ -29,14 +33,9 @@ type Proxy struct {
 	Offline bool `json:"offline,omitempty"`
 }
 
-// Diagnostic locates a problem in the resources: `MeshGatewayRoute default/r: conf.http...: message`.
-// Its field names are capitalized on purpose: the control plane's status API and the golden
-// diagnostics.yaml files carry this JSON form, which predates the IR's camelCase tags.
-type Diagnostic struct {
-	Resource string `json:"Resource"`
-	Field    string `json:"Field"`
-	Message  string `json:"Message"`
-}
+// Diagnostic is the one problem type, api.FieldError, located in the resource it is about by
+// whoever built it. An alias while the callers move to api.FieldError.
+type Diagnostic = api.FieldError
 
 type Protocol string
 

@@ -19,25 +19,12 @@ import (
 	"github.com/meshgate/meshgate/xds/snapshot"
 )
 
-// Problem is something about a ProxyTemplate its author should know: a raw resource or a
-// modification that was rejected (the message ends with "not applied"), or one that changed
-// nothing. Resource is `ProxyTemplate <mesh>/<name>`, Field the path in its spec
+// Problems are what a ProxyTemplate's author should know, as api.FieldErrors located in the
+// template: a raw resource or a modification that was rejected (the message ends with "not
+// applied"), or one that changed nothing. Field is the path in its spec
 // (`conf.modifications[2].cluster.value`).
-type Problem struct {
-	Resource string
-	Field    string
-	Message  string
-}
 
-func (p Problem) String() string {
-	s := p.Resource + ": "
-	if p.Field != "" {
-		s += p.Field + ": "
-	}
-	return s + p.Message
-}
-
-// Suffixes of Problem messages: rejected, or nothing to do.
+// Suffixes of problem messages: rejected, or nothing to do.
 const (
 	notApplied     = "; not applied"
 	nothingChanged = "; nothing changed"
@@ -47,14 +34,14 @@ const (
 // problems found on the way (see the package doc). res is never changed. The result is sorted
 // by name like translate's, and is a valid, consistent snapshot whenever res was one. An error
 // means Apply could not run at all.
-func Apply(res *envoyres.Resources, pt *api.ProxyTemplate) (*envoyres.Resources, []Problem, error) {
+func Apply(res *envoyres.Resources, pt *api.ProxyTemplate) (*envoyres.Resources, []api.FieldError, error) {
 	if res == nil {
 		return nil, nil, errors.New("modify: nil resources")
 	}
 	if pt == nil {
 		return nil, nil, errors.New("modify: nil ProxyTemplate")
 	}
-	a := &applier{resource: pt.DisplayName(), res: clone(res), check: newChecker()}
+	a := &applier{template: &pt.Meta, res: clone(res), check: newChecker()}
 	a.base = a.issueSet(a.res)
 	if c := pt.Spec.Conf; c != nil {
 		if len(c.Imports) == 0 {
@@ -76,16 +63,16 @@ func Apply(res *envoyres.Resources, pt *api.ProxyTemplate) (*envoyres.Resources,
 }
 
 type applier struct {
-	resource string
+	template *api.Meta
 	res      *envoyres.Resources
-	problems []Problem
+	problems []api.FieldError
 	check    *checker
 	// base are the consistency problems res already had, which modifications are not blamed for.
 	base map[string]bool
 }
 
 func (a *applier) problem(field, msg string) {
-	a.problems = append(a.problems, Problem{Resource: a.resource, Field: field, Message: msg})
+	a.problems = append(a.problems, a.template.Problem(field, msg))
 }
 
 func (a *applier) reject(field string, format string, args ...any) {

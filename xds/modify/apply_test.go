@@ -115,13 +115,6 @@ func TestApplyErrors(t *testing.T) {
 	require.Error(t, err)
 }
 
-func TestProblemString(t *testing.T) {
-	p := modify.Problem{Resource: "ProxyTemplate default/pt", Field: "conf.imports", Message: "imports empty"}
-	assert.Equal(t, "ProxyTemplate default/pt: conf.imports: imports empty", p.String())
-	p.Field = ""
-	assert.Equal(t, "ProxyTemplate default/pt: imports empty", p.String())
-}
-
 func TestApplyIsDeterministic(t *testing.T) {
 	pt := mods(
 		httpMod(api.OpAddBefore, luaFilter, &api.ProxyTemplateHTTPFilterMatch{Name: routerName}),

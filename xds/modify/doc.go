@@ -10,7 +10,7 @@
 //
 // Apply works on a copy and never changes its input. It adds conf.resources first, then applies
 // conf.modifications in order, as Kuma does. Every modification is checked on its own before it
-// is kept, and one that fails is reported as a Problem and skipped while the others still apply:
+// is kept, and one that fails is reported as a problem and skipped while the others still apply:
 //
 //   - its value must decode as the Envoy type it stands for (protojson after YAML → JSON, unknown
 //     fields are errors, `@type` must name a type meshgate links in; see extensions.go);
@@ -71,7 +71,7 @@
 // they load are read through xds/envoyres, the accessors explain uses too, so that which filter
 // ends a chain or which route configuration a listener loads is decided in one place.
 //
-// Not supported, and reported as a Problem instead of applied: listener tags (match.tags of a
+// Not supported, and reported as a problem instead of applied: listener tags (match.tags of a
 // listener, match.listenerTags of a filter), because meshgate's listeners carry no
 // `io.kuma.tags` metadata. Virtual hosts inside an inline route_config of an HTTP connection
 // manager are not visited (meshgate only generates RDS). Semantic checks Envoy makes on load

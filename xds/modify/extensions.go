@@ -1,6 +1,6 @@
 // Envoy extensions whose typed configs a ProxyTemplate may use. protojson resolves a value's
 // `@type` through the global proto registry, so only linked-in types decode; an unknown one is
-// reported as a Problem naming it. Importing all of go-control-plane would add hundreds of
+// reported as a problem naming it. Importing all of go-control-plane would add hundreds of
 // packages, so this is the set a gateway or sidecar customisation plausibly needs.
 
 package modify

@@ -149,7 +149,7 @@ func mods(ms ...api.ProxyTemplateModification) *api.ProxyTemplate {
 
 // apply runs Apply and checks what every result must be: the input untouched, a valid and
 // consistent snapshot, nothing Check objects to.
-func apply(t *testing.T, res *envoyres.Resources, pt *api.ProxyTemplate) (*envoyres.Resources, []modify.Problem) {
+func apply(t *testing.T, res *envoyres.Resources, pt *api.ProxyTemplate) (*envoyres.Resources, []api.FieldError) {
 	t.Helper()
 	before := dump(t, res)
 	out, problems, err := modify.Apply(res, pt)
@@ -164,7 +164,7 @@ func apply(t *testing.T, res *envoyres.Resources, pt *api.ProxyTemplate) (*envoy
 // want is an expected problem: its field, and text its message contains.
 type want struct{ field, msg string }
 
-func requireProblems(t *testing.T, got []modify.Problem, wants ...want) {
+func requireProblems(t *testing.T, got []api.FieldError, wants ...want) {
 	t.Helper()
 	require.Len(t, got, len(wants), "problems: %v", got)
 	for i, w := range wants {

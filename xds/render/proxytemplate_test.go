@@ -14,7 +14,6 @@ import (
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/modify"
 	"github.com/meshgate/meshgate/xds/render"
 )
@@ -157,7 +156,9 @@ func TestRenderAppliesTheSelectedProxyTemplate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, document(t, web), "connectTimeout: 3s")
 	require.Len(t, web.Proxy.Diagnostics, 1)
-	assert.Equal(t, ir.Diagnostic{
+	assert.Equal(t, api.FieldError{
+		File:     "input.yaml",
+		Line:     32,
 		Resource: "ProxyTemplate default/web-only",
 		Field:    "conf.modifications[1].cluster.match",
 		Message:  `matches no cluster (name "nope"); nothing changed`,

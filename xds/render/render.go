@@ -82,9 +82,7 @@ func applyProxyTemplate(req build.Request, p *ir.Proxy, res *envoyres.Resources)
 	if err != nil {
 		return nil, fmt.Errorf("applying %s to %s/%s: %w", pt.DisplayName(), req.Mesh, req.Name, err)
 	}
-	for _, pr := range problems {
-		p.Diagnostics = append(p.Diagnostics, ir.Diagnostic{Resource: pr.Resource, Field: pr.Field, Message: pr.Message})
-	}
+	p.Diagnostics = append(p.Diagnostics, problems...)
 	return out, nil
 }
 
