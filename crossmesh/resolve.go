@@ -5,8 +5,8 @@ import (
 	"sort"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/model"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // Resolve builds the cross-mesh table of m. It never fails as a whole: a listener or service
@@ -81,7 +81,7 @@ func gatewayCandidates(mesh *model.Mesh, gw *api.MeshGateway) ([]candidate, []Pr
 	if err != nil {
 		return nil, problem("%v", err)
 	}
-	id, err := names.ServiceID(mesh.Name, service)
+	id, err := certs.ServiceID(mesh.Name, service)
 	if err != nil {
 		return nil, problem("gateway identity: %v", err)
 	}
@@ -108,22 +108,22 @@ func gatewayCandidates(mesh *model.Mesh, gw *api.MeshGateway) ([]candidate, []Pr
 // tags leaves it to the bound dataplanes, which must then agree.
 func gatewayService(gw *api.MeshGateway, bound []*api.Dataplane) (string, error) {
 	for _, s := range gw.Spec.Selectors {
-		if v := s.Match[names.ServiceTag]; v != "" && v != "*" {
+		if v := s.Match[api.ServiceTag]; v != "" && v != "*" {
 			return v, nil
 		}
 	}
 	service := ""
 	for _, dp := range bound {
-		v := dp.Spec.Networking.Gateway.Tags[names.ServiceTag]
+		v := dp.Spec.Networking.Gateway.Tags[api.ServiceTag]
 		switch {
 		case service == "":
 			service = v
 		case v != service:
-			return "", fmt.Errorf("bound dataplanes disagree on %s (%q, %q); select one service", names.ServiceTag, service, v)
+			return "", fmt.Errorf("bound dataplanes disagree on %s (%q, %q); select one service", api.ServiceTag, service, v)
 		}
 	}
 	if service == "" {
-		return "", fmt.Errorf("cannot tell the gateway's %s: the selector does not name one and no dataplane is bound", names.ServiceTag)
+		return "", fmt.Errorf("cannot tell the gateway's %s: the selector does not name one and no dataplane is bound", api.ServiceTag)
 	}
 	return service, nil
 }

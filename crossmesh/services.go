@@ -6,7 +6,6 @@ import (
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // serviceNames lists `<service>.mesh` for every inbound service of every mesh. A cross-mesh
@@ -36,7 +35,7 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 			if e, ok := exposed[name]; ok {
 				problems = append(problems, Problem{
 					Resource: es.DisplayName(),
-					Field:    fmt.Sprintf("tags[%s]", names.ServiceTag),
+					Field:    fmt.Sprintf("tags[%s]", api.ServiceTag),
 					Message:  fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; external service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name),
 				})
 				continue
@@ -45,7 +44,7 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 		}
 		for _, dp := range mesh.Dataplanes {
 			for i, in := range dp.Spec.Networking.Inbound {
-				svc := in.Tags[names.ServiceTag]
+				svc := in.Tags[api.ServiceTag]
 				if svc == "" {
 					continue
 				}
@@ -57,7 +56,7 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 				if e, ok := exposed[name]; ok {
 					problems = append(problems, Problem{
 						Resource: dp.DisplayName(),
-						Field:    fmt.Sprintf("networking.inbound[%d].tags[%s]", i, names.ServiceTag),
+						Field:    fmt.Sprintf("networking.inbound[%d].tags[%s]", i, api.ServiceTag),
 						Message:  fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name),
 					})
 					continue

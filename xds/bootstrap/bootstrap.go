@@ -183,10 +183,10 @@ func socket(host string, port uint32) *corev3.Address {
 
 func serviceOf(dp *api.Dataplane) string {
 	if g := dp.Spec.Networking.Gateway; g != nil {
-		return g.Tags[names.ServiceTag]
+		return g.Tags[api.ServiceTag]
 	}
 	for _, in := range dp.Spec.Networking.Inbound {
-		if s := in.Tags[names.ServiceTag]; s != "" {
+		if s := in.Tags[api.ServiceTag]; s != "" {
 			return s
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 // gatewayLogDestination is the pseudo-destination Kuma matches a gateway's TrafficLogs
 // against: only a policy with a wildcard destination logs a gateway listener (docs/kuma-compatibility.md#policy-support).
-var gatewayLogDestination = map[string]string{names.ServiceTag: "pass_through"}
+var gatewayLogDestination = map[string]string{api.ServiceTag: "pass_through"}
 
 // accessLogs are the logs of traffic from this dataplane to dest: the one best TrafficLog
 // (docs/kuma-compatibility.md#policy-matching per-destination choice: highest source+destination rank, then the most recently
@@ -64,7 +64,7 @@ func (b *builder) sourceRank(sels []map[string]string) (model.Rank, bool) {
 	}
 	if !found && len(b.dp.Spec.Networking.Inbound) == 0 {
 		// A dataplane without inbounds still matches sources that only need a wildcard.
-		return model.BestMatch(sels, map[string]string{names.ServiceTag: ""})
+		return model.BestMatch(sels, map[string]string{api.ServiceTag: ""})
 	}
 	return best, found
 }
@@ -127,8 +127,8 @@ func (b *builder) logFormat(tl *api.TrafficLog, format string, dest map[string]s
 	}
 	values := map[string]string{
 		"%KUMA_MESH%":                        b.mesh.Name,
-		"%KUMA_SOURCE_SERVICE%":              b.sourceTags()[names.ServiceTag],
-		"%KUMA_DESTINATION_SERVICE%":         dest[names.ServiceTag],
+		"%KUMA_SOURCE_SERVICE%":              b.sourceTags()[api.ServiceTag],
+		"%KUMA_DESTINATION_SERVICE%":         dest[api.ServiceTag],
 		"%KUMA_SOURCE_ADDRESS%":              b.dp.Spec.Networking.Address,
 		"%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%": b.dp.Spec.Networking.Address,
 	}

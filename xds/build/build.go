@@ -141,5 +141,5 @@ func (b *builder) identitySecrets(id *Identity) {
 
 // gatewayService is the gateway's identifying service: its stat prefix and tags header source.
 func (b *builder) gatewayService() string {
-	return b.dp.Spec.Networking.Gateway.Tags[names.ServiceTag]
+	return b.dp.Spec.Networking.Gateway.Tags[api.ServiceTag]
 }

@@ -1,6 +1,7 @@
 package build
 
 import (
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/names"
@@ -12,7 +13,7 @@ import (
 // policies for one destination get one cluster each: the first keeps the plain name, the others
 // are named after their policies (`api[timeout-b]`), as Kuma keeps one cluster per policy set.
 func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol, listenerTags map[string]string) string {
-	if es := b.externalService(dest[names.ServiceTag]); es != nil {
+	if es := b.externalService(dest[api.ServiceTag]); es != nil {
 		return b.externalCluster(es, listenerTags)
 	}
 	picks := b.clusterPicks(dest, listenerTags)
@@ -25,7 +26,7 @@ func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol, list
 	}
 	c := &ir.Cluster{
 		Name:        name,
-		Service:     dest[names.ServiceTag],
+		Service:     dest[api.ServiceTag],
 		Destination: dest,
 		Protocol:    clusterProtocol(dest, proto),
 		Endpoints:   b.endpoints(dest),
@@ -53,7 +54,7 @@ func clusterProtocol(dest map[string]string, routeProto ir.ClusterProtocol) ir.C
 	if routeProto == ir.ClusterTCP {
 		return ir.ClusterTCP
 	}
-	switch dest["kuma.io/protocol"] {
+	switch dest[api.ProtocolTag] {
 	case "http2", "grpc":
 		return ir.ClusterHTTP2
 	}
@@ -63,7 +64,7 @@ func clusterProtocol(dest map[string]string, routeProto ir.ClusterProtocol) ir.C
 // endpoints are the ready inbounds of the destination's service, in the builder's mesh, whose
 // tags include every destination tag (so subset tags like `version: v1` pick a subset).
 func (b *builder) endpoints(dest map[string]string) []ir.Endpoint {
-	svc := b.network.services(b.mesh.Name).byName[dest[names.ServiceTag]]
+	svc := b.network.services(b.mesh.Name).byName[dest[api.ServiceTag]]
 	if svc == nil {
 		return nil
 	}
@@ -82,7 +83,7 @@ func (b *builder) endpoints(dest map[string]string) []ir.Endpoint {
 }
 
 func (b *builder) upstreamMTLS(dest map[string]string) *ir.UpstreamMTLS {
-	svc := dest[names.ServiceTag]
+	svc := dest[api.ServiceTag]
 	m := &ir.UpstreamMTLS{
 		IdentitySecret:   names.IdentitySecret(b.mesh.Name),
 		ValidationSecret: names.MeshCASecret(b.mesh.Name),

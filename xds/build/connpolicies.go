@@ -7,7 +7,6 @@ import (
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // minRateLimitInterval is Envoy's smallest token-bucket fill interval.
@@ -241,7 +240,7 @@ func (b *builder) ignoredOnGateway(listenerTags map[string]string) []ir.PolicyDe
 
 func grpcDestinations(dests []map[string]string) bool {
 	for _, d := range dests {
-		if d[names.ProtocolTag] != "grpc" {
+		if d[api.ProtocolTag] != "grpc" {
 			return false
 		}
 	}

@@ -92,7 +92,7 @@ func (b *builder) externalOutbounds() []outbound {
 // externalCluster is the cluster of an external service: Envoy resolves its host (STRICT_DNS)
 // and, with tls.enabled, originates TLS with the service's SNI and CA.
 func (b *builder) externalCluster(es *externalService, listenerTags map[string]string) string {
-	dest := map[string]string{names.ServiceTag: es.service}
+	dest := map[string]string{api.ServiceTag: es.service}
 	picks := b.clusterPicks(dest, listenerTags)
 	name := b.clusterName(names.Cluster(dest), picks)
 	if _, ok := b.clusters[name]; ok {

@@ -24,7 +24,7 @@ func (b *builder) inbounds() {
 			b.diag(&b.dp.Meta, field+".address", "must be an IP address, not %q; inbound skipped", addr)
 			continue
 		}
-		svc := in.Tags[names.ServiceTag]
+		svc := in.Tags[api.ServiceTag]
 		local, ok := b.localCluster(field, in, addr)
 		if !ok {
 			continue
@@ -41,7 +41,7 @@ func (b *builder) inbounds() {
 			fc.RBAC = b.inboundRBAC(name, in.Tags)
 		}
 		protocol := ir.TCP
-		if isHTTP(in.Tags[names.ProtocolTag]) {
+		if isHTTP(in.Tags[api.ProtocolTag]) {
 			protocol = ir.HTTP
 			rc := names.InboundRouteConfig(svc)
 			if routeConfigs[rc] {
@@ -109,14 +109,14 @@ func (b *builder) localCluster(field string, in api.Inbound, dpAddr string) (str
 		return name, true
 	}
 	proto := ir.ClusterTCP
-	switch in.Tags[names.ProtocolTag] {
+	switch in.Tags[api.ProtocolTag] {
 	case "http":
 		proto = ir.ClusterHTTP
 	case "http2", "grpc":
 		proto = ir.ClusterHTTP2
 	}
 	c := &ir.Cluster{
-		Name: name, Type: ir.ClusterStatic, Service: in.Tags[names.ServiceTag], Protocol: proto,
+		Name: name, Type: ir.ClusterStatic, Service: in.Tags[api.ServiceTag], Protocol: proto,
 		Endpoints: []ir.Endpoint{{Address: addr, Port: port, Weight: 1}},
 	}
 	if b.transparent() && !ip.Equal(net.IPv4(127, 0, 0, 1)) && !ip.Equal(net.IPv6loopback) {

@@ -10,7 +10,6 @@ import (
 	"github.com/meshgate/meshgate/crossmesh/vip"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // Network is what every dataplane's clusters and outbounds depend on across the whole model:
@@ -131,7 +130,7 @@ func indexServices(mesh *model.Mesh) *meshServices {
 	protocols := map[string]map[string]bool{}
 	for _, dp := range mesh.Dataplanes {
 		for _, in := range dp.Spec.Networking.Inbound {
-			name := in.Tags[names.ServiceTag]
+			name := in.Tags[api.ServiceTag]
 			if name == "" {
 				continue
 			}
@@ -142,7 +141,7 @@ func indexServices(mesh *model.Mesh) *meshServices {
 				ms.list = append(ms.list, s)
 				protocols[name] = map[string]bool{}
 			}
-			protocols[name][in.Tags[names.ProtocolTag]] = true
+			protocols[name][in.Tags[api.ProtocolTag]] = true
 			if in.Health != nil && !in.Health.Ready {
 				continue
 			}

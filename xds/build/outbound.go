@@ -77,12 +77,12 @@ func (b *builder) explicitOutbound(field, addr string, port uint32, tags map[str
 		b.diag(&b.dp.Meta, field+".address", "must be an IP address, not %q; outbound skipped", addr)
 		return out, false
 	}
-	svc := tags[names.ServiceTag]
+	svc := tags[api.ServiceTag]
 	if svc == "" {
-		b.diag(&b.dp.Meta, field+".tags", "%s is required; outbound skipped", names.ServiceTag)
+		b.diag(&b.dp.Meta, field+".tags", "%s is required; outbound skipped", api.ServiceTag)
 		return out, false
 	}
-	if mesh, ok := tags[names.MeshTag]; ok {
+	if mesh, ok := tags[api.MeshTag]; ok {
 		if e := b.exposureFor(mesh, svc); e != nil {
 			out.exposure = e
 			return out, true
@@ -98,7 +98,7 @@ func (b *builder) explicitOutbound(field, addr string, port uint32, tags map[str
 	}
 	dest := map[string]string{}
 	for k, v := range tags {
-		if k != names.MeshTag {
+		if k != api.MeshTag {
 			dest[k] = v
 		}
 	}
@@ -128,7 +128,7 @@ func (b *builder) transparentOutbounds() []outbound {
 	var outs []outbound
 	for _, s := range b.network.services(b.mesh.Name).list {
 		if v, ok := b.network.serviceVIP(b.mesh.Name, s.Name); ok {
-			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: serviceVIPPort, dest: map[string]string{names.ServiceTag: s.Name}})
+			outs = append(outs, outbound{field: "networking.transparentProxying", virtual: true, addr: v.String(), port: serviceVIPPort, dest: map[string]string{api.ServiceTag: s.Name}})
 		}
 	}
 	outs = append(outs, b.externalOutbounds()...)
@@ -160,12 +160,12 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 			return l, false
 		}
 		cluster, service = c, o.exposure.GatewayService
-		dest = map[string]string{names.ServiceTag: service, names.MeshTag: o.exposure.Mesh}
+		dest = map[string]string{api.ServiceTag: service, api.MeshTag: o.exposure.Mesh}
 	case o.external != nil:
 		cluster, service, protocol = b.externalCluster(o.external, nil), o.external.service, o.external.protocol
-		dest = map[string]string{names.ServiceTag: service}
+		dest = map[string]string{api.ServiceTag: service}
 	default:
-		service = o.dest[names.ServiceTag]
+		service = o.dest[api.ServiceTag]
 		if s := b.network.services(b.mesh.Name).byName[service]; s != nil {
 			protocol = s.Protocol
 		}
@@ -243,7 +243,7 @@ func (b *builder) crossMeshCluster(field string, e *crossmesh.Exposure) (string,
 		b.diag(&b.dp.Meta, field, "mesh %q has no mTLS, so it cannot call cross-mesh gateway %s/%s (%s); outbound skipped", b.mesh.Name, e.Mesh, e.Gateway, e.Name)
 		return "", false
 	}
-	dest := map[string]string{names.ServiceTag: e.GatewayService, "port": strconv.Itoa(int(e.Port))}
+	dest := map[string]string{api.ServiceTag: e.GatewayService, "port": strconv.Itoa(int(e.Port))}
 	name := names.CrossMeshCluster(dest, e.Mesh)
 	if _, ok := b.clusters[name]; ok {
 		return name, true
@@ -253,13 +253,13 @@ func (b *builder) crossMeshCluster(field string, e *crossmesh.Exposure) (string,
 		MTLS: &ir.UpstreamMTLS{
 			IdentitySecret:   names.IdentitySecret(b.mesh.Name),
 			ValidationSecret: names.MeshCASecret(e.Mesh),
-			SNI:              names.UpstreamSNI(e.Mesh, map[string]string{names.ServiceTag: e.GatewayService}),
+			SNI:              names.UpstreamSNI(e.Mesh, map[string]string{api.ServiceTag: e.GatewayService}),
 			SAN:              e.SPIFFEID.String(),
 			ALPN:             []string{names.MeshALPN},
 		},
 	}
 	for _, ep := range e.Endpoints {
-		c.Endpoints = append(c.Endpoints, ir.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 1, Tags: map[string]string{names.ServiceTag: e.GatewayService}})
+		c.Endpoints = append(c.Endpoints, ir.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 1, Tags: map[string]string{api.ServiceTag: e.GatewayService}})
 	}
 	b.clusters[name] = c
 	if pem := b.bundles[e.Mesh]; pem != "" && b.identity != nil {
@@ -271,10 +271,10 @@ func (b *builder) crossMeshCluster(field string, e *crossmesh.Exposure) (string,
 // withProtocolTag adds the service's protocol to a destination for policy decisions that depend
 // on it (Retry's grpc section), without renaming the cluster.
 func withProtocolTag(dest map[string]string, protocol string) map[string]string {
-	if protocol == "" || dest[names.ProtocolTag] != "" {
+	if protocol == "" || dest[api.ProtocolTag] != "" {
 		return dest
 	}
 	out := model.MergeTags(dest)
-	out[names.ProtocolTag] = protocol
+	out[api.ProtocolTag] = protocol
 	return out
 }

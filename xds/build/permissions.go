@@ -8,7 +8,6 @@ import (
 	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // anyMesh marks a source whose callers may come from any mesh the listener trusts.
@@ -49,7 +48,7 @@ func (b *builder) trustedMeshes() []string {
 // mesh the source can come from, each excluding every other trusted mesh's SPIFFE IDs.
 func confined(src map[string]string, trusted []string) []ir.Principal {
 	meshes := trusted
-	if m, ok := src[names.MeshTag]; ok && m != "*" {
+	if m, ok := src[api.MeshTag]; ok && m != "*" {
 		meshes = []string{m}
 	}
 	var out []ir.Principal
@@ -94,11 +93,11 @@ func (b *builder) rbacFor(listener string, tags map[string]string, defaultMesh s
 // `kuma://<tag>/<value>` URIs the CA writes for every other tag. A `*` value only requires the
 // tag.
 func principal(src map[string]string, defaultMesh string) ir.Principal {
-	mesh, ok := src[names.MeshTag]
+	mesh, ok := src[api.MeshTag]
 	if !ok || mesh == "*" {
 		mesh = defaultMesh
 	}
-	svc, ok := src[names.ServiceTag]
+	svc, ok := src[api.ServiceTag]
 	if !ok {
 		svc = "*"
 	}
@@ -115,7 +114,7 @@ func principal(src map[string]string, defaultMesh string) ir.Principal {
 	}
 	keys := make([]string, 0, len(src))
 	for k := range src {
-		if k != names.MeshTag && k != names.ServiceTag {
+		if k != api.MeshTag && k != api.ServiceTag {
 			keys = append(keys, k)
 		}
 	}

@@ -101,7 +101,7 @@ func (b *builder) pickForDestination(kind api.Kind, listenerTags, dest map[strin
 func (b *builder) pickForRoute(kind api.Kind, listenerTags map[string]string, dests []map[string]string) *policyPick {
 	services := map[string]bool{}
 	for _, d := range dests {
-		services[d[names.ServiceTag]] = true
+		services[d[api.ServiceTag]] = true
 	}
 	var cands []model.SourceDestination
 	for _, o := range b.mesh.Policies[kind] {
@@ -124,7 +124,7 @@ func (b *builder) pickForRoute(kind api.Kind, listenerTags map[string]string, de
 	}
 	wildcard := func(p model.SourceDestination) bool {
 		for _, s := range p.DestinationSelectors() {
-			if s[names.ServiceTag] == "*" {
+			if s[api.ServiceTag] == "*" {
 				return true
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/names"
 )
@@ -198,7 +199,7 @@ func cluster(name string, destination map[string]string) *clusterv3.Cluster {
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
 		EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: &corev3.ConfigSource{ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}},
 		Metadata: &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{names.MetadataNamespace: {Fields: map[string]*structpb.Value{
-			"service":     structpb.NewStringValue(destination[names.ServiceTag]),
+			"service":     structpb.NewStringValue(destination[api.ServiceTag]),
 			"destination": structpb.NewStructValue(dest),
 		}}}},
 	}
@@ -331,14 +332,14 @@ func gateway(t *testing.T) *envoyres.Resources {
 	}
 	for _, name := range []string{"web", "shop", "bar", "example", "admin", "exact", "items", "api-v2", "api-write",
 		"canary", "env", "beta", "no-legacy", "h-default", "q-v2", "q-debug", "q-id", "api-shadow", "db", "empty"} {
-		res.Clusters = append(res.Clusters, cluster(name, map[string]string{names.ServiceTag: name}))
+		res.Clusters = append(res.Clusters, cluster(name, map[string]string{api.ServiceTag: name}))
 		healthy := 2
 		if name == "empty" {
 			healthy = 0
 		}
 		res.Endpoints = append(res.Endpoints, loadAssignment(name, healthy, 1))
 	}
-	res.Clusters = append(res.Clusters, cluster("api", map[string]string{names.ServiceTag: "api", "version": "v1"}))
+	res.Clusters = append(res.Clusters, cluster("api", map[string]string{api.ServiceTag: "api", "version": "v1"}))
 	res.Endpoints = append(res.Endpoints, loadAssignment("api", 3, 0))
 	// A DNS cluster: explain cannot know how many addresses the name resolves to.
 	res.Clusters = append(res.Clusters, &clusterv3.Cluster{Name: "static", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}})

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/names"
 )
@@ -123,7 +124,7 @@ func policyGateway(t *testing.T, withRateLimitFilter bool) *envoyres.Resources {
 
 	plain := toCluster("plain/rules[0]/matches[0]", prefix("/plain"), "plain")
 
-	echoCluster := cluster("echo", map[string]string{names.ServiceTag: "echo"})
+	echoCluster := cluster("echo", map[string]string{api.ServiceTag: "echo"})
 	echoCluster.Metadata = withPolicies(echoCluster.Metadata, decisions(
 		[]any{"CircuitBreaker", "cb", "best match for echo", [][2]string{}},
 		[]any{"HealthCheck", "hc", "best match for echo", [][2]string{}},
@@ -151,7 +152,7 @@ func policyGateway(t *testing.T, withRateLimitFilter bool) *envoyres.Resources {
 			Path: "/health", ExpectedStatuses: []*typev3.Int64Range{{Start: 200, End: 300}},
 		}},
 	}}
-	apiCluster := cluster("api", map[string]string{names.ServiceTag: "api"})
+	apiCluster := cluster("api", map[string]string{api.ServiceTag: "api"})
 	apiCluster.Metadata = withPolicies(apiCluster.Metadata, decisions(
 		[]any{"Timeout", "wildcard", "best match for api", [][2]string{}},
 	))
@@ -175,7 +176,7 @@ func policyGateway(t *testing.T, withRateLimitFilter bool) *envoyres.Resources {
 			listener(t, "edge:TCP:9000", 9000, tcpChain),
 		},
 		Routes:   []*routev3.RouteConfiguration{routeConfig(rc, vhost("any", []string{"*"}, split, plain, echo))},
-		Clusters: []*clusterv3.Cluster{apiCluster, echoCluster, cluster("plain", map[string]string{names.ServiceTag: "plain"})},
+		Clusters: []*clusterv3.Cluster{apiCluster, echoCluster, cluster("plain", map[string]string{api.ServiceTag: "plain"})},
 	}
 	for _, c := range res.Clusters {
 		res.Endpoints = append(res.Endpoints, loadAssignment(c.GetName(), 1, 0))

@@ -12,11 +12,9 @@ import (
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/certs"
 )
-
-// ServiceTag is the tag every Kuma workload and destination carries.
-const ServiceTag = "kuma.io/service"
 
 // Node is the Envoy node id of a dataplane.
 func Node(mesh, dataplane string) string { return mesh + "." + dataplane }
@@ -48,8 +46,8 @@ func Hostname(h string) string {
 // Cluster names the cluster for a destination: the service, then any subset tags sorted by
 // key: `api`, `api{version=v1}`.
 func Cluster(destination map[string]string) string {
-	svc := destination[ServiceTag]
-	extra := TagString(destination, ServiceTag)
+	svc := destination[api.ServiceTag]
+	extra := TagString(destination, api.ServiceTag)
 	if extra == "" {
 		return svc
 	}
@@ -111,7 +109,7 @@ func UpstreamSNI(mesh string, destination map[string]string) string {
 		tags[k] = v
 	}
 	tags["mesh"] = mesh
-	return destination[ServiceTag] + "{" + TagString(tags, ServiceTag) + "}"
+	return destination[api.ServiceTag] + "{" + TagString(tags, api.ServiceTag) + "}"
 }
 
 // ServiceID is the SPIFFE ID of a mesh service: `spiffe://<mesh>/<service>`. certs decides
@@ -200,12 +198,6 @@ func CrossMeshCluster(destination map[string]string, mesh string) string {
 
 // AccessLogCluster names the cluster of a TCP logging backend: `access_log_sink:logstash`.
 func AccessLogCluster(backend string) string { return "access_log_sink:" + backend }
-
-// MeshTag names the mesh of a destination in outbound tags and TrafficPermission sources.
-const MeshTag = "kuma.io/mesh"
-
-// ProtocolTag carries an inbound's protocol: http, http2, grpc, tcp, kafka.
-const ProtocolTag = "kuma.io/protocol"
 
 // PoliciesMetadataKey is the key, inside the MetadataNamespace filter metadata of a cluster, a
 // route or a TCP filter chain, of the policy decisions that shaped it: a list of structs

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 )
 
 func TestNames(t *testing.T) {
@@ -12,10 +14,10 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "edge:HTTPS:8443", Listener("edge", "HTTPS", 8443))
 	assert.Equal(t, "edge:HTTP:8080:*", RouteConfig("edge:HTTP:8080", ""))
 	assert.Equal(t, "edge:HTTPS:8443:foo.example.com", RouteConfig("edge:HTTPS:8443", "foo.example.com"))
-	assert.Equal(t, "api", Cluster(map[string]string{ServiceTag: "api"}))
-	assert.Equal(t, "api{version=v1,zone=east}", Cluster(map[string]string{ServiceTag: "api", "zone": "east", "version": "v1"}))
-	assert.Equal(t, "api{mesh=default,version=v1}", UpstreamSNI("default", map[string]string{ServiceTag: "api", "version": "v1"}))
-	assert.Equal(t, "&kuma.io/service=gw&port=http&", TagsHeaderValue(map[string]string{ServiceTag: "gw", "port": "http"}))
+	assert.Equal(t, "api", Cluster(map[string]string{api.ServiceTag: "api"}))
+	assert.Equal(t, "api{version=v1,zone=east}", Cluster(map[string]string{api.ServiceTag: "api", "zone": "east", "version": "v1"}))
+	assert.Equal(t, "api{mesh=default,version=v1}", UpstreamSNI("default", map[string]string{api.ServiceTag: "api", "version": "v1"}))
+	assert.Equal(t, "&kuma.io/service=gw&port=http&", TagsHeaderValue(map[string]string{api.ServiceTag: "gw", "port": "http"}))
 	assert.Equal(t, "", TagsHeaderValue(nil))
 	assert.Equal(t, "cert.rsa:secret:foo", ServerCertSecret("rsa", "secret", "foo"))
 	assert.Equal(t, "identity_cert:secret:default", IdentitySecret("default"))

@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/ir"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // lbMetadataNamespace is where Envoy's subset load balancer looks for endpoint tags.
@@ -53,7 +53,7 @@ func lbEndpoint(e ir.Endpoint) *endpointv3.LbEndpoint {
 	}
 	tags := make(map[string]*structpb.Value, len(e.Tags))
 	for k, v := range e.Tags {
-		if k != names.ServiceTag {
+		if k != api.ServiceTag {
 			tags[k] = structpb.NewStringValue(v)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/certs/certstest"
 	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/ir"
@@ -118,7 +119,7 @@ func sidecarFixture(t *testing.T) *ir.Proxy {
 				Endpoints: []ir.Endpoint{{Address: "127.0.0.1", Port: 8080}}},
 			{Name: names.LocalCluster(5432), Type: ir.ClusterStatic, Service: "web", Protocol: ir.ClusterTCP, ConnectTimeout: 2 * time.Second,
 				Endpoints: []ir.Endpoint{{Address: "127.0.0.1", Port: 5432}}},
-			{Name: "backend", Service: "backend", Protocol: ir.ClusterHTTP2, Destination: map[string]string{names.ServiceTag: "backend"},
+			{Name: "backend", Service: "backend", Protocol: ir.ClusterHTTP2, Destination: map[string]string{api.ServiceTag: "backend"},
 				Endpoints: []ir.Endpoint{{Address: "10.0.1.1", Port: 80}},
 				MTLS: &ir.UpstreamMTLS{
 					IdentitySecret: names.IdentitySecret("default"), ValidationSecret: names.MeshCASecret("default"),
