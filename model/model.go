@@ -102,7 +102,7 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 		case *api.Dataplane:
 			// Envoy knows a dataplane only by its node id `<mesh>.<name>`; with dots allowed in
 			// both, `a.b`/`c` and `a`/`b.c` would share one and receive each other's config.
-			node := r.Mesh + "." + r.Name
+			node := api.NodeID(r.Mesh, r.Name)
 			if first, ok := nodes[node]; ok {
 				errs = append(errs, api.FieldError{
 					File: meta.Source.File, Line: meta.Source.Line, Resource: meta.DisplayName(), Field: "name",

@@ -16,7 +16,7 @@ type Dataplane struct {
 
 // String reads as the dataplane's node id does, so that errors name it as the control plane's
 // logs do.
-func (d Dataplane) String() string { return d.Mesh + "." + d.Name }
+func (d Dataplane) String() string { return api.NodeID(d.Mesh, d.Name) }
 
 // Identity is a dataplane's workload certificate as PEM: its chain (leaf first), its private
 // key, and the mesh's trust bundle (retiring roots included). The control plane turns it into

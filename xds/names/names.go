@@ -16,8 +16,8 @@ import (
 	"github.com/meshgate/meshgate/certs"
 )
 
-// Node is the Envoy node id of a dataplane.
-func Node(mesh, dataplane string) string { return mesh + "." + dataplane }
+// Node is the Envoy node id of a dataplane (api.NodeID decides it; model checks it is unique).
+func Node(mesh, dataplane string) string { return api.NodeID(mesh, dataplane) }
 
 // Listener names a gateway listener: `edge-gateway:HTTP:8080`.
 func Listener(gateway, protocol string, port uint32) string {
