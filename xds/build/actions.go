@@ -107,8 +107,8 @@ func isHostHeader(name string) bool {
 func (b *builder) weightedCluster(be api.Backend, listenerTags map[string]string) ir.WeightedCluster {
 	// Kuma's marker for a backend that could not be resolved: the route keeps the name so that
 	// Envoy answers 500 instead of silently dropping the backend.
-	if be.Destination[api.ServiceTag] == ir.UnresolvedBackend {
-		return ir.WeightedCluster{Name: ir.UnresolvedBackend, Weight: be.EffectiveWeight()}
+	if be.Destination[api.ServiceTag] == names.UnresolvedBackend {
+		return ir.WeightedCluster{Name: names.UnresolvedBackend, Weight: be.EffectiveWeight()}
 	}
 	wc := ir.WeightedCluster{Name: b.cluster(be.Destination, ir.ClusterHTTP, listenerTags), Weight: be.EffectiveWeight()}
 	// The tags are for mesh services' policies; an external service gets nothing of ours.

@@ -7,6 +7,7 @@ import (
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
 )
 
 // minRateLimitInterval is Envoy's smallest token-bucket fill interval.
@@ -60,10 +61,7 @@ func variantName(base string, picks []*policyPick) string {
 			applied = append(applied, pp.decision.Applied)
 		}
 	}
-	if len(applied) == 0 {
-		return base + "[default]"
-	}
-	return base + "[" + strings.Join(applied, ",") + "]"
+	return names.ClusterVariant(base, applied)
 }
 
 func applyClusterPicks(c *ir.Cluster, picks []*policyPick) {

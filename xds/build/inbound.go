@@ -36,7 +36,7 @@ func (b *builder) inbounds() {
 				IdentitySecret:    names.IdentitySecret(b.mesh.Name),
 				RequireClientCert: true,
 				ValidationSecret:  names.MeshCASecret(b.mesh.Name),
-				SANPrefix:         "spiffe://" + b.mesh.Name + "/",
+				SANPrefix:         names.MeshIDPrefix(b.mesh.Name),
 			}
 			fc.RBAC = b.inboundRBAC(name, in.Tags)
 		}
@@ -46,7 +46,7 @@ func (b *builder) inbounds() {
 			rc := names.InboundRouteConfig(svc)
 			if routeConfigs[rc] {
 				// Two inbounds of one service: Kuma's name is per service, ours must be unique.
-				rc = fmt.Sprintf("%s:%d", rc, in.Port)
+				rc = names.InboundRouteConfigOnPort(svc, in.Port)
 			}
 			routeConfigs[rc] = true
 			fc.HTTP = &ir.HTTPConnectionManager{
@@ -156,12 +156,12 @@ func permissive(fc ir.FilterChain) []ir.FilterChain {
 	mtls := fc
 	mtls.TransportProtocolTLS = true
 	plain := fc
-	plain.Name = fc.Name + ":plaintext"
+	plain.Name = names.Plaintext(fc.Name)
 	plain.TLS, plain.RBAC = nil, nil
 	if fc.HTTP != nil {
 		h := *fc.HTTP
 		h.ForwardClientCert = false
-		h.RouteConfig.Name += ":plaintext"
+		h.RouteConfig.Name = names.Plaintext(h.RouteConfig.Name)
 		plain.HTTP = &h
 	}
 	return []ir.FilterChain{mtls, plain}

@@ -8,6 +8,7 @@ import (
 	"github.com/meshgate/meshgate/certs"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
 )
 
 // anyMesh marks a source whose callers may come from any mesh the listener trusts.
@@ -56,7 +57,7 @@ func confined(src map[string]string, trusted []string) []ir.Principal {
 		p := principal(src, m)
 		for _, other := range trusted {
 			if other != m {
-				p.NotURIs = append(p.NotURIs, ir.SANMatch{Kind: ir.SANPrefix, Value: certs.SPIFFEScheme + "://" + other + "/"})
+				p.NotURIs = append(p.NotURIs, ir.SANMatch{Kind: ir.SANPrefix, Value: names.MeshIDPrefix(other)})
 			}
 		}
 		out = append(out, p)
@@ -108,9 +109,9 @@ func principal(src map[string]string, defaultMesh string) ir.Principal {
 	case mesh == anyMesh:
 		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANRegex, Value: "^" + regexp.QuoteMeta(certs.SPIFFEScheme+"://") + "[^/]+/" + regexp.QuoteMeta(svc) + "$"})
 	case svc == "*":
-		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANPrefix, Value: certs.SPIFFEScheme + "://" + mesh + "/"})
+		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANPrefix, Value: names.MeshIDPrefix(mesh)})
 	default:
-		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANExact, Value: certs.SPIFFEScheme + "://" + mesh + "/" + svc})
+		p.URIs = append(p.URIs, ir.SANMatch{Kind: ir.SANExact, Value: names.MeshIDPrefix(mesh) + svc})
 	}
 	keys := make([]string, 0, len(src))
 	for k := range src {

@@ -8,12 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
-)
 
-// UnresolvedBackend is the cluster name Kuma keeps for a backend that matched no service. No
-// cluster of that name exists on purpose: Envoy answers such requests with the route's
-// cluster_not_found_response_code (500) while the rest of the route table keeps working.
-const UnresolvedBackend = "kuma.io/unresolved-backend"
+	"github.com/meshgate/meshgate/xds/names"
+)
 
 // tlsVersions are the names of Envoy's TlsParameters.TlsProtocol; an empty MinVersion means
 // the translator's default.
@@ -126,7 +123,7 @@ func (v *validator) clusterRef(path, name string) {
 	switch {
 	case name == "":
 		v.add(path, "must be set")
-	case name == UnresolvedBackend:
+	case name == names.UnresolvedBackend:
 	case v.clusters[name] == "":
 		v.add(path, "references unknown cluster %q", name)
 	}
@@ -167,11 +164,11 @@ func (v *validator) listener(path string, l Listener, addresses map[string]strin
 
 // filterChainMatch reports chains Envoy would reject as having the same matching rules.
 func (v *validator) filterChainMatch(path string, fc FilterChain, seen map[string]string) {
-	names := fc.ServerNames
-	if len(names) == 0 {
-		names = []string{""}
+	serverNames := fc.ServerNames
+	if len(serverNames) == 0 {
+		serverNames = []string{""}
 	}
-	for i, sn := range names {
+	for i, sn := range serverNames {
 		if len(fc.ServerNames) > 0 && sn == "" {
 			v.add(fmt.Sprintf("%s.serverNames[%d]", path, i), "must not be empty")
 			continue
@@ -306,8 +303,8 @@ func (v *validator) clusterList(path string, cs []WeightedCluster) uint64 {
 
 func (v *validator) cluster(path string, c Cluster) {
 	v.unique(v.clusters, path+".name", c.Name)
-	if c.Name == UnresolvedBackend {
-		v.add(path+".name", "%q is reserved for backends that resolved to nothing", UnresolvedBackend)
+	if c.Name == names.UnresolvedBackend {
+		v.add(path+".name", "%q is reserved for backends that resolved to nothing", names.UnresolvedBackend)
 	}
 	v.set(path+".service", c.Service)
 	switch c.Protocol {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshgate/meshgate/certs/certstest"
 	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
 )
 
 // sidecarProxy exercises every sidecar feature Validate looks at: an mTLS HTTP inbound with
@@ -182,7 +183,7 @@ func TestValidateRejectsSidecar(t *testing.T) {
 		{"access log with both", func(p *ir.Proxy) { inbound(p).HTTP.AccessLogs[0].TCP = &ir.TCPLogSink{Cluster: "httpbin"} }, hcm + ".accessLogs[0]: exactly one of path and tcp must be set"},
 		{"access log unknown sink", func(p *ir.Proxy) { inbound(p).HTTP.AccessLogs[1].TCP.Cluster = "nope" }, hcm + `.accessLogs[1].tcp.cluster: references unknown cluster "nope"`},
 		{"access log sink empty", func(p *ir.Proxy) { inbound(p).HTTP.AccessLogs[1].TCP.Cluster = "" }, hcm + ".accessLogs[1].tcp.cluster: must be set"},
-		{"access log sink unresolved", func(p *ir.Proxy) { inbound(p).HTTP.AccessLogs[1].TCP.Cluster = ir.UnresolvedBackend }, hcm + `.accessLogs[1].tcp.cluster: references unknown cluster`},
+		{"access log sink unresolved", func(p *ir.Proxy) { inbound(p).HTTP.AccessLogs[1].TCP.Cluster = names.UnresolvedBackend }, hcm + `.accessLogs[1].tcp.cluster: references unknown cluster`},
 		{"access log backend", func(p *ir.Proxy) { inbound(p).HTTP.AccessLogs[1].Backend = "" }, hcm + ".accessLogs[1].backend: must be set"},
 		{"access log Kuma placeholder", func(p *ir.Proxy) { outboundTCP(p).AccessLogs[0].Format = "%KUMA_MESH%\n" }, "listeners[1].filterChains[0].tcp.accessLogs[0].format: Kuma placeholders (%KUMA_...%) must be resolved"},
 		// Clusters.

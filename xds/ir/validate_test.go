@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
 )
 
 // validProxy exercises every kind of object Validate looks at.
@@ -37,7 +38,7 @@ func validProxy() *ir.Proxy {
 										Match:          ir.RouteMatch{Path: ir.PathMatch{Kind: ir.PathRegex, Value: "^/a+$"}, Headers: []ir.HeaderMatch{{Name: "x", Kind: ir.HeaderRegex, Value: "v.*"}}},
 										RequestHeaders: ir.HeaderMutation{Set: []ir.Header{{Name: "X-A", Value: "1"}}, Remove: []string{"x-b"}},
 										Forward: &ir.Forward{
-											Clusters: []ir.WeightedCluster{{Name: "api", Weight: 1}, {Name: ir.UnresolvedBackend, Weight: 0}},
+											Clusters: []ir.WeightedCluster{{Name: "api", Weight: 1}, {Name: names.UnresolvedBackend, Weight: 0}},
 											Mirrors:  []ir.Mirror{{Cluster: "api", Percent: 12.5}},
 										},
 									},
@@ -187,7 +188,7 @@ func TestValidateRejects(t *testing.T) {
 		{"direct status", func(p *ir.Proxy) { routeAt(p, 2).DirectResponse.Status = 600 }, vh0 + ".routes[2].directResponse.status: must be in [200, 599]"},
 		{"cluster name empty", func(p *ir.Proxy) { clusterAt(p, 1).Name = "" }, "clusters[1].name: must be set"},
 		{"cluster name duplicate", func(p *ir.Proxy) { clusterAt(p, 1).Name = "api" }, `clusters[1].name: duplicate "api" (first at clusters[0].name)`},
-		{"cluster named unresolved", func(p *ir.Proxy) { clusterAt(p, 1).Name = ir.UnresolvedBackend }, "clusters[1].name: \"kuma.io/unresolved-backend\" is reserved"},
+		{"cluster named unresolved", func(p *ir.Proxy) { clusterAt(p, 1).Name = names.UnresolvedBackend }, "clusters[1].name: \"kuma.io/unresolved-backend\" is reserved"},
 		{"cluster service", func(p *ir.Proxy) { clusterAt(p, 0).Service = "" }, "clusters[0].service: must be set"},
 		{"cluster protocol", func(p *ir.Proxy) { clusterAt(p, 0).Protocol = "grpc" }, `clusters[0].protocol: must be one of tcp, http, http2, got "grpc"`},
 		{"endpoint hostname", func(p *ir.Proxy) { clusterAt(p, 0).Endpoints[0].Address = "api.local" }, "clusters[0].endpoints[0].address: must be an IP address"},
@@ -251,7 +252,7 @@ func TestValidateIsDeterministic(t *testing.T) {
 
 func TestValidateAcceptsUnresolvedBackendEverywhere(t *testing.T) {
 	p := validProxy()
-	forwardOf(p).Mirrors[0].Cluster = ir.UnresolvedBackend
-	tlsChain(p).TCP.Clusters[0].Name = ir.UnresolvedBackend
+	forwardOf(p).Mirrors[0].Cluster = names.UnresolvedBackend
+	tlsChain(p).TCP.Clusters[0].Name = names.UnresolvedBackend
 	require.NoError(t, p.Validate())
 }

@@ -173,6 +173,20 @@ func InboundRateLimitRoute(policy string, source int) string {
 // InboundRouteConfig names the route configuration of an HTTP inbound: `inbound:backend`.
 func InboundRouteConfig(service string) string { return "inbound:" + service }
 
+// InboundRouteConfigOnPort names the route configuration of a second HTTP inbound of one
+// service, `inbound:backend:8081`: Kuma's name is per service, Envoy's must be unique.
+func InboundRouteConfigOnPort(service string, port uint32) string {
+	return fmt.Sprintf("%s:%d", InboundRouteConfig(service), port)
+}
+
+// Plaintext names the plain-text twin of an mTLS filter chain or route configuration of a
+// PERMISSIVE mesh: `inbound:10.0.0.1:8080:plaintext`.
+func Plaintext(name string) string { return name + ":plaintext" }
+
+// MeshIDPrefix is the prefix of every SPIFFE ID of a mesh, `spiffe://<mesh>/`: what an mTLS
+// inbound requires of its client's URI SAN and what RBAC matches a mesh's callers on.
+func MeshIDPrefix(mesh string) string { return certs.SPIFFEScheme + "://" + mesh + "/" }
+
 // LocalCluster names the cluster of the application behind an inbound: `localhost:8080`.
 func LocalCluster(port uint32) string { return fmt.Sprintf("localhost:%d", port) }
 
@@ -189,6 +203,21 @@ const (
 	PassthroughClusterIPv6          = "outbound:passthrough:ipv6"
 	InboundPassthroughClusterIPv6   = "inbound:passthrough:ipv6"
 )
+
+// ClusterVariant names the cluster of a destination for a listener whose policies differ from
+// the first listener's: the base name, then the applied policies' names, or `default` when none
+// applies: `api[cb-1,hc-2]`, `api[default]`.
+func ClusterVariant(base string, applied []string) string {
+	if len(applied) == 0 {
+		return base + "[default]"
+	}
+	return base + "[" + strings.Join(applied, ",") + "]"
+}
+
+// UnresolvedBackend is the cluster name Kuma keeps for a backend that matched no service. No
+// cluster of that name exists on purpose: Envoy answers such requests with the route's
+// cluster_not_found_response_code (500) while the rest of the route table keeps working.
+const UnresolvedBackend = "kuma.io/unresolved-backend"
 
 // CrossMeshCluster names the cluster of a destination in another mesh: `edge-gateway_other`
 // (Kuma's `<cluster>_<mesh>`), so one mesh's `api` never shares a cluster with another's.

@@ -1,6 +1,7 @@
 package names
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,12 +25,18 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "mesh_ca:secret:default", MeshCASecret("default"))
 	assert.Equal(t, "r/rules[1]/matches[2]", Route("r", 1, 2))
 	assert.Equal(t, "r/rules[1]/matches[2]/exact", RouteExact("r", 1, 2))
+	assert.Equal(t, "inbound:backend:8081", InboundRouteConfigOnPort("backend", 8081))
+	assert.Equal(t, "inbound:10.0.0.1:8080:plaintext", Plaintext(InboundListener("10.0.0.1", 8080)))
+	assert.Equal(t, "spiffe://shop/", MeshIDPrefix("shop"))
+	assert.Equal(t, "api[default]", ClusterVariant("api", nil))
+	assert.Equal(t, "api[cb-1,hc-2]", ClusterVariant("api", []string{"cb-1", "hc-2"}))
 }
 
 func TestServiceID(t *testing.T) {
 	id, err := ServiceID("default", "demo-app_kuma-demo_svc_5000")
 	require.NoError(t, err)
 	assert.Equal(t, "spiffe://default/demo-app_kuma-demo_svc_5000", id.String())
+	assert.True(t, strings.HasPrefix(id.String(), MeshIDPrefix("default")), "a service's ID is under its mesh's prefix")
 	_, err = ServiceID("Bad Mesh", "x")
 	assert.ErrorContains(t, err, "trust domain")
 	_, err = ServiceID("default", "a:b")

@@ -186,7 +186,7 @@ func TestRouteForwardSingleCluster(t *testing.T) {
 func TestRouteForwardWeightedClusters(t *testing.T) {
 	r := forwardTo(
 		ir.WeightedCluster{Name: "b", Weight: 3, RequestHeadersToAdd: []ir.Header{{Name: "x-kuma-tags", Value: "t"}}},
-		ir.WeightedCluster{Name: ir.UnresolvedBackend, Weight: 0},
+		ir.WeightedCluster{Name: names.UnresolvedBackend, Weight: 0},
 		ir.WeightedCluster{Name: "a", Weight: 1},
 	)
 	out := translateRoute(t, r)
@@ -194,7 +194,7 @@ func TestRouteForwardWeightedClusters(t *testing.T) {
 	assert.Empty(t, ra.GetCluster())
 	wc := ra.GetWeightedClusters().GetClusters()
 	require.Len(t, wc, 3)
-	assert.Equal(t, []string{"b", ir.UnresolvedBackend, "a"}, []string{wc[0].GetName(), wc[1].GetName(), wc[2].GetName()}, "IR order")
+	assert.Equal(t, []string{"b", names.UnresolvedBackend, "a"}, []string{wc[0].GetName(), wc[1].GetName(), wc[2].GetName()}, "IR order")
 	assert.Equal(t, uint32(3), wc[0].GetWeight().GetValue())
 	require.NotNil(t, wc[1].GetWeight())
 	assert.Equal(t, uint32(0), wc[1].GetWeight().GetValue())
