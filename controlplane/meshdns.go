@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/crossmesh/vip"
 	"github.com/meshgate/meshgate/dns"
@@ -222,11 +223,12 @@ func dataplaneViews(m *model.Model, log *slog.Logger) *map[netip.Addr]string {
 	return &views
 }
 
-// report logs problems once when they first appear, not on every rebuild.
-func (d *meshDNS) report(problems []crossmesh.Problem) {
+// report logs problems once when they first appear, not on every rebuild, each as
+// `Resource: field: message`.
+func (d *meshDNS) report(problems []api.FieldError) {
 	msgs := make([]string, len(problems))
 	for i, p := range problems {
-		msgs[i] = p.String()
+		msgs[i] = p.Unlocated()
 	}
 	sort.Strings(msgs)
 	d.mu.Lock()

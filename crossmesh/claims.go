@@ -3,6 +3,8 @@ package crossmesh
 import (
 	"fmt"
 	"sort"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 )
 
 // owner is the gateway that holds a cross-mesh name.
@@ -16,7 +18,7 @@ type owner struct {
 // oldest claim keeps the name, so adding a gateway can never take a working name away. Generated
 // names go first: they are the only name such a listener has, and dots in mesh and gateway
 // names make `internal.a.b.c.mesh` reachable from two pairs.
-func arbitrate(cands []candidate) ([]Exposure, []Problem) {
+func arbitrate(cands []candidate) ([]Exposure, []api.FieldError) {
 	sort.SliceStable(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		if a.Internal != b.Internal {
@@ -36,7 +38,7 @@ func arbitrate(cands []candidate) ([]Exposure, []Problem) {
 	owners := map[string]*owner{}
 	var (
 		out      []Exposure
-		problems []Problem
+		problems []api.FieldError
 	)
 	for _, c := range cands {
 		o := owners[c.Name]
@@ -53,7 +55,7 @@ func arbitrate(cands []candidate) ([]Exposure, []Problem) {
 			msg = fmt.Sprintf("name %q port %d is already exposed by conf.listeners[%d]", c.Name, c.Port, idx)
 		}
 		if msg != "" {
-			problems = append(problems, Problem{Resource: c.gw.DisplayName(), Field: listenerField(c.Listener, nameField(c.Internal)), Message: msg})
+			problems = append(problems, c.gw.Problem(listenerField(c.Listener, nameField(c.Internal)), msg))
 			continue
 		}
 		o.ports[c.Port] = c.Listener

@@ -17,7 +17,7 @@ import (
 // port, later ones are reported. Published names (cross-mesh names, `<service>.mesh`) take
 // precedence over hosts, as they do over service names. IP literals need no name, and
 // disableHostDNSEntry opts out.
-func hostNames(m *model.Model, exposures []Exposure, services []ServiceName) ([]HostName, []Problem) {
+func hostNames(m *model.Model, exposures []Exposure, services []ServiceName) ([]HostName, []api.FieldError) {
 	exposed := map[string]Exposure{}
 	for _, e := range exposures {
 		if _, ok := exposed[e.Name]; !ok {
@@ -33,7 +33,7 @@ func hostNames(m *model.Model, exposures []Exposure, services []ServiceName) ([]
 	}
 	var (
 		out      []HostName
-		problems []Problem
+		problems []api.FieldError
 	)
 	for _, mesh := range m.Meshes() {
 		taken := map[string]map[uint32]string{} // host → port → ExternalService
@@ -52,7 +52,7 @@ func hostNames(m *model.Model, exposures []Exposure, services []ServiceName) ([]
 				continue
 			}
 			problem := func(msg string, args ...any) {
-				problems = append(problems, Problem{Resource: es.DisplayName(), Field: "networking.address", Message: fmt.Sprintf(msg, args...)})
+				problems = append(problems, es.Problem("networking.address", fmt.Sprintf(msg, args...)))
 			}
 			h := canonical(host)
 			if !isHostName(h) {

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/crossmesh/vip"
 )
 
@@ -50,7 +51,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 		name     string
 		docs     []string
 		hosts    []HostName
-		problems []Problem
+		problems []api.FieldError
 	}{
 		{
 			name: "first ExternalService by name wins a host and port",
@@ -59,7 +60,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 				externalService("default", "a-httpbin", "httpbin-a", "httpbin.org:443", ""),
 			},
 			hosts: []HostName{{Mesh: "default", Host: "httpbin.org", Service: "httpbin-a", Port: 443}},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "ExternalService default/b-httpbin", Field: "networking.address",
 				Message: `host "httpbin.org" port 443 is already the entry of ExternalService default/a-httpbin`,
 			}},
@@ -70,7 +71,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 				serviceDP("default", "web-1", "web"),
 				externalService("default", "legacy", "legacy", "web.mesh:8080", ""),
 			},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "ExternalService default/legacy", Field: "networking.address",
 				Message: `"web.mesh" is the name of service "web" in mesh "default", which takes precedence; host "web.mesh" gets no entry`,
 			}},
@@ -82,7 +83,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 				externalService("default", "b", "other", "API.mesh:443", ""),
 			},
 			hosts: []HostName{{Mesh: "default", Host: "example.com", Service: "api", Port: 443}},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "ExternalService default/b", Field: "networking.address",
 				Message: `"api.mesh" is the name of service "api" in mesh "default", which takes precedence; host "api.mesh" gets no entry`,
 			}},
@@ -94,7 +95,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 				gateway("a", "gw", "", "{port: 80, protocol: HTTP, crossMesh: true, hostname: shop.mesh}"),
 				externalService("b", "shop", "shop-ext", "shop.mesh:443", ""),
 			},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "ExternalService b/shop", Field: "networking.address",
 				Message: `"shop.mesh" is the cross-mesh name of MeshGateway a/gw, which takes precedence; host "shop.mesh" gets no entry in mesh "b"`,
 			}},
@@ -107,7 +108,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 		{
 			name: "the zone's origin",
 			docs: []string{externalService("default", "odd", "odd", "Mesh.:443", "")},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "ExternalService default/odd", Field: "networking.address",
 				Message: `host "mesh" is the DNS zone's origin; it gets no entry`,
 			}},
@@ -119,7 +120,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 				externalService("default", "b", "api", "api-2.example.com:443", ""),
 			},
 			hosts: []HostName{{Mesh: "default", Host: "api-1.example.com", Service: "api", Port: 443}},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "ExternalService default/b", Field: "networking.address",
 				Message: `external service "api" is ExternalService default/a's; host "api-2.example.com" gets no entry`,
 			}},
@@ -129,7 +130,7 @@ func TestResolveHostNameProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			table, problems := Resolve(build(t, tt.docs...))
 			assert.Equal(t, tt.hosts, table.Hosts)
-			assert.Equal(t, tt.problems, problems)
+			assert.Equal(t, tt.problems, unlocated(t, problems))
 		})
 	}
 }

@@ -10,11 +10,12 @@ import (
 )
 
 // Resolve builds the cross-mesh table of m. It never fails as a whole: a listener or service
-// name that cannot be published becomes a Problem and is left out, so one bad gateway cannot
-// take every other mesh's names down with it.
-func Resolve(m *model.Model) (*Table, []Problem) {
+// name that cannot be published becomes a problem (an api.FieldError located in the resource
+// that loses the name) and is left out, so one bad gateway cannot take every other mesh's
+// names down with it.
+func Resolve(m *model.Model) (*Table, []api.FieldError) {
 	var (
-		problems   []Problem
+		problems   []api.FieldError
 		candidates []candidate
 	)
 	for _, mesh := range m.Meshes() {
@@ -51,7 +52,7 @@ type candidate struct {
 	gw *api.MeshGateway
 }
 
-func gatewayCandidates(mesh *model.Mesh, gw *api.MeshGateway) ([]candidate, []Problem) {
+func gatewayCandidates(mesh *model.Mesh, gw *api.MeshGateway) ([]candidate, []api.FieldError) {
 	if gw.Spec.Conf == nil {
 		return nil, nil
 	}
@@ -65,12 +66,8 @@ func gatewayCandidates(mesh *model.Mesh, gw *api.MeshGateway) ([]candidate, []Pr
 	if first < 0 {
 		return nil, nil
 	}
-	problem := func(msg string, args ...any) []Problem {
-		return []Problem{{
-			Resource: gw.DisplayName(),
-			Field:    listenerField(first, "crossMesh"),
-			Message:  fmt.Sprintf(msg, args...),
-		}}
+	problem := func(msg string, args ...any) []api.FieldError {
+		return []api.FieldError{gw.Problem(listenerField(first, "crossMesh"), fmt.Sprintf(msg, args...))}
 	}
 	if !mesh.MTLSEnabled() {
 		// Clients verify the gateway's SVID; without a CA in its mesh there is none to present.
@@ -132,7 +129,7 @@ func listenerField(i int, field string) string {
 	return fmt.Sprintf("conf.listeners[%d].%s", i, field)
 }
 
-func sortProblems(ps []Problem) {
+func sortProblems(ps []api.FieldError) {
 	sort.SliceStable(ps, func(i, j int) bool {
 		if ps[i].Resource != ps[j].Resource {
 			return ps[i].Resource < ps[j].Resource

@@ -50,6 +50,20 @@ func build(t *testing.T, docs ...string) *model.Model {
 	return m
 }
 
+// unlocated checks that every problem is located in the decoded file, where the resource that
+// loses the name was written, and returns them without file and line for comparison.
+func unlocated(t *testing.T, problems []api.FieldError) []api.FieldError {
+	t.Helper()
+	var out []api.FieldError
+	for _, p := range problems {
+		assert.Equal(t, "in.yaml", p.File, "%v", p)
+		assert.Positive(t, p.Line, "%v", p)
+		p.File, p.Line = "", 0
+		out = append(out, p)
+	}
+	return out
+}
+
 func TestResolveNames(t *testing.T) {
 	m := build(t,
 		mtlsMesh("default"),
@@ -86,7 +100,7 @@ func TestResolveProblems(t *testing.T) {
 		name     string
 		docs     []string
 		exposed  []string // mesh/gateway:port
-		problems []Problem
+		problems []api.FieldError
 	}{
 		{
 			name: "mesh without mTLS",
@@ -95,7 +109,7 @@ func TestResolveProblems(t *testing.T) {
 				gateway("plain", "edge", "", "{port: 80, protocol: HTTP}, {port: 8080, protocol: HTTP, crossMesh: true}"),
 				gatewayDP("plain", "edge-1", "edge", "10.0.0.1"),
 			},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "MeshGateway plain/edge", Field: "conf.listeners[1].crossMesh",
 				Message: `mesh "plain" must have mTLS enabled to expose cross-mesh listeners`,
 			}},
@@ -108,7 +122,7 @@ func TestResolveProblems(t *testing.T) {
 				gateway("b", "gw", "2024-01-01T00:00:00Z", "{port: 81, protocol: HTTP, crossMesh: true, hostname: api.mesh}"),
 			},
 			exposed: []string{"b/gw:81"},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "MeshGateway a/gw", Field: "conf.listeners[0].hostname",
 				Message: `name "api.mesh" is already exposed by MeshGateway b/gw`,
 			}},
@@ -121,7 +135,7 @@ func TestResolveProblems(t *testing.T) {
 				gateway("a", "gw", "", "{port: 80, protocol: HTTP, crossMesh: true, hostname: api.mesh}"),
 			},
 			exposed: []string{"a/gw:80"},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "MeshGateway b/gw", Field: "conf.listeners[0].hostname",
 				Message: `name "api.mesh" is already exposed by MeshGateway a/gw`,
 			}},
@@ -134,7 +148,7 @@ func TestResolveProblems(t *testing.T) {
 				gateway("b", "gw", "2024-01-01T00:00:00Z", "{port: 80, protocol: HTTP, crossMesh: true}"),
 			},
 			exposed: []string{"b/gw:80"},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "MeshGateway a/gw", Field: "conf.listeners[0].hostname",
 				Message: `name "internal.gw.b.mesh" is already exposed by MeshGateway b/gw`,
 			}},
@@ -155,7 +169,7 @@ func TestResolveProblems(t *testing.T) {
 				serviceDP("a", "web-1", "web"),
 			},
 			exposed: []string{"a/gw:80"},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "Dataplane a/web-1", Field: "networking.inbound[0].tags[kuma.io/service]",
 				Message: `"web.mesh" is the cross-mesh name of MeshGateway a/gw, which takes precedence; service "web" gets no .mesh name in mesh "a"`,
 			}},
@@ -166,7 +180,7 @@ func TestResolveProblems(t *testing.T) {
 				mtlsMesh("a"),
 				"type: MeshGateway\nmesh: a\nname: gw\nselectors: [{match: {kuma.io/service: \"*\", role: edge}}]\nconf: {listeners: [{port: 80, protocol: HTTP, crossMesh: true}]}\n",
 			},
-			problems: []Problem{{
+			problems: []api.FieldError{{
 				Resource: "MeshGateway a/gw", Field: "conf.listeners[0].crossMesh",
 				Message: "cannot tell the gateway's kuma.io/service: the selector does not name one and no dataplane is bound",
 			}},
@@ -180,7 +194,7 @@ func TestResolveProblems(t *testing.T) {
 				exposed = append(exposed, e.Mesh+"/"+e.Gateway+":"+itoa(e.Port))
 			}
 			assert.Equal(t, tt.exposed, exposed)
-			assert.Equal(t, tt.problems, problems)
+			assert.Equal(t, tt.problems, unlocated(t, problems))
 		})
 	}
 }
@@ -200,7 +214,7 @@ func TestResolveDeterministic(t *testing.T) {
 		rng.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 		table, problems := Resolve(build(t, docs...))
 		require.Equal(t, first, table)
-		require.Equal(t, firstProblems, problems)
+		require.Equal(t, unlocated(t, firstProblems), unlocated(t, problems), "the same problems; their lines follow the shuffled documents")
 	}
 	require.Len(t, first.Exposures, 1)
 	assert.Equal(t, "a", first.Exposures[0].Mesh)

@@ -11,7 +11,7 @@ import (
 // serviceNames lists `<service>.mesh` for every inbound service of every mesh. A cross-mesh
 // exposure is an explicit, global claim, so it wins over a service name it collides with;
 // otherwise the same query would answer differently depending on the asker's mesh.
-func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Problem) {
+func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []api.FieldError) {
 	exposed := map[string]Exposure{}
 	for _, e := range exposures {
 		if _, ok := exposed[e.Name]; !ok {
@@ -20,7 +20,7 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 	}
 	var (
 		out      []ServiceName
-		problems []Problem
+		problems []api.FieldError
 	)
 	for _, mesh := range m.Meshes() {
 		services := map[string]string{} // service → first dataplane declaring it
@@ -33,11 +33,8 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 			services[svc] = es.DisplayName()
 			name := canonical(ServiceDNSName(svc))
 			if e, ok := exposed[name]; ok {
-				problems = append(problems, Problem{
-					Resource: es.DisplayName(),
-					Field:    fmt.Sprintf("tags[%s]", api.ServiceTag),
-					Message:  fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; external service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name),
-				})
+				problems = append(problems, es.Problem(fmt.Sprintf("tags[%s]", api.ServiceTag),
+					fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; external service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name)))
 				continue
 			}
 			out = append(out, ServiceName{Mesh: mesh.Name, Service: svc, Name: name})
@@ -54,11 +51,8 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []Proble
 				services[svc] = dp.DisplayName()
 				name := canonical(ServiceDNSName(svc))
 				if e, ok := exposed[name]; ok {
-					problems = append(problems, Problem{
-						Resource: dp.DisplayName(),
-						Field:    fmt.Sprintf("networking.inbound[%d].tags[%s]", i, api.ServiceTag),
-						Message:  fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name),
-					})
+					problems = append(problems, dp.Problem(fmt.Sprintf("networking.inbound[%d].tags[%s]", i, api.ServiceTag),
+						fmt.Sprintf("%q is the cross-mesh name of MeshGateway %s/%s, which takes precedence; service %q gets no .mesh name in mesh %q", name, e.Mesh, e.Gateway, svc, mesh.Name)))
 					continue
 				}
 				out = append(out, ServiceName{Mesh: mesh.Name, Service: svc, Name: name})

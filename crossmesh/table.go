@@ -1,8 +1,6 @@
 package crossmesh
 
 import (
-	"fmt"
-
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 
 	"github.com/meshgate/meshgate/crossmesh/vip"
@@ -62,18 +60,6 @@ type HostName struct {
 	Service string
 	Port    uint32
 }
-
-// Problem is a cross-resource error: the named listener or service is left out of the Table,
-// everything else still resolves.
-type Problem struct {
-	// Resource is the display name, e.g. `MeshGateway default/edge`.
-	Resource string
-	// Field is the spec path, e.g. `conf.listeners[0].hostname`.
-	Field   string
-	Message string
-}
-
-func (p Problem) String() string { return fmt.Sprintf("%s: %s: %s", p.Resource, p.Field, p.Message) }
 
 // VIPKeys lists the keys the VIP allocator needs for this table, sorted and without
 // duplicates: exposure names are global (empty mesh), service names and hosts are per mesh, so

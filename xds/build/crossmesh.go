@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
-	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/names"
 )
@@ -83,8 +82,8 @@ func (b *builder) trustDomains() map[string]string {
 }
 
 // portExposed reports whether any cross-mesh listener of the port is published.
-func (b *builder) portExposed(p *port) (bool, []crossmesh.Problem) {
-	var problems []crossmesh.Problem
+func (b *builder) portExposed(p *port) (bool, []api.FieldError) {
+	var problems []api.FieldError
 	for _, h := range p.hosts {
 		ok, ps := b.network.exposed(b.mesh.Name, b.gateway.Name, h.index, b.gateway.DisplayName())
 		if ok {

@@ -20,7 +20,7 @@ type Network struct {
 	VIPs  map[vip.Key]vip.VIPs
 	// Problems are the cross-mesh conflicts Resolve found; a gateway whose listener lost a
 	// name reports it in its own diagnostics.
-	Problems []crossmesh.Problem
+	Problems []api.FieldError
 	// meshes indexes each mesh's services by name.
 	meshes map[string]*meshServices
 	// serviceNames maps mesh → service → published `<service>.mesh` name.
@@ -66,7 +66,7 @@ type endpoint struct {
 
 // NewNetwork indexes m. table and problems come from crossmesh.Resolve, vips from the VIP
 // allocator.
-func NewNetwork(m *model.Model, table *crossmesh.Table, problems []crossmesh.Problem, vips map[vip.Key]vip.VIPs) *Network {
+func NewNetwork(m *model.Model, table *crossmesh.Table, problems []api.FieldError, vips map[vip.Key]vip.VIPs) *Network {
 	n := &Network{Table: table, Problems: problems, VIPs: vips, meshes: map[string]*meshServices{}, serviceNames: map[string]map[string]string{},
 		hostOutbounds: map[string]map[string][]hostOutbound{}}
 	if n.Table == nil {
@@ -227,13 +227,13 @@ func (n *Network) Resolve(mesh, name string) (netip.Addr, bool) {
 
 // exposed reports whether listener index of gateway mesh/gw is published, and otherwise the
 // problems that kept it out.
-func (n *Network) exposed(mesh, gw string, listener int, resource string) (bool, []crossmesh.Problem) {
+func (n *Network) exposed(mesh, gw string, listener int, resource string) (bool, []api.FieldError) {
 	for _, e := range n.Table.Exposures {
 		if e.Mesh == mesh && e.Gateway == gw && e.Listener == listener {
 			return true, nil
 		}
 	}
-	var out []crossmesh.Problem
+	var out []api.FieldError
 	for _, p := range n.Problems {
 		if p.Resource == resource {
 			out = append(out, p)

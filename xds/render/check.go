@@ -100,15 +100,7 @@ func DenyAllWarning(mesh string) string {
 // publishes the first claim and skips the rest; validate rejects them before they are applied.
 func CrossMeshErrors(m *model.Model) api.ErrorList {
 	_, problems := crossmesh.Resolve(m)
-	metas := resourceMetas(m)
-	var errs api.ErrorList
-	for _, p := range problems {
-		e := api.FieldError{Resource: p.Resource, Field: p.Field, Message: p.Message}
-		if meta := metas[p.Resource]; meta != nil {
-			e.File, e.Line = meta.Source.File, meta.Source.LineOf(p.Field)
-		}
-		errs = append(errs, e)
-	}
+	errs := api.ErrorList(problems)
 	errs.Sort()
 	return errs
 }
