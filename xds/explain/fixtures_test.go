@@ -180,10 +180,9 @@ func toCluster(name string, m *routev3.RouteMatch, cluster string) *routev3.Rout
 }
 
 func origin(mesh, route string, rule, match int) *corev3.Metadata {
-	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{names.MetadataNamespace: {Fields: map[string]*structpb.Value{
-		"mesh": structpb.NewStringValue(mesh), "route": structpb.NewStringValue(route),
-		"rule": structpb.NewNumberValue(float64(rule)), "match": structpb.NewNumberValue(float64(match)),
-	}}}}
+	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{names.MetadataNamespace: {
+		Fields: names.EncodeRouteOrigin(names.RouteOrigin{Mesh: mesh, Route: route, Rule: rule, Match: match}),
+	}}}
 }
 
 func action(rt *routev3.Route) *routev3.RouteAction { return rt.GetRoute() }

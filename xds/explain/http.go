@@ -206,20 +206,9 @@ func routeLabel(rt *routev3.Route, i int) string {
 
 // routeRef reads the io.meshgate provenance the translator records on routes.
 func routeRef(rt *routev3.Route) *RouteRef {
-	md := rt.GetMetadata().GetFilterMetadata()[names.MetadataNamespace]
-	if md == nil {
+	o, ok := names.DecodeRouteOrigin(rt.GetMetadata().GetFilterMetadata()[names.MetadataNamespace])
+	if !ok {
 		return nil
 	}
-	f := md.GetFields()
-	name := f["route"].GetStringValue()
-	if name == "" {
-		return nil
-	}
-	return &RouteRef{
-		Name:       name,
-		Mesh:       f["mesh"].GetStringValue(),
-		Rule:       int(f["rule"].GetNumberValue()),
-		Match:      int(f["match"].GetNumberValue()),
-		EnvoyRoute: rt.GetName(),
-	}
+	return &RouteRef{Name: o.Route, Mesh: o.Mesh, Rule: o.Rule, Match: o.Match, EnvoyRoute: rt.GetName()}
 }

@@ -2,6 +2,12 @@
 // never carry hash suffixes: an operator reading Envoy's admin page or stats must be able to
 // tell which resource produced which object. Listener, route-configuration and secret names
 // follow Kuma's (dashboards depend on them); cluster names are the readable destination.
+//
+// Build, translate and explain take names from here rather than concatenating them, so a name
+// changes in one place. Tag keys (`kuma.io/service`, ...) are api/v1alpha1's and the node id is
+// api.NodeID: model and crossmesh need them and import nothing under xds/. The keys of the
+// metadata meshgate records on Envoy resources live here too (MetadataNamespace, RouteOrigin's
+// EncodeRouteOrigin/DecodeRouteOrigin pair), so what translate writes is what explain reads.
 package names
 
 import (

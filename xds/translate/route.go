@@ -10,10 +10,10 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/names"
 )
 
 func routeConfig(rc ir.RouteConfig) (*routev3.RouteConfiguration, error) {
@@ -67,12 +67,7 @@ func route(r ir.Route) (*routev3.Route, error) {
 		ResponseHeadersToRemove: append([]string(nil), r.ResponseHeaders.Remove...),
 	}
 	if o := r.Origin; o != nil {
-		out.Metadata = meshgateMetadata(map[string]*structpb.Value{
-			"mesh":  structpb.NewStringValue(o.Mesh),
-			"route": structpb.NewStringValue(o.Route),
-			"rule":  structpb.NewNumberValue(float64(o.Rule)),
-			"match": structpb.NewNumberValue(float64(o.Match)),
-		})
+		out.Metadata = meshgateMetadata(names.EncodeRouteOrigin(names.RouteOrigin{Mesh: o.Mesh, Route: o.Route, Rule: o.Rule, Match: o.Match}))
 	}
 	switch {
 	case r.Forward != nil:
