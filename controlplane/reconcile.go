@@ -17,7 +17,6 @@ import (
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/names"
 	"github.com/meshgate/meshgate/xds/render"
 )
@@ -30,10 +29,10 @@ type snapshotSink interface {
 
 // DataplaneState is what the last rebuild produced for one dataplane.
 type DataplaneState struct {
-	Mesh        string          `json:"mesh"`
-	Name        string          `json:"name"`
-	Node        string          `json:"node"`
-	Diagnostics []ir.Diagnostic `json:"diagnostics,omitempty"`
+	Mesh        string           `json:"mesh"`
+	Name        string           `json:"name"`
+	Node        string           `json:"node"`
+	Diagnostics []api.FieldError `json:"diagnostics,omitempty"`
 	// Error is set when no snapshot could be built; the dataplane keeps its previous one.
 	Error    string `json:"error,omitempty"`
 	Revision int64  `json:"revision"`

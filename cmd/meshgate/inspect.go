@@ -11,7 +11,6 @@ import (
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/explain"
-	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/render"
 	xdsserver "github.com/meshgate/meshgate/xds/server"
 )
@@ -59,7 +58,7 @@ candidates lost and why, and the Envoy settings they became. -o text is a summar
 type inspection struct {
 	Revision    int64                 `json:"revision"`
 	Error       string                `json:"error"`
-	Diagnostics []ir.Diagnostic       `json:"diagnostics"`
+	Diagnostics []api.FieldError      `json:"diagnostics"`
 	XDS         *xdsserver.NodeStatus `json:"xds"`
 	Policies    *explain.PolicyReport `json:"policies"`
 }
@@ -82,7 +81,7 @@ func printInspection(w io.Writer, raw []byte, dataplane string) error {
 		row("error", in.Error)
 	}
 	for _, d := range in.Diagnostics {
-		row("diagnostic", render.DiagnosticString(d))
+		row("diagnostic", d.Unlocated())
 	}
 	switch x := in.XDS; {
 	case x == nil || x.Streams == 0:

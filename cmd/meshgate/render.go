@@ -26,7 +26,7 @@ func newRenderCmd() *cobra.Command {
 			return err
 		}
 		for _, d := range out.Proxy.Diagnostics {
-			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", render.DiagnosticString(d))
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", d.Unlocated())
 		}
 		doc, err := render.NewDocument(out.Resources)
 		if err != nil {

@@ -110,9 +110,7 @@ type builder struct {
 }
 
 func (b *builder) diag(meta *api.Meta, field, format string, args ...any) {
-	b.proxy.Diagnostics = append(b.proxy.Diagnostics, ir.Diagnostic{
-		Resource: meta.DisplayName(), Field: field, Message: fmt.Sprintf(format, args...),
-	})
+	b.proxy.Diagnostics = append(b.proxy.Diagnostics, meta.Problem(field, fmt.Sprintf(format, args...)))
 }
 
 // finish emits the collected clusters and secrets in name order.

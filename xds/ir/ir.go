@@ -25,17 +25,15 @@ type Proxy struct {
 	// secrets are referenced by name only (see UpstreamMTLS) and delivered by the CA over SDS.
 	Secrets []Secret `json:"secrets,omitempty"`
 	// Diagnostics are problems that cost part of the configuration (a route that could not be
-	// built, a gateway that matched nothing); the rest still ships.
-	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	// built, a gateway that matched nothing); the rest still ships. Each is located in the
+	// resource it is about by whoever built it (api.Meta.Problem); its JSON form is
+	// capitalized (Resource, Field, Message), as the status API and diagnostics.yaml carry it.
+	Diagnostics []api.FieldError `json:"diagnostics,omitempty"`
 	// Offline is set when the proxy was built without a CA (`meshgate render`): listeners then
 	// name the mesh identity and trust bundle secrets that only a running control plane
 	// delivers, and validation does not require them to be in Secrets.
 	Offline bool `json:"offline,omitempty"`
 }
-
-// Diagnostic is the one problem type, api.FieldError, located in the resource it is about by
-// whoever built it. An alias while the callers move to api.FieldError.
-type Diagnostic = api.FieldError
 
 type Protocol string
 

@@ -7,17 +7,7 @@ import (
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/ir"
 )
-
-// DiagnosticString formats a diagnostic like a validation error, without file and line.
-func DiagnosticString(d ir.Diagnostic) string {
-	s := d.Resource + ": "
-	if d.Field != "" {
-		s += d.Field + ": "
-	}
-	return s + d.Message
-}
 
 // CheckAll renders every dataplane and returns their diagnostics, deduplicated and in order,
 // each located like a validation error (`file:line: Resource: field: message`) when the
@@ -26,7 +16,6 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	network := build.PreviewNetwork(m)
-	metas := resourceMetas(m)
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
 			o, err := Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: opts, Network: network})
@@ -34,11 +23,7 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 				return nil, err
 			}
 			for _, d := range o.Proxy.Diagnostics {
-				s := DiagnosticString(d)
-				if meta := metas[d.Resource]; meta != nil && meta.Source.File != "" {
-					s = fmt.Sprintf("%s:%d: %s", meta.Source.File, meta.Source.LineOf(d.Field), s)
-				}
-				if !seen[s] {
+				if s := d.Error(); !seen[s] {
 					seen[s] = true
 					out = append(out, s)
 				}
@@ -46,33 +31,6 @@ func CheckAll(m *model.Model, opts build.Options) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// resourceMetas indexes every resource of m by its display name (`Kind mesh/name`), which is
-// how diagnostics and cross-mesh problems name them.
-func resourceMetas(m *model.Model) map[string]*api.Meta {
-	metas := map[string]*api.Meta{}
-	for _, mesh := range m.Meshes() {
-		metas[mesh.Resource.DisplayName()] = &mesh.Resource.Meta
-		for _, gw := range mesh.Gateways {
-			metas[gw.DisplayName()] = &gw.Meta
-		}
-		for _, r := range mesh.Routes {
-			metas[r.DisplayName()] = &r.Meta
-		}
-		for _, dp := range mesh.Dataplanes {
-			metas[dp.DisplayName()] = &dp.Meta
-		}
-		for _, sec := range mesh.Secrets {
-			metas[sec.DisplayName()] = &sec.Meta
-		}
-		for _, list := range mesh.Policies {
-			for _, o := range list {
-				metas[o.GetMeta().DisplayName()] = o.GetMeta()
-			}
-		}
-	}
-	return metas
 }
 
 // Notes are what a user should know about the meshes beyond the errors and diagnostics of

@@ -29,7 +29,6 @@ import (
 	"github.com/meshgate/meshgate/certs/certstest"
 	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/ir"
 	"github.com/meshgate/meshgate/xds/render"
 )
 
@@ -66,7 +65,7 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			diags := out.Proxy.Diagnostics
 			if diags == nil {
-				diags = []ir.Diagnostic{}
+				diags = []api.FieldError{}
 			}
 			files := map[string]any{
 				"listeners.yaml":   doc.Listeners,
