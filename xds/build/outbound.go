@@ -186,7 +186,7 @@ func (b *builder) outboundListener(o outbound) (ir.Listener, bool) {
 	if isHTTP(protocol) {
 		l.Protocol = ir.HTTP
 		route := ir.Route{
-			Name:    "outbound",
+			Name:    names.OutboundRoute,
 			Match:   ir.RouteMatch{Path: ir.PathMatch{Kind: ir.PathPrefix, Value: "/"}},
 			Forward: &ir.Forward{Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}},
 		}

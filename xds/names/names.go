@@ -170,6 +170,10 @@ func OutboundListener(address string, port uint32) string {
 // application.
 const InboundRoute = "inbound"
 
+// OutboundRoute names the route of an HTTP outbound that forwards every request to the
+// destination's cluster.
+const OutboundRoute = "outbound"
+
 // InboundRateLimitRoute names the route of an HTTP inbound that rate-limits the requests of one
 // source selector of a RateLimit: `inbound/backend-limit/sources[0]`.
 func InboundRateLimitRoute(policy string, source int) string {
