@@ -1,5 +1,10 @@
 // Package v1alpha1 holds meshgate's Kuma-compatible resource types, their strict YAML/JSON
 // decoding (with line numbers for every field) and per-object validation.
+//
+// FieldError is meshgate's one problem type: validation errors, the model's cross-resource
+// errors, cross-mesh conflicts (crossmesh), proxy diagnostics (xds/build, ir.Proxy.Diagnostics)
+// and ProxyTemplate problems (xds/modify) are all FieldErrors, located in the resource they are
+// about by the code that holds it (Meta.Problem, Locate).
 package v1alpha1
 
 import "time"
