@@ -109,23 +109,13 @@ type HealthCheck struct {
 	Payload bool `json:"payload,omitempty"`
 }
 
-// policiesFrom reads the policy decisions recorded in md (see names.PoliciesMetadataKey).
+// policiesFrom reads the policy decisions recorded in md (names.DecodePolicyDecisions).
 func policiesFrom(md *corev3.Metadata) []Policy {
-	s := md.GetFilterMetadata()[names.MetadataNamespace]
-	list := s.GetFields()[names.PoliciesMetadataKey].GetListValue()
-	if list == nil {
-		return nil
-	}
 	var out []Policy
-	for _, v := range list.GetValues() {
-		f := v.GetStructValue().GetFields()
-		if f == nil {
-			continue
-		}
-		p := Policy{Kind: f["kind"].GetStringValue(), Applied: f["applied"].GetStringValue(), Note: f["note"].GetStringValue()}
-		for _, l := range f["lost"].GetListValue().GetValues() {
-			lf := l.GetStructValue().GetFields()
-			p.Lost = append(p.Lost, LostPolicy{Name: lf["name"].GetStringValue(), Reason: lf["reason"].GetStringValue()})
+	for _, d := range names.DecodePolicyDecisions(md.GetFilterMetadata()[names.MetadataNamespace]) {
+		p := Policy{Kind: d.Kind, Applied: d.Applied, Note: d.Note}
+		for _, l := range d.Lost {
+			p.Lost = append(p.Lost, LostPolicy{Name: l.Name, Reason: l.Reason})
 		}
 		out = append(out, p)
 	}

@@ -219,26 +219,16 @@ func clusterHTTPTimeouts(t *ir.ClusterTimeouts) *corev3.HttpProtocolOptions {
 	}
 }
 
-// policyDecisionsValue is the metadata form of policy decisions (see names.PoliciesMetadataKey):
-// every struct has all four keys, `applied` and `note` possibly empty, `lost` possibly [].
+// policyDecisionsValue is the metadata form of policy decisions (names.EncodePolicyDecisions).
 func policyDecisionsValue(ds []ir.PolicyDecision) *structpb.Value {
-	list := make([]*structpb.Value, 0, len(ds))
-	for _, d := range ds {
-		lost := make([]*structpb.Value, 0, len(d.Lost))
+	out := make([]names.PolicyDecision, len(ds))
+	for i, d := range ds {
+		out[i] = names.PolicyDecision{Kind: d.Kind, Applied: d.Applied, Note: d.Note}
 		for _, l := range d.Lost {
-			lost = append(lost, structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
-				"name":   structpb.NewStringValue(l.Name),
-				"reason": structpb.NewStringValue(l.Reason),
-			}}))
+			out[i].Lost = append(out[i].Lost, names.LostPolicy{Name: l.Name, Reason: l.Reason})
 		}
-		list = append(list, structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
-			"kind":    structpb.NewStringValue(d.Kind),
-			"applied": structpb.NewStringValue(d.Applied),
-			"note":    structpb.NewStringValue(d.Note),
-			"lost":    structpb.NewListValue(&structpb.ListValue{Values: lost}),
-		}}))
 	}
-	return structpb.NewListValue(&structpb.ListValue{Values: list})
+	return names.EncodePolicyDecisions(out)
 }
 
 // setPolicyDecisions records ds in md's meshgate namespace, creating the metadata if needed,
