@@ -69,7 +69,7 @@ func confined(src map[string]string, trusted []string) []ir.Principal {
 // meshes (a sidecar inbound) a source's mesh defaults to defaultMesh; with them (a cross-mesh
 // listener) each source is confined to one trust domain.
 func (b *builder) rbacFor(listener string, tags map[string]string, defaultMesh string, trusted []string) *ir.RBAC {
-	r := &ir.RBAC{StatPrefix: listener + "."}
+	r := &ir.RBAC{StatPrefix: names.RBACStatPrefix(listener)}
 	for _, tp := range model.PoliciesOf[*api.TrafficPermission](b.mesh, api.KindTrafficPermission) {
 		if _, ok := model.BestMatch(tp.DestinationSelectors(), tags); !ok {
 			continue

@@ -180,6 +180,10 @@ func InboundRateLimitRoute(policy string, source int) string {
 	return fmt.Sprintf("%s/%s/sources[%d]", InboundRoute, policy, source)
 }
 
+// RBACStatPrefix is the stat prefix of a listener's RBAC filter, `inbound:10.0.0.1:8080.`, so
+// its allowed/denied counters are found under the listener's name.
+func RBACStatPrefix(listener string) string { return listener + "." }
+
 // InboundRouteConfig names the route configuration of an HTTP inbound: `inbound:backend`.
 func InboundRouteConfig(service string) string { return "inbound:" + service }
 

@@ -29,6 +29,7 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "inbound:10.0.0.1:8080:plaintext", Plaintext(InboundListener("10.0.0.1", 8080)))
 	assert.Equal(t, "spiffe://shop/", MeshIDPrefix("shop"))
 	assert.Equal(t, "api[default]", ClusterVariant("api", nil))
+	assert.Equal(t, "inbound:10.0.0.1:8080.", RBACStatPrefix(InboundListener("10.0.0.1", 8080)))
 	assert.Equal(t, "api[cb-1,hc-2]", ClusterVariant("api", []string{"cb-1", "hc-2"}))
 }
 
