@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/meshgate/meshgate/api/rest/wire"
+	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/ca/tokens"
 )
 
@@ -97,10 +97,10 @@ func (a *tokenAuth) check(ctx context.Context, nodeID string) error {
 // errBadNode: a node id that does not name a dataplane.
 var errBadNode = errors.New("node id is not <mesh>.<name>")
 
-// splitNode reads a node id as Kuma does, splitting at the first dot: token mesh names
+// splitNode reads a node id with api.SplitNodeID (the first dot separates): token mesh names
 // cannot contain dots, so a token's dataplane has exactly one node id.
 func splitNode(id string) (mesh, name string, err error) {
-	mesh, name, ok := strings.Cut(id, ".")
+	mesh, name, ok := api.SplitNodeID(id)
 	if !ok || mesh == "" || name == "" {
 		return "", "", fmt.Errorf("%w: %q", errBadNode, id)
 	}

@@ -12,3 +12,11 @@ func TestNodeID(t *testing.T) {
 	// collides with an earlier one.
 	assert.Equal(t, NodeID("a.b", "c"), NodeID("a", "b.c"))
 }
+
+func TestSplitNodeID(t *testing.T) {
+	mesh, name, ok := SplitNodeID(NodeID("default", "gw.1"))
+	assert.True(t, ok)
+	assert.Equal(t, []string{"default", "gw.1"}, []string{mesh, name}, "the first dot separates: dataplane names may hold dots")
+	_, _, ok = SplitNodeID("nodot")
+	assert.False(t, ok)
+}
