@@ -94,6 +94,11 @@ func (v *validator) transparentProxying(path string, tp *TransparentProxying) {
 			v.addf(joinField(path, p.field), "must be in [0, 65535], got %d", p.port)
 		}
 	}
+	// Each redirect port gets its own wildcard listener: one port for both directions would be
+	// two listeners on one socket, which Envoy refuses (Kuma accepts it, and the proxy breaks).
+	if tp.RedirectPortInbound != 0 && tp.RedirectPortInbound == tp.RedirectPortOutbound {
+		v.addf(joinField(path, "redirectPortInbound"), "must differ from redirectPortOutbound (%d)", tp.RedirectPortOutbound)
+	}
 	if m := tp.IPFamilyMode; m != "" && !slices.ContainsFunc(ipFamilyModes, func(k string) bool { return strings.EqualFold(k, m) }) {
 		v.addf(joinField(path, "ipFamilyMode"), "%q is not one of %s", m, strings.Join(ipFamilyModes, ", "))
 	}

@@ -53,6 +53,8 @@ probes:
 		{"transparent proxying bad mode and port", head + "  address: 10.0.0.1\n  gateway: {tags: {kuma.io/service: kong}}\n  transparentProxying:\n    redirectPortOutbound: 70000\n    ipFamilyMode: IPv6Only\n", []string{
 			e(7, `networking.transparentProxying.redirectPortOutbound: must be in [0, 65535], got 70000`),
 			e(8, `networking.transparentProxying.ipFamilyMode: "IPv6Only" is not one of UnSpecified, DualStack, IPv4`)}},
+		{"transparent proxying one port for both directions", head + "  address: 10.0.0.1\n  inbound: [{port: 80, tags: {kuma.io/service: web}}]\n  transparentProxying: {redirectPortInbound: 15001, redirectPortOutbound: 15001}\n", []string{
+			e(6, `networking.transparentProxying.redirectPortInbound: must differ from redirectPortOutbound (15001)`)}},
 		{"sidecar without inbound", head + "  address: 10.0.0.1\n", []string{
 			e(3, "networking: has to contain at least one inbound interface or gateway")}},
 		{"inbound rules", head + `  address: 10.0.0.1
