@@ -1,6 +1,7 @@
 package v1alpha1
 
-// Tags with a meaning to Kuma and meshgate.
+// Tags with a meaning to Kuma and meshgate. This is their one definition: xds/names, the
+// builder, crossmesh and model all use these constants rather than spelling the keys.
 const (
 	ServiceTag  = "kuma.io/service"
 	ProtocolTag = "kuma.io/protocol"
