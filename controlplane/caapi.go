@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/meshgate/meshgate/api/rest"
 	"github.com/meshgate/meshgate/ca/identity"
 )
 
@@ -12,7 +13,7 @@ import (
 // how far a CA rotation has got. It shows how many dataplanes the mesh has, so it sits behind
 // the admin token like the resource API.
 func (cp *ControlPlane) withCAAPI(next http.Handler) http.Handler {
-	status := requireAdmin(cp.cfg.AdminToken, http.HandlerFunc(cp.serveCAStatus))
+	status := rest.RequireAdmin(cp.cfg.AdminToken, http.HandlerFunc(cp.serveCAStatus))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := caPath(r.URL.Path); !ok {
 			next.ServeHTTP(w, r)

@@ -181,7 +181,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	if cp.apiTLSLis != nil {
 		spawn("HTTPS API server", func() error { return ignoreClosed(apiTLSServer.ServeTLS(cp.apiTLSLis, "", "")) })
 	}
-	spawn("serving certificate", func() error { return ignoreCanceled(cp.serving.Run(ctx)) })
+	spawn("serving certificate", func() error { return cp.serving.Run(ctx) })
 	spawn("diagnostics server", func() error { return ignoreClosed(diagServer.Serve(cp.diagLis)) })
 	spawn("reconciler", func() error {
 		return cp.rec.run(ctx, cp.cfg.Debounce, func() { cp.readyOnce.Do(func() { close(cp.ready) }) })

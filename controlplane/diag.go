@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/meshgate/meshgate/api/rest"
 )
 
 type metrics struct {
@@ -33,7 +35,7 @@ func (cp *ControlPlane) diagHandler() http.Handler {
 	var metricsHandler http.Handler = promhttp.HandlerFor(cp.registry, promhttp.HandlerOpts{})
 	if cp.exposure.metricsToken {
 		// Beyond loopback, metrics (dataplane names, meshes, error rates) are for the operator.
-		metricsHandler = requireToken(cp.cfg.AdminToken, metricsHandler)
+		metricsHandler = rest.RequireAdmin(cp.cfg.AdminToken, metricsHandler)
 	}
 	mux.Handle("GET /metrics", metricsHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

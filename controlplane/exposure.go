@@ -1,13 +1,8 @@
 package controlplane
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"fmt"
 	"net"
-	"net/http"
-
-	"github.com/meshgate/meshgate/api/rest/wire"
 )
 
 // Admin tokens that guard an API reachable from the network must resist guessing: at least
@@ -99,20 +94,4 @@ func checkTokenStrength(token string) error {
 			"generate one with `openssl rand -hex 32`", minTokenLength, minTokenDistinct, len(token), len(distinct))
 	}
 	return nil
-}
-
-// requireToken guards next with the admin token (constant-time comparison of hashes, so the
-// presented length leaks nothing).
-func requireToken(token string, next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := wire.BearerToken(r.Header.Get("Authorization"))
-		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="meshgate"`)
-			http.Error(w, "a valid admin token is required (Authorization: Bearer <token>)", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

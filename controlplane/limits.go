@@ -2,14 +2,11 @@ package controlplane
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
-
-	"github.com/meshgate/meshgate/controlplane/connlimit"
 )
 
 // Limits bound what any client, authenticated or not, can hold of the process. The defaults
@@ -86,11 +83,6 @@ func (l Limits) validate() error {
 		}
 	}
 	return nil
-}
-
-// limitListener bounds one listener's connections.
-func limitListener(l net.Listener, name string, max, perAddress int, m *connlimit.Metrics) net.Listener {
-	return connlimit.Wrap(l, connlimit.Options{Name: name, Max: max, PerAddress: perAddress, Metrics: m})
 }
 
 // apiServer is an http.Server with the API limits.

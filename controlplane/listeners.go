@@ -1,8 +1,6 @@
 package controlplane
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 
@@ -17,28 +15,25 @@ import (
 func (cp *ControlPlane) listen() error {
 	l := cp.cfg.Limits
 	m := connlimit.NewMetrics(cp.registry)
-	binds := []struct {
+	type bind struct {
 		dst             *net.Listener
 		addr, what      string
 		max, perAddress int
-	}{
+	}
+	binds := []bind{
 		{&cp.xdsLis, cp.cfg.XDSAddress, "xds", l.XDSMaxConnections, l.XDSMaxConnectionsPerAddress},
 		{&cp.apiLis, cp.cfg.APIAddress, "api", l.APIMaxConnections, l.APIMaxConnectionsPerAddress},
 		{&cp.diagLis, cp.cfg.DiagAddress, "diagnostics", l.DiagMaxConnections, 0},
 	}
 	if cp.exposure.apiTLS {
-		binds = append(binds, struct {
-			dst             *net.Listener
-			addr, what      string
-			max, perAddress int
-		}{&cp.apiTLSLis, cp.cfg.APITLSAddress, "api-tls", l.APIMaxConnections, l.APIMaxConnectionsPerAddress})
+		binds = append(binds, bind{&cp.apiTLSLis, cp.cfg.APITLSAddress, "api-tls", l.APIMaxConnections, l.APIMaxConnectionsPerAddress})
 	}
 	for _, b := range binds {
 		raw, err := net.Listen("tcp", b.addr)
 		if err != nil {
 			return fmt.Errorf("%s listener on %s: %w", b.what, b.addr, err)
 		}
-		*b.dst = limitListener(raw, b.what, b.max, b.perAddress, m)
+		*b.dst = connlimit.Wrap(raw, connlimit.Options{Name: b.what, Max: b.max, PerAddress: b.perAddress, Metrics: m})
 	}
 	return nil
 }
@@ -56,10 +51,3 @@ func (cp *ControlPlane) xdsCredentials() grpc.ServerOption {
 // ControlPlaneCA is the PEM of what clients should trust to verify the control plane's
 // certificate (`meshgate ca control-plane`, `meshgate bootstrap`).
 func (cp *ControlPlane) ControlPlaneCA() []byte { return cp.serving.CAPEM() }
-
-func ignoreCanceled(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}

@@ -22,8 +22,8 @@ import (
 // withTokenAPI serves the token endpoints in front of the resource API, behind the same
 // admin-token rule.
 func (cp *ControlPlane) withTokenAPI(next http.Handler) http.Handler {
-	issue := requireAdmin(cp.cfg.AdminToken, postOnly(cp.issueToken))
-	revoke := requireAdmin(cp.cfg.AdminToken, postOnly(cp.revokeToken))
+	issue := rest.RequireAdmin(cp.cfg.AdminToken, postOnly(cp.issueToken))
+	revoke := rest.RequireAdmin(cp.cfg.AdminToken, postOnly(cp.revokeToken))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case client.DataplaneTokenPath:
@@ -139,12 +139,6 @@ func postOnly(fn http.HandlerFunc) http.Handler {
 		}
 		fn(w, r)
 	})
-}
-
-// requireAdmin applies the resource API's rule (api/rest): with an admin token configured,
-// every request must carry it.
-func requireAdmin(adminToken string, next http.Handler) http.Handler {
-	return rest.RequireAdmin(adminToken, next)
 }
 
 // writeTokenError writes Kuma's error body, which the API client decodes.

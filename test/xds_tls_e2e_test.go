@@ -5,13 +5,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,7 +159,7 @@ func TestBootstrapVerifiesControlPlane(t *testing.T) {
 
 	cluster := b.GetStaticResources().GetClusters()[0]
 	sa := cluster.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
-	addr := net.JoinHostPort(sa.GetAddress(), jsonNumber(sa.GetPortValue()))
+	addr := net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
 	var up tlsv3.UpstreamTlsContext
 	require.NotNil(t, cluster.GetTransportSocket(), "the xDS cluster must use TLS")
 	require.NoError(t, cluster.GetTransportSocket().GetTypedConfig().UnmarshalTo(&up))
@@ -202,11 +202,6 @@ func tlsFromBootstrap(t *testing.T, up *tlsv3.UpstreamTlsContext) *tls.Config {
 		RootCAs: pool, ServerName: sans[0].GetMatcher().GetExact(), MinVersion: tls.VersionTLS12,
 		NextProtos: up.GetCommonTlsContext().GetAlpnProtocols(),
 	}
-}
-
-func jsonNumber(n uint32) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 func stderrOf(err error) string {
