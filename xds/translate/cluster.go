@@ -14,11 +14,12 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/meshgate/meshgate/xds/envoyres"
 	"github.com/meshgate/meshgate/xds/ir"
 )
 
 // httpProtocolOptionsKey is the typed_extension_protocol_options key Envoy looks up.
-const httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+var httpProtocolOptionsKey = envoyres.HTTPProtocolOptionsType
 
 // connectTimeout is Kuma's default (from its default MeshTimeout) until timeout policies land.
 const connectTimeout = 5 * time.Second
