@@ -1,0 +1,142 @@
+package scale
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+)
+
+// runOptions pace a run.
+type runOptions struct {
+	// changes is how many route and endpoint changes to make (the benchmark's b.N).
+	changes int
+	// settle is how long to let the process sit before sampling its RSS.
+	settle time.Duration
+	// quiet is how long no rebuild must follow the last one before a change counts as done
+	// (besides the last rebuild's own duration); responses arriving in it still count.
+	quiet time.Duration
+}
+
+// result is every figure of one run.
+type result struct {
+	scenario        string
+	known, streams  int
+	apply           time.Duration // POST /apply of every resource
+	loadRebuild     time.Duration // mean rebuild time while loading
+	loadRebuilds    int64
+	full            latencies // per stream: from the load process starting to dial to full configuration
+	route           latencies // per wanted stream and change: PUT sent → new RDS received
+	routeRebuild    time.Duration
+	routeReceivers  int // streams that received anything after a route change (max over changes)
+	endpoint        latencies
+	endpointRebuild time.Duration
+	endpointWant    int
+	// endpointReceivers counts streams that received anything after an endpoint change (max
+	// over changes); endpointOthers those of them that are no consumer of the changed service.
+	endpointReceivers, endpointOthers           int
+	rssEmpty, rssLoaded, rssConnected, rssAfter float64 // KiB
+}
+
+func (r result) unconnectedKB() float64 { return (r.rssLoaded - r.rssEmpty) / float64(r.known) }
+func (r result) connectedKB() float64   { return (r.rssConnected - r.rssLoaded) / float64(r.streams) }
+func (r result) afterRatio() float64    { return r.rssAfter / r.rssConnected }
+
+// runScenario starts meshgate, loads sc, connects every stream and makes the changes.
+func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
+	tb.Helper()
+	n := len(sc.nodes)
+	waitLong := 2*time.Minute + time.Duration(n)*30*time.Millisecond
+	res := result{scenario: sc.name, known: sc.known, streams: n, endpointWant: len(sc.endpointWant)}
+
+	p := startMeshgate(tb, cpOptions{})
+	time.Sleep(opt.settle)
+	res.rssEmpty = rssKB(tb, p.pid)
+
+	g0 := scrapeGenerations(tb, p.diag)
+	start := time.Now()
+	for _, body := range bodies(sc.docs, 3<<20) {
+		p.apply(tb, body)
+	}
+	res.apply = time.Since(start)
+	g1 := waitRebuilt(tb, p, g0, opt.quiet, waitLong)
+	res.loadRebuild, res.loadRebuilds = g1.since(g0)
+	time.Sleep(opt.settle)
+	res.rssLoaded = rssKB(tb, p.pid)
+
+	f := startFleet(tb, p.xds, sc.nodes)
+	res.full = sortedLatencies(f.waitFull(tb, p, waitLong))
+	time.Sleep(opt.settle)
+	res.rssConnected = rssKB(tb, p.pid)
+
+	wanted := map[int]bool{}
+	for _, i := range sc.endpointWant {
+		wanted[i] = true
+	}
+	var route, endpoint []time.Duration
+	var routeG, endpointG generations
+	for k := range opt.changes {
+		if sc.routeChange != nil {
+			g := scrapeGenerations(tb, p.diag)
+			path, body := sc.routeChange(k)
+			t0 := time.Now().UnixNano()
+			p.put(tb, path, body)
+			route = append(route, f.waitReceived(tb, p, sc.routeWant, "RDS", t0, waitLong)...)
+			after := waitRebuilt(tb, p, g, opt.quiet, waitLong)
+			routeG = routeG.add(g, after)
+			res.routeReceivers = max(res.routeReceivers, len(f.receivers(t0)))
+		}
+		g := scrapeGenerations(tb, p.diag)
+		path, body := sc.endpointChange(k)
+		t0 := time.Now().UnixNano()
+		p.put(tb, path, body)
+		endpoint = append(endpoint, f.waitReceived(tb, p, sc.endpointWant, "EDS", t0, waitLong)...)
+		after := waitRebuilt(tb, p, g, opt.quiet, waitLong)
+		endpointG = endpointG.add(g, after)
+		got := f.receivers(t0)
+		others := 0
+		for i := range got {
+			if !wanted[i] {
+				others++
+			}
+		}
+		res.endpointReceivers, res.endpointOthers = max(res.endpointReceivers, len(got)), max(res.endpointOthers, others)
+	}
+	res.route, res.endpoint = sortedLatencies(route), sortedLatencies(endpoint)
+	res.routeRebuild, _ = routeG.since(generations{})
+	res.endpointRebuild, _ = endpointG.since(generations{})
+	time.Sleep(opt.settle)
+	res.rssAfter = rssKB(tb, p.pid)
+	p.alive(tb)
+	return res
+}
+
+// add accumulates the rebuilds between from and to.
+func (g generations) add(from, to generations) generations {
+	return generations{count: g.count + to.count - from.count, sum: g.sum + to.sum - from.sum}
+}
+
+// table is every figure, for people.
+func (r result) table() string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, a...)...) }
+	row("scenario", "%s: %d streams, %d dataplanes known", r.scenario, r.streams, r.known)
+	row("apply all resources", "%s (rebuild while loading: %d × mean %s)", r.apply.Round(time.Millisecond), r.loadRebuilds, r.loadRebuild.Round(time.Millisecond))
+	row("full configuration", "all %d: %s (p50 %s, p99 %s)", r.streams, r.full.max().Round(time.Millisecond), r.full.pct(0.5).Round(time.Millisecond), r.full.pct(0.99).Round(time.Millisecond))
+	if len(r.route) > 0 {
+		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; rebuild %s",
+			r.route.pct(0.5).Round(time.Millisecond), r.route.pct(0.99).Round(time.Millisecond), r.route.max().Round(time.Millisecond),
+			len(r.route), r.routeReceivers, r.routeRebuild.Round(time.Millisecond))
+	}
+	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers; %d streams received anything (%d no consumer); rebuild %s",
+		r.endpoint.pct(0.5).Round(time.Millisecond), r.endpoint.pct(0.99).Round(time.Millisecond), r.endpoint.max().Round(time.Millisecond),
+		r.endpointWant, r.endpointReceivers, r.endpointOthers, r.endpointRebuild.Round(time.Millisecond))
+	row("RSS empty", "%.1f MB", r.rssEmpty/1024)
+	row("RSS loaded, none connected", "%.1f MB (%.1f KB per known dataplane)", r.rssLoaded/1024, r.unconnectedKB())
+	row("RSS all connected", "%.1f MB (%.1f KB per connected dataplane)", r.rssConnected/1024, r.connectedKB())
+	row("RSS after the changes", "%.1f MB (%.2f× before)", r.rssAfter/1024, r.afterRatio())
+	_ = w.Flush()
+	return b.String()
+}
