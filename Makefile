@@ -3,7 +3,7 @@ BIN      := bin/meshgate
 EXAMPLES := examples/gateway
 GATEWAY  := default/gateway-instance-1
 
-.PHONY: build test run golden bench lint fuzz
+.PHONY: build test run golden bench bench-scale lint fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/meshgate
@@ -36,6 +36,17 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./xds/... ./ca/... | tee bench.txt
 	$(GO) test -run '^$$' -bench CrossMeshFanout -benchtime 3x ./test/ | tee -a bench.txt
 	MESHGATE_SKIP_STEPCA=1 $(GO) test -run '^$$' -bench ReissueAfterSwitch -benchtime 3x ./controlplane/ | tee -a bench.txt
+
+# Scale (test/scale): `meshgate run` as a child process, one real ADS stream per dataplane over
+# TCP from a separate process; time to full configuration, route and endpoint change p50/p99/max,
+# RSS per dataplane, rebuild time. Scenarios gateway-replicas/n=1000, n=5000 and sidecars/n=5000
+# take about 10 minutes on 2 cores; pick one with SCALE (`make bench-scale
+# SCALE='Scale/gateway-replicas/n=1000$'`), or set MESHGATE_SCALE_N=200 for a quick run.
+SCALE ?= Scale
+bench-scale:
+	@rc=$$(mktemp); trap 'rm -f "$$rc"' EXIT; \
+	{ $(GO) test -run '^$$' -bench '$(SCALE)' -benchtime 1x -timeout 60m ./test/scale/; echo $$? >"$$rc"; } | tee bench-scale.txt; \
+	exit $$(cat "$$rc")
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

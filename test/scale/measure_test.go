@@ -36,26 +36,36 @@ func rssKB(tb testing.TB, pid int) float64 {
 	return 0
 }
 
-// generations is the control plane's rebuild histogram meshgate_xds_generation_seconds as
-// scraped from /metrics: how many rebuilds ran and how long they took in total.
-type generations struct {
+// sample is what the benchmark reads from meshgate's /metrics: its rebuild histogram
+// meshgate_xds_generation_seconds (how many rebuilds ran and how long they took in total) and
+// the CPU time it has used.
+type sample struct {
 	count int64
 	sum   float64
+	cpu   float64 // process_cpu_seconds_total
 }
 
-// since is the mean rebuild time and the number of rebuilds between g0 and g.
-func (g generations) since(g0 generations) (mean time.Duration, n int64) {
-	n = g.count - g0.count
+// since is the mean rebuild time, the number of rebuilds and the CPU seconds between s0 and s.
+func (s sample) since(s0 sample) (mean time.Duration, n int64, cpu float64) {
+	n, cpu = s.count-s0.count, s.cpu-s0.cpu
 	if n <= 0 {
-		return 0, 0
+		return 0, 0, cpu
 	}
-	return time.Duration((g.sum - g0.sum) / float64(n) * float64(time.Second)), n
+	return time.Duration((s.sum - s0.sum) / float64(n) * float64(time.Second)), n, cpu
 }
 
-const generationMetric = "meshgate_xds_generation_seconds"
+// add accumulates what happened between from and to.
+func (s sample) add(from, to sample) sample {
+	return sample{count: s.count + to.count - from.count, sum: s.sum + to.sum - from.sum, cpu: s.cpu + to.cpu - from.cpu}
+}
 
-// scrapeGenerations reads the rebuild histogram from the diagnostics endpoint.
-func scrapeGenerations(tb testing.TB, diag string) generations {
+const (
+	generationMetric = "meshgate_xds_generation_seconds"
+	cpuMetric        = "process_cpu_seconds_total"
+)
+
+// scrape reads the diagnostics endpoint's /metrics.
+func scrape(tb testing.TB, diag string) sample {
 	tb.Helper()
 	c := http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Get("http://" + diag + "/metrics")
@@ -66,72 +76,94 @@ func scrapeGenerations(tb testing.TB, diag string) generations {
 	if resp.StatusCode != http.StatusOK {
 		tb.Fatalf("GET /metrics: %s", resp.Status)
 	}
-	g, err := parseGenerations(resp.Body)
+	s, err := parseMetrics(resp.Body)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return g
+	return s
 }
 
-func parseGenerations(r io.Reader) (generations, error) {
-	var g generations
-	var haveSum, haveCount bool
+func parseMetrics(r io.Reader) (sample, error) {
+	var s sample
+	want := map[string]*float64{generationMetric + "_sum": &s.sum, cpuMetric: &s.cpu}
+	var count float64
+	want[generationMetric+"_count"] = &count
+	seen := 0
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
+		if !ok || want[name] == nil {
 			continue
 		}
-		switch name {
-		case generationMetric + "_sum":
-			v, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return g, fmt.Errorf("%s: %w", sc.Text(), err)
-			}
-			g.sum, haveSum = v, true
-		case generationMetric + "_count":
-			v, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return g, fmt.Errorf("%s: %w", sc.Text(), err)
-			}
-			g.count, haveCount = int64(v), true
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return s, fmt.Errorf("/metrics: %s: %w", sc.Text(), err)
 		}
+		*want[name] = v
+		seen++
 	}
 	if err := sc.Err(); err != nil {
-		return g, fmt.Errorf("reading /metrics: %w", err)
+		return s, fmt.Errorf("reading /metrics: %w", err)
 	}
-	if !haveSum || !haveCount {
-		return g, fmt.Errorf("/metrics has no %s histogram", generationMetric)
+	if seen != len(want) {
+		return s, fmt.Errorf("/metrics lacks %s or %s", generationMetric, cpuMetric)
 	}
-	return g, nil
+	s.count = int64(count)
+	return s, nil
 }
 
-// waitRebuilt waits until the control plane has rebuilt after a change made when the
-// histogram read g0, and no further rebuild follows: at least one rebuild ended after g0, and
-// none for longer than the last one took (plus quiet), so one that was still pending when the
-// last ended would have ended too. It returns the histogram at that point.
-func waitRebuilt(tb testing.TB, p *meshgateProc, g0 generations, quiet, timeout time.Duration) generations {
+// waitRebuilt waits until the control plane has rebuilt after a change made when /metrics
+// read s0, and no further rebuild follows: at least one rebuild ended after s0, and none for
+// longer than the last one took (plus quiet), so one that was still pending when the last
+// ended would have ended too. It returns /metrics at that point.
+func waitRebuilt(tb testing.TB, p *meshgateProc, s0 sample, quiet, timeout time.Duration) sample {
 	tb.Helper()
 	deadline := time.Now().Add(timeout)
-	last, lastChange := g0, time.Now()
+	last, lastChange := s0, time.Now()
 	var lastTook time.Duration
 	for {
 		p.alive(tb)
-		g := scrapeGenerations(tb, p.diag)
-		if g.count != last.count {
-			lastTook, _ = g.since(last)
-			last, lastChange = g, time.Now()
+		s := scrape(tb, p.diag)
+		if s.count != last.count {
+			lastTook, _, _ = s.since(last)
+			last, lastChange = s, time.Now()
 		}
-		if last.count > g0.count && time.Since(lastChange) > quiet+lastTook {
-			return last
+		if last.count > s0.count && time.Since(lastChange) > quiet+lastTook {
+			return s
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("the control plane did not finish rebuilding within %s: %d rebuilds since the change, the last %s ago\n%s",
-				timeout, last.count-g0.count, time.Since(lastChange).Round(time.Millisecond), p.logs)
+				timeout, last.count-s0.count, time.Since(lastChange).Round(time.Millisecond), p.logs)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// cpuSeconds is the user and system CPU time process pid has used, from /proc/<pid>/stat
+// (fields 14 and 15, in USER_HZ, which Linux fixes at 100 for /proc).
+func cpuSeconds(tb testing.TB, pid int) float64 {
+	tb.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatalf("reading the CPU time of pid %d: %v", pid, err)
+	}
+	// The command name (field 2) may hold spaces; the fields after its closing parenthesis
+	// start at field 3.
+	i := strings.LastIndexByte(string(raw), ')')
+	fields := strings.Fields(string(raw[i+1:]))
+	if i < 0 || len(fields) < 13 {
+		tb.Fatalf("/proc/%d/stat: unexpected %q", pid, raw)
+	}
+	var ticks float64
+	for _, f := range fields[11:13] {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			tb.Fatalf("/proc/%d/stat: %q: %v", pid, f, err)
+		}
+		ticks += v
+	}
+	return ticks / 100
 }
 
 // latencies are per-stream delays, sorted.

@@ -21,22 +21,39 @@ type runOptions struct {
 
 // result is every figure of one run.
 type result struct {
-	scenario        string
-	known, streams  int
-	apply           time.Duration // POST /apply of every resource
-	loadRebuild     time.Duration // mean rebuild time while loading
-	loadRebuilds    int64
-	full            latencies // per stream: from the load process starting to dial to full configuration
-	route           latencies // per wanted stream and change: PUT sent → new RDS received
-	routeRebuild    time.Duration
-	routeReceivers  int // streams that received anything after a route change (max over changes)
-	endpoint        latencies
-	endpointRebuild time.Duration
-	endpointWant    int
+	scenario       string
+	known, streams int
+	apply          time.Duration // POST /apply of every resource
+	load           phase         // from the apply to the last rebuild it caused
+	full           latencies     // per stream: from the load process starting to dial to full configuration
+	connect        phase         // from the load process starting to every stream's full configuration
+	connectLoadCPU float64       // CPU seconds the load process used meanwhile
+	route          latencies     // per wanted stream and change: PUT sent → new RDS received
+	routeRebuild   phase
+	routeReceivers int // streams that received anything after a route change (max over changes)
+	endpoint       latencies
+	endpointPhase  phase
+	endpointWant   int
 	// endpointReceivers counts streams that received anything after an endpoint change (max
 	// over changes); endpointOthers those of them that are no consumer of the changed service.
 	endpointReceivers, endpointOthers           int
 	rssEmpty, rssLoaded, rssConnected, rssAfter float64 // KiB
+}
+
+// phase is what meshgate did in one phase: its rebuilds (how many, mean time) and CPU seconds.
+type phase struct {
+	rebuilds int64
+	rebuild  time.Duration
+	cpu      float64
+}
+
+func phaseOf(from, to sample) phase {
+	mean, n, cpu := to.since(from)
+	return phase{rebuilds: n, rebuild: mean, cpu: cpu}
+}
+
+func (p phase) String() string {
+	return fmt.Sprintf("rebuilds %d × mean %s; meshgate CPU %.1f s", p.rebuilds, p.rebuild.Round(time.Millisecond), p.cpu)
 }
 
 func (r result) unconnectedKB() float64 { return (r.rssLoaded - r.rssEmpty) / float64(r.known) }
@@ -54,19 +71,21 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 	time.Sleep(opt.settle)
 	res.rssEmpty = rssKB(tb, p.pid)
 
-	g0 := scrapeGenerations(tb, p.diag)
+	s0 := scrape(tb, p.diag)
 	start := time.Now()
 	for _, body := range bodies(sc.docs, 3<<20) {
 		p.apply(tb, body)
 	}
 	res.apply = time.Since(start)
-	g1 := waitRebuilt(tb, p, g0, opt.quiet, waitLong)
-	res.loadRebuild, res.loadRebuilds = g1.since(g0)
+	res.load = phaseOf(s0, waitRebuilt(tb, p, s0, opt.quiet, waitLong))
 	time.Sleep(opt.settle)
 	res.rssLoaded = rssKB(tb, p.pid)
 
+	s0 = scrape(tb, p.diag)
 	f := startFleet(tb, p.xds, sc.nodes)
 	res.full = sortedLatencies(f.waitFull(tb, p, waitLong))
+	res.connect = phaseOf(s0, scrape(tb, p.diag))
+	res.connectLoadCPU = cpuSeconds(tb, f.cmd.Process.Pid)
 	time.Sleep(opt.settle)
 	res.rssConnected = rssKB(tb, p.pid)
 
@@ -75,25 +94,23 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 		wanted[i] = true
 	}
 	var route, endpoint []time.Duration
-	var routeG, endpointG generations
+	var routeS, endpointS sample
 	for k := range opt.changes {
 		if sc.routeChange != nil {
-			g := scrapeGenerations(tb, p.diag)
+			s := scrape(tb, p.diag)
 			path, body := sc.routeChange(k)
 			t0 := time.Now().UnixNano()
 			p.put(tb, path, body)
 			route = append(route, f.waitReceived(tb, p, sc.routeWant, "RDS", t0, waitLong)...)
-			after := waitRebuilt(tb, p, g, opt.quiet, waitLong)
-			routeG = routeG.add(g, after)
+			routeS = routeS.add(s, waitRebuilt(tb, p, s, opt.quiet, waitLong))
 			res.routeReceivers = max(res.routeReceivers, len(f.receivers(t0)))
 		}
-		g := scrapeGenerations(tb, p.diag)
+		s := scrape(tb, p.diag)
 		path, body := sc.endpointChange(k)
 		t0 := time.Now().UnixNano()
 		p.put(tb, path, body)
 		endpoint = append(endpoint, f.waitReceived(tb, p, sc.endpointWant, "EDS", t0, waitLong)...)
-		after := waitRebuilt(tb, p, g, opt.quiet, waitLong)
-		endpointG = endpointG.add(g, after)
+		endpointS = endpointS.add(s, waitRebuilt(tb, p, s, opt.quiet, waitLong))
 		got := f.receivers(t0)
 		others := 0
 		for i := range got {
@@ -104,17 +121,11 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 		res.endpointReceivers, res.endpointOthers = max(res.endpointReceivers, len(got)), max(res.endpointOthers, others)
 	}
 	res.route, res.endpoint = sortedLatencies(route), sortedLatencies(endpoint)
-	res.routeRebuild, _ = routeG.since(generations{})
-	res.endpointRebuild, _ = endpointG.since(generations{})
+	res.routeRebuild, res.endpointPhase = phaseOf(sample{}, routeS), phaseOf(sample{}, endpointS)
 	time.Sleep(opt.settle)
 	res.rssAfter = rssKB(tb, p.pid)
 	p.alive(tb)
 	return res
-}
-
-// add accumulates the rebuilds between from and to.
-func (g generations) add(from, to generations) generations {
-	return generations{count: g.count + to.count - from.count, sum: g.sum + to.sum - from.sum}
 }
 
 // table is every figure, for people.
@@ -123,16 +134,18 @@ func (r result) table() string {
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, a...)...) }
 	row("scenario", "%s: %d streams, %d dataplanes known", r.scenario, r.streams, r.known)
-	row("apply all resources", "%s (rebuild while loading: %d × mean %s)", r.apply.Round(time.Millisecond), r.loadRebuilds, r.loadRebuild.Round(time.Millisecond))
-	row("full configuration", "all %d: %s (p50 %s, p99 %s)", r.streams, r.full.max().Round(time.Millisecond), r.full.pct(0.5).Round(time.Millisecond), r.full.pct(0.99).Round(time.Millisecond))
+	row("apply all resources", "%s; then %s", r.apply.Round(time.Millisecond), r.load)
+	row("full configuration", "all %d: %s (p50 %s, p99 %s); %s; load process CPU %.1f s",
+		r.streams, r.full.max().Round(time.Millisecond), r.full.pct(0.5).Round(time.Millisecond), r.full.pct(0.99).Round(time.Millisecond),
+		r.connect, r.connectLoadCPU)
 	if len(r.route) > 0 {
-		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; rebuild %s",
+		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; %s",
 			r.route.pct(0.5).Round(time.Millisecond), r.route.pct(0.99).Round(time.Millisecond), r.route.max().Round(time.Millisecond),
-			len(r.route), r.routeReceivers, r.routeRebuild.Round(time.Millisecond))
+			len(r.route), r.routeReceivers, r.routeRebuild)
 	}
-	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers; %d streams received anything (%d no consumer); rebuild %s",
+	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers; %d streams received anything (%d no consumer); %s",
 		r.endpoint.pct(0.5).Round(time.Millisecond), r.endpoint.pct(0.99).Round(time.Millisecond), r.endpoint.max().Round(time.Millisecond),
-		r.endpointWant, r.endpointReceivers, r.endpointOthers, r.endpointRebuild.Round(time.Millisecond))
+		r.endpointWant, r.endpointReceivers, r.endpointOthers, r.endpointPhase)
 	row("RSS empty", "%.1f MB", r.rssEmpty/1024)
 	row("RSS loaded, none connected", "%.1f MB (%.1f KB per known dataplane)", r.rssLoaded/1024, r.unconnectedKB())
 	row("RSS all connected", "%.1f MB (%.1f KB per connected dataplane)", r.rssConnected/1024, r.connectedKB())

@@ -36,6 +36,8 @@ const mtlsEnv = "MESHGATE_SCALE_MTLS"
 //	rss-after/before         RSS after the changes / RSS connected
 //	rebuild-*-ms             mean of meshgate_xds_generation_seconds over the rebuilds a
 //	                         phase caused (its Prometheus histogram, from /metrics)
+//	cpu-*-s                  meshgate's CPU seconds (process_cpu_seconds_total) in a phase:
+//	                         connecting every stream, the route changes, the endpoint changes
 //
 // Sub-benchmarks: gateway-replicas/n=1000, gateway-replicas/n=5000, sidecars/n=5000; pick with
 // -bench, e.g. -bench 'Scale/gateway-replicas/n=1000$'. Latencies include the reconcile
@@ -78,7 +80,8 @@ func benchScenario(b *testing.B, sc scenario, opt runOptions) {
 		b.ReportMetric(ms(r.route.pct(0.99)), "route-p99-ms")
 		b.ReportMetric(ms(r.route.max()), "route-max-ms")
 		b.ReportMetric(float64(r.routeReceivers), "route-receivers")
-		b.ReportMetric(ms(r.routeRebuild), "rebuild-route-ms")
+		b.ReportMetric(ms(r.routeRebuild.rebuild), "rebuild-route-ms")
+		b.ReportMetric(r.routeRebuild.cpu, "cpu-route-s")
 	}
 	b.ReportMetric(ms(r.endpoint.pct(0.5)), "endpoint-p50-ms")
 	b.ReportMetric(ms(r.endpoint.pct(0.99)), "endpoint-p99-ms")
@@ -86,8 +89,10 @@ func benchScenario(b *testing.B, sc scenario, opt runOptions) {
 	b.ReportMetric(float64(r.endpointWant), "endpoint-consumers")
 	b.ReportMetric(float64(r.endpointReceivers), "endpoint-receivers")
 	b.ReportMetric(float64(r.endpointOthers), "endpoint-others")
-	b.ReportMetric(ms(r.endpointRebuild), "rebuild-endpoint-ms")
-	b.ReportMetric(ms(r.loadRebuild), "rebuild-load-ms")
+	b.ReportMetric(ms(r.endpointPhase.rebuild), "rebuild-endpoint-ms")
+	b.ReportMetric(r.endpointPhase.cpu, "cpu-endpoint-s")
+	b.ReportMetric(ms(r.load.rebuild), "rebuild-load-ms")
+	b.ReportMetric(r.connect.cpu, "cpu-connect-s")
 	b.ReportMetric(r.rssEmpty/1024, "rss-empty-MB")
 	b.ReportMetric(r.rssLoaded/1024, "rss-loaded-MB")
 	b.ReportMetric(r.rssConnected/1024, "rss-connected-MB")
