@@ -25,8 +25,11 @@ func (cp *ControlPlane) apiHandler() http.Handler {
 
 // renderDataplane answers GET .../xds in `meshgate render`'s format with the snapshot the
 // dataplane is being served (private keys redacted).
-func (cp *ControlPlane) renderDataplane(_ context.Context, mesh, name string) (any, error) {
-	out := cp.rec.Output(names.Node(mesh, name))
+func (cp *ControlPlane) renderDataplane(ctx context.Context, mesh, name string) (any, error) {
+	out, err := cp.rec.Output(ctx, names.Node(mesh, name))
+	if err != nil {
+		return nil, fmt.Errorf("dataplane %s/%s: %w", mesh, name, err)
+	}
 	if out == nil {
 		return nil, fmt.Errorf("dataplane %s/%s: %w", mesh, name, store.ErrNotFound)
 	}
@@ -42,14 +45,19 @@ type Inspection struct {
 	Policies *explain.PolicyReport `json:"policies,omitempty"`
 }
 
-func (cp *ControlPlane) inspectDataplane(_ context.Context, mesh, name string) (any, error) {
+func (cp *ControlPlane) inspectDataplane(ctx context.Context, mesh, name string) (any, error) {
 	node := names.Node(mesh, name)
 	for _, st := range cp.rec.Dataplanes() {
 		if st.Node != node {
 			continue
 		}
 		in := Inspection{DataplaneState: st}
-		if out := cp.rec.Output(node); out != nil {
+		// Rendered now, connected or not: the diagnostics and policies are the current ones.
+		out, err := cp.rec.Output(ctx, node)
+		if err != nil {
+			in.Error = err.Error()
+		} else if out != nil {
+			in.Diagnostics = out.Proxy.Diagnostics
 			in.Policies = explain.Policies(out.Resources)
 		}
 		for _, ns := range cp.xds.Nodes() {

@@ -91,8 +91,9 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
+	present := newPresence()
 	if cp.xds, err = xdsserver.New(xdsserver.Options{Logger: cfg.Logger, Registerer: cp.registry, Authenticate: auth,
-		FirstRequestTimeout: cfg.Limits.XDSFirstRequestTimeout}); err != nil {
+		FirstRequestTimeout: cfg.Limits.XDSFirstRequestTimeout, OnPresence: present.mark}); err != nil {
 		return nil, err
 	}
 	if cp.serving, err = servingtls.New(ctx, servingtls.Options{
@@ -113,7 +114,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
-		onModel: cp.dns.update}
+		onModel: cp.dns.update, onRender: m.observeRender, presence: present}
 	cp.rec.keys = newMeshKeys(cp.store, cp.tokens, ids, cp.xds, cfg.XDSAuth, cp.registry, cfg.Logger)
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}

@@ -13,20 +13,32 @@ import (
 
 type metrics struct {
 	rebuild prometheus.Histogram
+	renders *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &metrics{rebuild: prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "meshgate_xds_generation_seconds",
-		Help:    "Time to rebuild every dataplane's configuration after a change.",
+		Help:    "Time to bring the connected dataplanes' configuration up to date after a change.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
-	})}
-	reg.MustRegister(m.rebuild)
+	}), renders: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "meshgate_xds_renders_total",
+		Help: "Dataplane configurations rendered, in full or shared with another replica of the same gateway.",
+	}, []string{"how"})}
+	reg.MustRegister(m.rebuild, m.renders)
 	return m
 }
 
 func (m *metrics) observeRebuild(d time.Duration) { m.rebuild.Observe(d.Seconds()) }
+
+func (m *metrics) observeRender(shared bool) {
+	how := "full"
+	if shared {
+		how = "shared"
+	}
+	m.renders.WithLabelValues(how).Inc()
+}
 
 // diagHandler serves /metrics, /healthz (the process is alive) and /ready (the first
 // configuration is published, so dataplanes connecting now get it).

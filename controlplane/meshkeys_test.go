@@ -23,6 +23,8 @@ import (
 type nullSink struct{}
 
 func (nullSink) SetSnapshot(context.Context, string, *cache.Snapshot) (bool, error) { return true, nil }
+func (nullSink) Connected(string) bool                                              { return true }
+func (nullSink) Release(string) bool                                                { return false }
 func (nullSink) ClearSnapshot(string)                                               {}
 
 // keysFixture is a reconciler wired as New wires it, over a real store, without servers.

@@ -25,26 +25,45 @@ import (
 type snapshotSink interface {
 	SetSnapshot(ctx context.Context, node string, snap *cache.Snapshot) (bool, error)
 	ClearSnapshot(node string)
+	// Connected reports whether the node has an open stream; Release forgets the snapshot of a
+	// node without one (false when a stream is open).
+	Connected(node string) bool
+	Release(node string) bool
 }
 
-// DataplaneState is what the last rebuild produced for one dataplane.
+// DataplaneState is what the control plane knows of one dataplane. Only connected dataplanes
+// are rendered: Diagnostics and Error are those of its last rendering, while it is connected.
 type DataplaneState struct {
 	Mesh        string           `json:"mesh"`
 	Name        string           `json:"name"`
 	Node        string           `json:"node"`
+	Connected   bool             `json:"connected"`
 	Diagnostics []api.FieldError `json:"diagnostics,omitempty"`
 	// Error is set when no snapshot could be built; the dataplane keeps its previous one.
 	Error    string `json:"error,omitempty"`
 	Revision int64  `json:"revision"`
 }
 
-// reconciler rebuilds every dataplane's snapshot from the store.
+// servedNode is what the reconciler keeps of a connected dataplane besides the snapshot the
+// server holds: what its configuration depends on, and when its certificate is due.
+type servedNode struct {
+	deps    *dependencies
+	renewAt time.Time
+}
+
+// reconciler keeps the configuration of every connected dataplane up to date with the store.
+// Cost follows change: a store change is decoded record by record (world.go), only the
+// connected dataplanes it may alter are rendered again (impact.go), the replicas of a gateway
+// share one rendering (classes.go), and a dataplane is rendered when it connects and forgotten
+// when it leaves.
 type reconciler struct {
 	store store.Store
 	sink  snapshotSink
 	opts  build.Options
 	log   *slog.Logger
 	onRun func(time.Duration)
+	// onRender counts renderings, shared (a gateway replica's taken from its class) or not.
+	onRender func(shared bool)
 	// ids issues workload certificates for dataplanes of mTLS meshes.
 	ids *identity.Service
 	// onModel publishes what is derived from the whole model besides xDS (DNS names, VIPs).
@@ -56,132 +75,222 @@ type reconciler struct {
 	// keys deletes the key material of deleted meshes and ends the streams of tokens no longer
 	// accepted; nil when not wired (tests of the reconciler alone).
 	keys *meshKeys
+	// presence brings the nodes that connected or left; nil when not wired.
+	presence *presence
 
-	mu       sync.RWMutex
-	states   map[string]DataplaneState // by node
-	outputs  map[string]*render.Output // what each node is being served, by node
-	revision int64
-	model    *model.Model
+	// Owned by the loop's goroutine: the decoded records and the classes of the current world.
+	decoded decodeCache
+	classes map[string]*class
 	// denying are the meshes last seen with mTLS and no TrafficPermission (denying all traffic).
 	denying map[string]bool
-	// network is the last cross-mesh table and VIP set dataplanes were built with.
-	network *build.Network
-	// renewal is the earliest time a served certificate must be renewed.
-	renewal time.Time
+
+	mu     sync.RWMutex
+	world  *world
+	states map[string]DataplaneState // every known dataplane, by node
+	served map[string]*servedNode    // connected dataplanes with a snapshot, by node
 }
 
-// rebuild reads the whole store and pushes a snapshot to every dataplane. The ADS server
-// drops snapshots whose versions did not change, so untouched dataplanes get nothing.
+// rebuild reads the store and renders every connected dataplane again.
 func (r *reconciler) rebuild(ctx context.Context) error {
+	return r.refresh(ctx, true)
+}
+
+// refresh reads the store into a new world and renders the connected dataplanes the change
+// may alter (all of them with force: a certificate renewal or a CA source change). The ADS
+// server drops snapshots whose versions did not change, so a dataplane rendered alike gets
+// nothing.
+func (r *reconciler) refresh(ctx context.Context, force bool) error {
 	start := time.Now()
-	snap, err := r.store.All(ctx)
+	w, err := r.load(ctx)
 	if err != nil {
-		return fmt.Errorf("reading store: %w", err)
+		return err
 	}
-	m := decodeModel(snap.Records, r.log)
+	m := w.model
 	// Before anything is issued: a deleted or re-created mesh's keys must not serve this model.
 	r.keys.update(ctx, m)
-	var network *build.Network
-	if r.onModel != nil {
-		var err error
-		if network, err = r.onModel(ctx, m); err != nil {
-			r.log.Error("publishing mesh names", "error", err)
-		}
-	}
-	if network == nil {
-		// VIPs could not be allocated this time (a store error): keep serving the last ones,
-		// which DNS still answers with, rather than dropping every transparent outbound.
-		var vips map[vip.Key]vip.VIPs
-		if r.network != nil {
-			vips = r.network.VIPs
-		}
-		table, problems := crossmesh.Resolve(m)
-		network = build.NewNetwork(m, table, problems, vips)
-	}
-	r.network = network
+	r.mu.RLock()
+	before := r.world
+	r.mu.RUnlock()
+	w.network = r.network(ctx, m, before)
 	r.warnDenyAll(m)
 	r.ids.SetModel(m)
-	bundles := meshBundles(ctx, r.ids, m, r.log)
-	var renewal time.Time
+	w.bundles = meshBundles(ctx, r.ids, m, r.log)
+	w.shape = networkShape(w.network, w.bundles)
+	var im impact
+	if before != nil {
+		im = impactOf(before, w, changedKeys(before.versions, w.versions))
+	} else {
+		im = impactOf(nil, w, nil)
+	}
+	im.all = im.all || force
+
 	states := map[string]DataplaneState{}
-	outputs := map[string]*render.Output{}
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
 			node := names.Node(mesh.Name, dp.Name)
-			st := DataplaneState{Mesh: mesh.Name, Name: dp.Name, Node: node, Revision: snap.Revision}
-			// No snapshot goes out without the identity and bundle its mTLS clusters reference:
-			// the dataplane keeps its previous configuration instead.
-			id, renewAt, err := dataplaneIdentity(ctx, r.ids, mesh, dp)
-			if err != nil {
-				st.Error = err.Error()
-				r.log.Error("dataplane identity", "node", node, "error", err)
-				states[node] = st
-				continue
-			}
-			if !renewAt.IsZero() && (renewal.IsZero() || renewAt.Before(renewal)) {
-				renewal = renewAt
-			}
-			out, err := render.Render(build.Request{Model: m, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: bundles, Network: network})
-			if err != nil {
-				st.Error = err.Error()
-				r.log.Error("building dataplane configuration", "node", node, "error", err)
-				states[node] = st
-				continue
-			}
-			st.Diagnostics = out.Proxy.Diagnostics
-			if _, err := r.sink.SetSnapshot(ctx, node, out.Snapshot); err != nil {
-				st.Error = err.Error()
-				r.log.Error("publishing snapshot", "node", node, "error", err)
-			} else {
-				outputs[node] = out
-			}
-			states[node] = st
+			states[node] = DataplaneState{Mesh: mesh.Name, Name: dp.Name, Node: node, Revision: w.revision}
 		}
 	}
 	r.mu.Lock()
-	for node := range r.states {
+	if r.states == nil {
+		r.states, r.served = map[string]DataplaneState{}, map[string]*servedNode{}
+	}
+	for node, st := range r.states {
 		if _, ok := states[node]; !ok {
+			// Gone from the store: its streams end, and it is told nothing more.
 			r.sink.ClearSnapshot(node)
+			delete(r.served, node)
+			continue
 		}
+		// Kept until it is rendered again; a dataplane the change does not reach is as it was.
+		next := states[node]
+		next.Diagnostics, next.Error = st.Diagnostics, st.Error
+		states[node] = next
 	}
-	for node, out := range r.outputs {
-		// A dataplane whose rebuild failed keeps being served its previous snapshot.
-		if _, ok := outputs[node]; !ok && states[node].Error != "" {
-			outputs[node] = out
-		}
-	}
-	r.states, r.outputs, r.revision, r.model, r.renewal = states, outputs, snap.Revision, m, renewal
+	r.world, r.states = w, states
 	r.mu.Unlock()
+	r.classes = map[string]*class{}
+
+	rendered := 0
+	for _, mesh := range m.Meshes() {
+		for _, dp := range mesh.Dataplanes {
+			node := names.Node(mesh.Name, dp.Name)
+			r.mu.RLock()
+			sv := r.served[node]
+			r.mu.RUnlock()
+			if sv == nil && !r.sink.Connected(node) || sv != nil && !im.reaches(node, sv.deps) {
+				continue
+			}
+			r.render(ctx, w, mesh, dp)
+			rendered++
+		}
+	}
 	forgetIdentities(r.ids, states)
 	if r.onRun != nil {
 		r.onRun(time.Since(start))
 	}
-	r.log.Debug("reconciled", "revision", snap.Revision, "dataplanes", len(states), "took", time.Since(start))
+	r.log.Debug("reconciled", "revision", w.revision, "dataplanes", len(states), "rendered", rendered, "took", time.Since(start))
 	return nil
 }
 
-// decodeModel turns stored records back into a model. Records were validated when written, so
-// a record that no longer decodes (written by a newer meshgate, say) is logged and skipped
-// rather than stopping every other dataplane's updates.
-func decodeModel(records []store.Record, log *slog.Logger) *model.Model {
-	var objs []api.Object
-	for _, rec := range records {
-		src := fmt.Sprintf("store:%s/%s/%s", rec.Kind, rec.Mesh, rec.Name)
-		decoded, errs := api.Decode(src, rec.Spec)
-		if len(errs) > 0 {
-			log.Error("stored resource no longer valid; ignored", "resource", src, "error", errs)
-			continue
+// network publishes the model's names and VIPs (onModel) and returns the network dataplanes
+// are built with.
+func (r *reconciler) network(ctx context.Context, m *model.Model, before *world) *build.Network {
+	if r.onModel != nil {
+		network, err := r.onModel(ctx, m)
+		if err == nil && network != nil {
+			return network
 		}
-		for _, o := range decoded {
-			o.GetMeta().CreationTime = rec.CreationTime
+		if err != nil {
+			r.log.Error("publishing mesh names", "error", err)
 		}
-		objs = append(objs, decoded...)
 	}
-	m, errs := model.Build(objs)
-	for _, e := range errs {
-		log.Error("resource ignored", "error", e.Error())
+	// VIPs could not be allocated this time (a store error): keep serving the last ones, which
+	// DNS still answers with, rather than dropping every transparent outbound.
+	var vips map[vip.Key]vip.VIPs
+	if before != nil && before.network != nil {
+		vips = before.network.VIPs
 	}
-	return m
+	table, problems := crossmesh.Resolve(m)
+	return build.NewNetwork(m, table, problems, vips)
+}
+
+// render builds one dataplane's configuration in world w and hands it to the server. On
+// failure the dataplane keeps what it was served and its state says why.
+func (r *reconciler) render(ctx context.Context, w *world, mesh *model.Mesh, dp *api.Dataplane) {
+	node := names.Node(mesh.Name, dp.Name)
+	st := DataplaneState{Mesh: mesh.Name, Name: dp.Name, Node: node, Revision: w.revision}
+	fail := func(what string, err error) {
+		st.Error = err.Error()
+		r.log.Error(what, "node", node, "error", err)
+		r.mu.Lock()
+		if _, known := r.states[node]; known {
+			r.states[node] = st
+		}
+		r.mu.Unlock()
+	}
+	// No snapshot goes out without the identity and bundle its mTLS clusters reference: the
+	// dataplane keeps its previous configuration instead.
+	id, renewAt, err := dataplaneIdentity(ctx, r.ids, mesh, dp)
+	if err != nil {
+		fail("dataplane identity", err)
+		return
+	}
+	var (
+		snap  *cache.Snapshot
+		diags []api.FieldError
+		deps  *dependencies
+		share bool
+	)
+	key := classKey(mesh, dp, id != nil)
+	if c := r.classes[key]; key != "" && c != nil {
+		shared, ok, err := c.member(dp, id)
+		if err != nil {
+			r.log.Warn("sharing a gateway replica's configuration; rendering it alone", "node", node, "error", err)
+		}
+		if ok {
+			snap, diags, deps, share = shared, c.proxy.Diagnostics, c.deps, true
+		}
+	}
+	if snap == nil {
+		out, served, err := render.Serve(r.request(w, mesh, dp, id))
+		if err != nil {
+			fail("building dataplane configuration", err)
+			return
+		}
+		snap, diags = served, out.Proxy.Diagnostics
+		deps = dependenciesOf(out.Proxy, dp.Spec.IsBuiltin())
+		if key != "" && r.classes[key] == nil {
+			r.classes[key] = newClass(dp, out, served, deps)
+		}
+	}
+	if r.onRender != nil {
+		r.onRender(share)
+	}
+	if _, err := r.sink.SetSnapshot(ctx, node, snap); err != nil {
+		fail("publishing snapshot", err)
+		return
+	}
+	st.Diagnostics = diags
+	r.mu.Lock()
+	if _, known := r.states[node]; known {
+		r.states[node] = st
+		r.served[node] = &servedNode{deps: deps, renewAt: renewAt}
+	}
+	r.mu.Unlock()
+}
+
+func (r *reconciler) request(w *world, mesh *model.Mesh, dp *api.Dataplane, id *build.Identity) build.Request {
+	return build.Request{Model: w.model, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: w.bundles, Network: w.network}
+}
+
+// presenceChanged renders a node that connected, and forgets the snapshot of one that left.
+func (r *reconciler) presenceChanged(ctx context.Context, node string) {
+	r.mu.RLock()
+	w, st, known := r.world, r.states[node], false
+	_, known = r.states[node]
+	served := r.served[node] != nil
+	r.mu.RUnlock()
+	if r.sink.Connected(node) {
+		if served || !known || w == nil {
+			// Already served, or not in the store (yet): its stream waits for a snapshot.
+			return
+		}
+		mesh := w.model.Mesh(st.Mesh)
+		if dp := mesh.Dataplane(st.Name); dp != nil {
+			r.render(ctx, w, mesh, dp)
+		}
+		return
+	}
+	if served && r.sink.Release(node) {
+		r.mu.Lock()
+		delete(r.served, node)
+		if s, ok := r.states[node]; ok {
+			s.Diagnostics, s.Error = nil, ""
+			r.states[node] = s
+		}
+		r.mu.Unlock()
+	}
 }
 
 // run rebuilds once, then after every store change (coalescing changes that arrive within the
@@ -200,11 +309,21 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 	}
 	ready()
 	caChanged := r.watchCASources(ctx)
+	var present <-chan struct{}
+	if r.presence != nil {
+		present = r.presence.signal
+	}
 	for {
 		renew := r.renewalTimer()
+		force := true
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-present:
+			for _, node := range r.presence.take() {
+				r.presenceChanged(ctx, node)
+			}
+			continue
 		case <-renew:
 		case <-caChanged:
 		case _, ok := <-changes:
@@ -214,8 +333,9 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 			if !r.debounce(ctx, changes, debounce) {
 				return nil
 			}
+			force = false
 		}
-		if err := r.rebuild(ctx); err != nil {
+		if err := r.refresh(ctx, force); err != nil {
 			r.log.Error("rebuild failed; keeping the previous configuration", "error", err)
 		}
 	}
@@ -244,7 +364,12 @@ func (r *reconciler) debounce(ctx context.Context, changes <-chan int64, interva
 // renewalTimer fires when the earliest served certificate is due; nil (never) without one.
 func (r *reconciler) renewalTimer() <-chan time.Time {
 	r.mu.RLock()
-	at := r.renewal
+	var at time.Time
+	for _, sv := range r.served {
+		if !sv.renewAt.IsZero() && (at.IsZero() || sv.renewAt.Before(at)) {
+			at = sv.renewAt
+		}
+	}
 	r.mu.RUnlock()
 	if at.IsZero() {
 		return nil
@@ -257,25 +382,45 @@ func (r *reconciler) Dataplanes() []DataplaneState {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	out := make([]DataplaneState, 0, len(r.states))
-	for _, s := range r.states {
+	for node, s := range r.states {
+		s.Connected = r.served[node] != nil
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out
 }
 
-// Output returns what a node is being served, or nil.
-func (r *reconciler) Output(node string) *render.Output {
+// Output renders a known dataplane's configuration as it is, or would be, served (nil when the
+// dataplane is unknown or cannot be rendered). Connected or not, the configuration is rendered
+// on demand: what is served is kept only in its sealed form.
+func (r *reconciler) Output(ctx context.Context, node string) (*render.Output, error) {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.outputs[node]
+	w, st, ok := r.world, r.states[node], false
+	_, ok = r.states[node]
+	r.mu.RUnlock()
+	if !ok || w == nil {
+		return nil, nil
+	}
+	mesh := w.model.Mesh(st.Mesh)
+	dp := mesh.Dataplane(st.Name)
+	if dp == nil {
+		return nil, nil
+	}
+	id, _, err := dataplaneIdentity(ctx, r.ids, mesh, dp)
+	if err != nil {
+		return nil, fmt.Errorf("dataplane identity: %w", err)
+	}
+	return render.Render(r.request(w, mesh, dp, id))
 }
 
 // Model returns the model of the last rebuild.
 func (r *reconciler) Model() *model.Model {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.model
+	if r.world == nil {
+		return nil
+	}
+	return r.world.model
 }
 
 // warnDenyAll warns, once per mesh until it changes, that an mTLS mesh without any

@@ -241,3 +241,19 @@ func (n *Network) exposed(mesh, gw string, listener int, resource string) (bool,
 	}
 	return false, out
 }
+
+// EachService calls f for every mesh service with the protocol its endpoints agree on, by mesh
+// and then service name: what a dataplane may depend on about services it does not use (the
+// control plane's change tracking fingerprints it).
+func (n *Network) EachService(f func(mesh, service, protocol string)) {
+	meshes := make([]string, 0, len(n.meshes))
+	for name := range n.meshes {
+		meshes = append(meshes, name)
+	}
+	sort.Strings(meshes)
+	for _, mesh := range meshes {
+		for _, s := range n.meshes[mesh].list {
+			f(mesh, s.Name, s.Protocol)
+		}
+	}
+}

@@ -47,23 +47,39 @@ func Dataplane(m *model.Model, mesh, name string, opts build.Options) (*Output, 
 
 // Render produces the configuration one dataplane is served.
 func Render(req build.Request) (*Output, error) {
+	out, _, err := produce(req, false)
+	return out, err
+}
+
+// Serve is Render for the xDS server: it also returns the snapshot in the sealed form the
+// server sends (snapshot.Served), made from the same marshalling.
+func Serve(req build.Request) (*Output, *cache.Snapshot, error) {
+	return produce(req, true)
+}
+
+func produce(req build.Request, serve bool) (*Output, *cache.Snapshot, error) {
 	mesh, name := req.Mesh, req.Name
 	p, err := build.Proxy(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := translate.Translate(p)
 	if err != nil {
-		return nil, fmt.Errorf("translating %s/%s: %w", mesh, name, err)
+		return nil, nil, fmt.Errorf("translating %s/%s: %w", mesh, name, err)
 	}
 	if res, err = applyProxyTemplate(req, p, res); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	snap, err := snapshot.New(res)
+	var snap, served *cache.Snapshot
+	if serve {
+		snap, served, err = snapshot.Both(res)
+	} else {
+		snap, err = snapshot.New(res)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("snapshot for %s/%s: %w", mesh, name, err)
+		return nil, nil, fmt.Errorf("snapshot for %s/%s: %w", mesh, name, err)
 	}
-	return &Output{Proxy: p, Resources: res, Snapshot: snap}, nil
+	return &Output{Proxy: p, Resources: res, Snapshot: snap}, served, nil
 }
 
 // applyProxyTemplate applies the dataplane's ProxyTemplate, if any, to its Envoy resources, last

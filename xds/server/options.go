@@ -26,4 +26,10 @@ type Options struct {
 	// admitted; a stream still anonymous then is ended, so clients that open streams and say
 	// nothing cannot pile them up. Zero means no limit.
 	FirstRequestTimeout time.Duration
+
+	// OnPresence is told the node id whenever a node gains its first open stream or loses its
+	// last one, after the change; call Connected for the state now. It is how the control
+	// plane renders only the dataplanes that are connected. It must not block: it runs on the
+	// stream's goroutine.
+	OnPresence func(node string)
 }

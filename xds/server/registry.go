@@ -37,19 +37,37 @@ func (r *registry) forget(node string, n *nodeEntry) {
 	}
 }
 
-func (r *registry) attach(node string, st *stream) {
+// attach adds a stream to its node and reports whether it is the node's first.
+func (r *registry) attach(node string, st *stream) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.entry(node).streams[st] = struct{}{}
+	n := r.entry(node)
+	n.streams[st] = struct{}{}
+	return len(n.streams) == 1
 }
 
-func (r *registry) detach(node string, st *stream) {
+// detach removes a stream from its node and reports whether it was the node's last.
+func (r *registry) detach(node string, st *stream) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if n := r.nodes[node]; n != nil {
-		delete(n.streams, st)
-		r.forget(node, n)
+	n := r.nodes[node]
+	if n == nil {
+		return false
 	}
+	if _, ok := n.streams[st]; !ok {
+		return false
+	}
+	delete(n.streams, st)
+	r.forget(node, n)
+	return len(n.streams) == 0
+}
+
+// connected reports whether the node has an open, admitted stream.
+func (r *registry) connected(node string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := r.nodes[node]
+	return n != nil && len(n.streams) > 0
 }
 
 func (r *registry) setVersions(node string, versions map[string]string) {

@@ -33,7 +33,8 @@ type Server struct {
 	pushMu sync.Mutex
 	snaps  map[string]*cache.Snapshot
 
-	registry *registry
+	registry   *registry
+	onPresence func(node string)
 }
 
 // New returns a Server. It fails only if the metrics cannot be registered.
@@ -60,6 +61,7 @@ func New(opts Options) (*Server, error) {
 		shutdown:     shutdown,
 		snaps:        map[string]*cache.Snapshot{},
 		registry:     newRegistry(),
+		onPresence:   opts.OnPresence,
 	}, nil
 }
 

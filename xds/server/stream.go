@@ -58,14 +58,16 @@ func (st *stream) identify(node *corev3.Node) error {
 	}
 	st.node = node.GetId()
 	st.admitted.Store(true)
-	st.srv.registry.attach(st.node, st)
+	if st.srv.registry.attach(st.node, st) && st.srv.onPresence != nil {
+		st.srv.onPresence(st.node)
+	}
 	return nil
 }
 
 // close detaches the stream from its node once go-control-plane is done with it.
 func (st *stream) close() {
-	if st.node != "" {
-		st.srv.registry.detach(st.node, st)
+	if st.node != "" && st.srv.registry.detach(st.node, st) && st.srv.onPresence != nil {
+		st.srv.onPresence(st.node)
 	}
 }
 

@@ -33,35 +33,78 @@ type group struct {
 // is consistent (every EDS cluster has its assignment, every RDS name its route configuration,
 // and nothing is left over), so that a broken snapshot is never published.
 func New(res *envoyres.Resources) (*cache.Snapshot, error) {
-	if res == nil {
-		return nil, errors.New("snapshot: nil resources")
-	}
-	groups := []group{
+	snap, _, err := assemble(res, false)
+	return snap, err
+}
+
+// Served is New's snapshot as the xDS server sends it, every resource sealed (seal.go): the
+// bytes made to hash a resource are the bytes every stream is sent, instead of each stream
+// marshalling the resource again. Read resources from New's snapshot, never from this one.
+func Served(res *envoyres.Resources) (*cache.Snapshot, error) {
+	_, served, err := assemble(res, true)
+	return served, err
+}
+
+// Both returns New's snapshot and Served's, from one validation and one marshalling.
+func Both(res *envoyres.Resources) (typed, served *cache.Snapshot, err error) {
+	return assemble(res, true)
+}
+
+func groups(res *envoyres.Resources) []group {
+	return []group{
 		{"listener", types.Listener, list(res.Listeners)},
 		{"route configuration", types.Route, list(res.Routes)},
 		{"cluster", types.Cluster, list(res.Clusters)},
 		{"cluster load assignment", types.Endpoint, list(res.Endpoints)},
 		{"secret", types.Secret, list(res.Secrets)},
 	}
-	snap := &cache.Snapshot{}
+}
+
+// assemble builds the typed snapshot, checks it, and with seal also its sealed twin.
+func assemble(res *envoyres.Resources, seal bool) (*cache.Snapshot, *cache.Snapshot, error) {
+	if res == nil {
+		return nil, nil, errors.New("snapshot: nil resources")
+	}
+	snap, served := &cache.Snapshot{}, &cache.Snapshot{}
 	var errs []error
-	for _, g := range groups {
-		v, err := version(g.kind, g.items)
+	for _, g := range groups(res) {
+		typed, sealed, err := Group(g.kind, g.typ, g.items, seal)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		// Every type is set, even when empty, so Envoy's wildcard requests get an (empty)
 		// answer instead of waiting forever.
-		snap.Resources[g.typ] = cache.NewResources(v, g.items)
+		snap.Resources[g.typ], served.Resources[g.typ] = typed, sealed
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
 	if err := snap.Consistent(); err != nil {
-		return nil, fmt.Errorf("inconsistent snapshot: %w", err)
+		return nil, nil, fmt.Errorf("inconsistent snapshot: %w", err)
 	}
-	return snap, nil
+	return snap, served, nil
+}
+
+// Group validates and versions one type's resources; with seal it also returns them sealed
+// under the same version. Snapshots that share a type (the replicas of one gateway share their
+// routes, clusters and endpoints) make it once and reuse it.
+func Group(kind string, typ types.ResponseType, items []types.Resource, seal bool) (typed, sealed cache.Resources, err error) {
+	v, raws, err := version(kind, items)
+	if err != nil {
+		return cache.Resources{}, cache.Resources{}, err
+	}
+	typed = cache.NewResources(v, items)
+	if !seal {
+		return typed, cache.Resources{}, nil
+	}
+	out := make([]types.Resource, len(items))
+	for i, r := range items {
+		if out[i], err = sealResource(r, raws[i]); err != nil {
+			return cache.Resources{}, cache.Resources{}, fmt.Errorf("%s %q: %w", kind, cache.GetResourceName(r), err)
+		}
+	}
+	return typed, cache.NewResources(v, out), nil
 }
 
 func list[T types.Resource](in []T) []types.Resource {
@@ -75,12 +118,13 @@ func list[T types.Resource](in []T) []types.Resource {
 // version validates a type's resources and hashes them in name order, so the version depends
 // only on content. Names are length-prefixed with the bytes so no two sets hash alike by
 // concatenation.
-func version(kind string, items []types.Resource) (string, error) {
+func version(kind string, items []types.Resource) (string, [][]byte, error) {
 	type entry struct {
 		name string
 		raw  []byte
 	}
 	entries := make([]entry, 0, len(items))
+	raws := make([][]byte, len(items))
 	seen := map[string]bool{}
 	var errs []error
 	for i, r := range items {
@@ -100,10 +144,11 @@ func version(kind string, items []types.Resource) (string, error) {
 			errs = append(errs, fmt.Errorf("%s %q: marshalling: %w", kind, name, err))
 			continue
 		}
+		raws[i] = raw
 		entries = append(entries, entry{name, raw})
 	}
 	if len(errs) > 0 {
-		return "", errors.Join(errs...)
+		return "", nil, errors.Join(errs...)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
 	h := sha256.New()
@@ -111,7 +156,7 @@ func version(kind string, items []types.Resource) (string, error) {
 		writeField(h, []byte(e.name))
 		writeField(h, e.raw)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:versionLen], nil
+	return hex.EncodeToString(h.Sum(nil))[:versionLen], raws, nil
 }
 
 func writeField(h interface{ Write([]byte) (int, error) }, b []byte) {

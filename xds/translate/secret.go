@@ -33,3 +33,7 @@ func secret(s ir.Secret) (*tlsv3.Secret, error) {
 		}},
 	}, nil
 }
+
+// Secret translates one IR secret: what the control plane needs to give one gateway replica
+// its own identity alongside the configuration it shares with the others.
+func Secret(s ir.Secret) (*tlsv3.Secret, error) { return secret(s) }

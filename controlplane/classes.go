@@ -1,0 +1,201 @@
+package controlplane
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/proto"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/build"
+	"github.com/meshgate/meshgate/xds/ir"
+	"github.com/meshgate/meshgate/xds/modify"
+	"github.com/meshgate/meshgate/xds/names"
+	"github.com/meshgate/meshgate/xds/render"
+	"github.com/meshgate/meshgate/xds/snapshot"
+	"github.com/meshgate/meshgate/xds/translate"
+)
+
+// The replicas of a builtin gateway are configured alike: the same listeners, routes, clusters
+// and endpoints, except that each listener binds the replica's own address and each replica
+// has its own identity certificate. A class is one such group within one world: the first
+// replica rendered is rendered in full (its representative), the others take its routes,
+// clusters and endpoints as they are (the same sealed resources, marshalled once), a copy of
+// its listeners with their address replaced, and secrets made from their own identity.
+//
+// Sharing is an optimisation and must never change what a replica receives, so it is refused
+// whenever the representative's configuration could depend on its name or address in a way
+// the copy would not follow: when its name appears anywhere in it, when the address being
+// replaced (or the replica's own) appears anywhere but in the listeners' addresses, when a
+// diagnostic names the representative, or when a ProxyTemplate applies. The replica is then
+// rendered in full. TestGatewayClassesRenderAsAlone compares both ways on every golden case.
+
+type class struct {
+	rep       *api.Dataplane
+	proxy     *ir.Proxy
+	listeners []*listenerv3.Listener
+	secrets   []*tlsv3.Secret
+	served    *cache.Snapshot
+	deps      *dependencies
+	// shared are the encodings of the routes, clusters and endpoints replicas share.
+	shared [][]byte
+	// shareable is false when replicas must be rendered in full; repAddrShared when the
+	// representative's address appears in shared, so only replicas at that address may share.
+	shareable, repAddrShared bool
+}
+
+// classKey is the class of a builtin gateway dataplane: everything about it but its name and
+// address (its address family included). "" means it is rendered on its own.
+func classKey(ms *model.Mesh, dp *api.Dataplane, withIdentity bool) string {
+	if !dp.Spec.IsBuiltin() || modify.Select(ms, dp) != nil {
+		return ""
+	}
+	spec := dp.Spec
+	spec.Networking.Address = ""
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return ""
+	}
+	family := "4"
+	if strings.Contains(dp.Spec.Networking.Address, ":") {
+		family = "6"
+	}
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%v\x00%t", ms.Name, family, raw, dp.Labels, withIdentity)
+}
+
+// newClass makes the representative's rendering the class's template.
+func newClass(rep *api.Dataplane, out *render.Output, served *cache.Snapshot, deps *dependencies) *class {
+	c := &class{rep: rep, proxy: out.Proxy, listeners: out.Resources.Listeners, secrets: out.Resources.Secrets, served: served, deps: deps}
+	for _, t := range []types.ResponseType{types.Route, types.Cluster, types.Endpoint} {
+		for _, r := range served.Resources[t].Items {
+			c.shared = append(c.shared, r.Resource.ProtoReflect().GetUnknown())
+		}
+	}
+	name, addr := []byte(rep.Name), []byte(rep.Spec.Networking.Address)
+	c.shareable = !containsAny(c.shared, name) && !mentions(out.Proxy.Diagnostics, rep)
+	for _, l := range out.Resources.Listeners {
+		raw, err := proto.Marshal(l)
+		if err != nil || bytes.Contains(raw, name) {
+			c.shareable = false
+		}
+	}
+	c.repAddrShared = containsAny(c.shared, addr)
+	return c
+}
+
+// member is dp's configuration taken from the class, or false when dp must be rendered alone.
+func (c *class) member(dp *api.Dataplane, id *build.Identity) (*cache.Snapshot, bool, error) {
+	if !c.shareable || containsAny(c.shared, []byte(dp.Name)) {
+		return nil, false, nil
+	}
+	from, to := c.rep.Spec.Networking.Address, dp.Spec.Networking.Address
+	if from != to && (c.repAddrShared || containsAny(c.shared, []byte(to))) {
+		return nil, false, nil
+	}
+	lis, ok, err := c.listenersAt(dp.Name, from, to)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	secrets, err := c.secretsFor(id)
+	if err != nil {
+		return nil, false, err
+	}
+	_, sec, err := snapshot.Group("secret", types.Secret, secrets, true)
+	if err != nil {
+		return nil, false, err
+	}
+	snap := *c.served
+	snap.Resources[types.Listener], snap.Resources[types.Secret] = lis, sec
+	return &snap, true, nil
+}
+
+// listenersAt is the representative's listeners bound to address to instead of from, sealed.
+func (c *class) listenersAt(name, from, to string) (cache.Resources, bool, error) {
+	if from == to {
+		return c.served.Resources[types.Listener], true, nil
+	}
+	listeners := make([]types.Resource, len(c.listeners))
+	for i, l := range c.listeners {
+		cp := proto.Clone(l).(*listenerv3.Listener)
+		rebind(cp, from, to)
+		listeners[i] = cp
+	}
+	_, lis, err := snapshot.Group("listener", types.Listener, listeners, true)
+	if err != nil {
+		return cache.Resources{}, false, err
+	}
+	for _, r := range lis.Items {
+		raw := r.Resource.ProtoReflect().GetUnknown()
+		if bytes.Contains(raw, []byte(name)) || bytes.Contains(raw, []byte(from)) {
+			return cache.Resources{}, false, nil
+		}
+	}
+	return lis, true, nil
+}
+
+// secretsFor is the representative's secrets with the identity and its bundle replaced by the
+// replica's.
+func (c *class) secretsFor(id *build.Identity) ([]types.Resource, error) {
+	out := make([]types.Resource, 0, len(c.secrets))
+	mesh := c.proxy.Mesh
+	for _, s := range c.secrets {
+		switch {
+		case id != nil && s.Name == names.IdentitySecret(mesh):
+			own, err := translate.Secret(ir.Secret{Name: s.Name, CertificateChain: id.CertificateChain, PrivateKey: id.PrivateKey})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, own)
+		case id != nil && s.Name == names.MeshCASecret(mesh):
+			own, err := translate.Secret(ir.Secret{Name: s.Name, TrustedCA: id.TrustBundle})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, own)
+		default:
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// rebind moves a listener from one bind address to another.
+func rebind(l *listenerv3.Listener, from, to string) {
+	if sa := l.GetAddress().GetSocketAddress(); sa != nil && sa.Address == from {
+		sa.Address = to
+	}
+	for _, a := range l.GetAdditionalAddresses() {
+		if sa := a.GetAddress().GetSocketAddress(); sa != nil && sa.Address == from {
+			sa.Address = to
+		}
+	}
+}
+
+func containsAny(list [][]byte, s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, b := range list {
+		if bytes.Contains(b, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// mentions reports whether a diagnostic is about the dataplane itself.
+func mentions(diags []api.FieldError, dp *api.Dataplane) bool {
+	for _, d := range diags {
+		if d.Resource == dp.DisplayName() {
+			return true
+		}
+	}
+	return false
+}
