@@ -57,6 +57,21 @@ func meshgateBinary(tb testing.TB) string {
 	return builtBin
 }
 
+// describeBinary says which meshgate runs: $MESHGATE_SCALE_BIN, or the working tree's commit
+// (with "-dirty" when it has uncommitted changes).
+func describeBinary() string {
+	if bin := os.Getenv(binEnv); bin != "" {
+		return bin + " (" + binEnv + ")"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty").Output()
+	if err != nil {
+		return "./cmd/meshgate of this working tree (no git: " + err.Error() + ")"
+	}
+	return "./cmd/meshgate at " + strings.TrimSpace(string(out))
+}
+
 func cleanupBinary() error {
 	if builtDir == "" {
 		return nil

@@ -197,6 +197,19 @@ func (f *fleet) waitFull(tb testing.TB, p *meshgateProc, timeout time.Duration) 
 	return out
 }
 
+// fullTypes are the xDS types any stream held at its full configuration, sorted.
+func (f *fleet) fullTypes() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, vs := range f.fullVers {
+		for typ := range vs {
+			out = append(out, typ)
+		}
+	}
+	return sortedSet(out)
+}
+
 // baselineLocked is the version of typ stream i held before since.
 func (f *fleet) baselineLocked(i int, typ string, since int64) string {
 	v := f.fullVers[i][typ]

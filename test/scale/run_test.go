@@ -22,6 +22,9 @@ type runOptions struct {
 // result is every figure of one run.
 type result struct {
 	scenario       string
+	mtls           bool
+	binary         string   // which meshgate was measured
+	fullTypes      []string // the xDS types the streams held at full configuration
 	known, streams int
 	apply          time.Duration // POST /apply of every resource
 	load           phase         // from the apply to the last rebuild it caused
@@ -65,9 +68,10 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 	tb.Helper()
 	n := len(sc.nodes)
 	waitLong := 2*time.Minute + time.Duration(n)*30*time.Millisecond
-	res := result{scenario: sc.name, known: sc.known, streams: n, endpointWant: len(sc.endpointWant)}
+	res := result{scenario: sc.name, mtls: sc.mtls, known: sc.known, streams: n, endpointWant: len(sc.endpointWant)}
 
 	p := startMeshgate(tb, cpOptions{})
+	res.binary = describeBinary()
 	time.Sleep(opt.settle)
 	res.rssEmpty = rssKB(tb, p.pid)
 
@@ -84,6 +88,7 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 	s0 = scrape(tb, p.diag)
 	f := startFleet(tb, p.xds, sc.nodes)
 	res.full = sortedLatencies(f.waitFull(tb, p, waitLong))
+	res.fullTypes = f.fullTypes()
 	res.connect = phaseOf(s0, scrape(tb, p.diag))
 	res.connectLoadCPU = cpuSeconds(tb, f.cmd.Process.Pid)
 	time.Sleep(opt.settle)
@@ -133,11 +138,13 @@ func (r result) table() string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, a...)...) }
-	row("scenario", "%s: %d streams, %d dataplanes known", r.scenario, r.streams, r.known)
+	row("scenario", "%s: %d streams, %d dataplanes known, mTLS %v", r.scenario, r.streams, r.known, r.mtls)
+	row("meshgate", "%s", r.binary)
 	row("apply all resources", "%s; then %s", r.apply.Round(time.Millisecond), r.load)
 	row("full configuration", "all %d: %s (p50 %s, p99 %s); %s; load process CPU %.1f s",
 		r.streams, r.full.max().Round(time.Millisecond), r.full.pct(0.5).Round(time.Millisecond), r.full.pct(0.99).Round(time.Millisecond),
 		r.connect, r.connectLoadCPU)
+	row("types held", "%s", strings.Join(r.fullTypes, " "))
 	if len(r.route) > 0 {
 		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; %s",
 			r.route.pct(0.5).Round(time.Millisecond), r.route.pct(0.99).Round(time.Millisecond), r.route.max().Round(time.Millisecond),

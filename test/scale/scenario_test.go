@@ -8,6 +8,7 @@ import (
 // scenario is one deployment to load and the changes to make in it.
 type scenario struct {
 	name string
+	mtls bool
 	// docs are the resources, one YAML document each, applied through POST /apply.
 	docs []string
 	// known is how many Dataplanes docs hold; nodes are the node ids of those that connect (a
@@ -52,7 +53,7 @@ const (
 // that all connect. The route change re-weights one route's backends; the endpoint change adds
 // a Dataplane to one backend service, which every replica routes to.
 func gatewayScenario(n int, mtls bool) scenario {
-	sc := scenario{name: "gateway-replicas", known: n + gatewayServices*gatewayBackends}
+	sc := scenario{name: "gateway-replicas", mtls: mtls, known: n + gatewayServices*gatewayBackends}
 	sc.docs = append(sc.docs, meshDoc(mtls), `type: MeshGateway
 mesh: default
 name: edge
@@ -131,7 +132,7 @@ const (
 // only its consumers' configuration changes.
 func sidecarScenario(n int, mtls bool) scenario {
 	services := max((n+sidecarsPerService-1)/sidecarsPerService, sidecarOutbounds+1)
-	sc := scenario{name: "sidecars", known: n}
+	sc := scenario{name: "sidecars", mtls: mtls, known: n}
 	sc.docs = append(sc.docs, meshDoc(mtls))
 	changed := services / 2
 	for i := range n {
