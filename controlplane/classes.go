@@ -31,11 +31,13 @@ import (
 // its listeners with their address replaced, and secrets made from their own identity.
 //
 // Sharing is an optimisation and must never change what a replica receives, so it is refused
-// whenever the representative's configuration could depend on its name or address in a way
-// the copy would not follow: when its name appears anywhere in it, when the address being
-// replaced (or the replica's own) appears anywhere but in the listeners' addresses, when a
+// whenever the representative's configuration could depend on its address in a way the copy
+// would not follow: when the address being replaced (or the replica's own) appears anywhere
+// but in the listeners' bind addresses (an access log format can spell it out, say), when a
 // diagnostic names the representative, or when a ProxyTemplate applies. The replica is then
-// rendered in full. TestGatewayClassesRenderAsAlone compares both ways on every golden case.
+// rendered in full. A dataplane's name reaches only diagnostics and error messages, never the
+// translated resources (xds/build uses it to look the dataplane up and to name it in problems).
+// TestGatewayClassesRenderAsAlone compares both ways on every golden case.
 
 type class struct {
 	rep       *api.Dataplane
@@ -78,28 +80,21 @@ func newClass(rep *api.Dataplane, out *render.Output, served *cache.Snapshot, de
 			c.shared = append(c.shared, r.Resource.ProtoReflect().GetUnknown())
 		}
 	}
-	name, addr := []byte(rep.Name), []byte(rep.Spec.Networking.Address)
-	c.shareable = !containsAny(c.shared, name) && !mentions(out.Proxy.Diagnostics, rep)
-	for _, l := range out.Resources.Listeners {
-		raw, err := proto.Marshal(l)
-		if err != nil || bytes.Contains(raw, name) {
-			c.shareable = false
-		}
-	}
-	c.repAddrShared = containsAny(c.shared, addr)
+	c.shareable = !mentions(out.Proxy.Diagnostics, rep)
+	c.repAddrShared = containsAny(c.shared, []byte(rep.Spec.Networking.Address))
 	return c
 }
 
 // member is dp's configuration taken from the class, or false when dp must be rendered alone.
 func (c *class) member(dp *api.Dataplane, id *build.Identity) (*cache.Snapshot, bool, error) {
-	if !c.shareable || containsAny(c.shared, []byte(dp.Name)) {
+	if !c.shareable {
 		return nil, false, nil
 	}
 	from, to := c.rep.Spec.Networking.Address, dp.Spec.Networking.Address
 	if from != to && (c.repAddrShared || containsAny(c.shared, []byte(to))) {
 		return nil, false, nil
 	}
-	lis, ok, err := c.listenersAt(dp.Name, from, to)
+	lis, ok, err := c.listenersAt(from, to)
 	if !ok || err != nil {
 		return nil, false, err
 	}
@@ -117,7 +112,7 @@ func (c *class) member(dp *api.Dataplane, id *build.Identity) (*cache.Snapshot, 
 }
 
 // listenersAt is the representative's listeners bound to address to instead of from, sealed.
-func (c *class) listenersAt(name, from, to string) (cache.Resources, bool, error) {
+func (c *class) listenersAt(from, to string) (cache.Resources, bool, error) {
 	if from == to {
 		return c.served.Resources[types.Listener], true, nil
 	}
@@ -133,7 +128,7 @@ func (c *class) listenersAt(name, from, to string) (cache.Resources, bool, error
 	}
 	for _, r := range lis.Items {
 		raw := r.Resource.ProtoReflect().GetUnknown()
-		if bytes.Contains(raw, []byte(name)) || bytes.Contains(raw, []byte(from)) {
+		if bytes.Contains(raw, []byte(from)) {
 			return cache.Resources{}, false, nil
 		}
 	}
