@@ -31,13 +31,15 @@ import (
 // its listeners with their address replaced, and secrets made from their own identity.
 //
 // Sharing is an optimisation and must never change what a replica receives, so it is refused
-// whenever the representative's configuration could depend on its address in a way the copy
-// would not follow: when the address being replaced (or the replica's own) appears anywhere
-// but in the listeners' bind addresses (an access log format can spell it out, say), when a
-// diagnostic names the representative, or when a ProxyTemplate applies. The replica is then
-// rendered in full. A dataplane's name reaches only diagnostics and error messages, never the
-// translated resources (xds/build uses it to look the dataplane up and to name it in problems).
-// TestGatewayClassesRenderAsAlone compares both ways on every golden case.
+// whenever the representative's configuration could depend on who it is in a way the copy
+// would not follow. xds/build reads a builtin gateway's name only to look it up and to name it
+// in diagnostics, and its address only for the listeners' bind address and access log formats
+// (%KUMA_SOURCE_ADDRESS%). So: a class whose representative is named by a diagnostic, or is
+// selected by a ProxyTemplate, is not shared; and replicas at another address than the
+// representative's share only when that address appears nowhere in its configuration but the
+// bind addresses (a substring search, so a coincidence, such as a backend at the same address,
+// costs a full rendering and never a wrong one). TestGatewayClassesRenderAsAlone compares both
+// ways on every golden case.
 
 type class struct {
 	rep       *api.Dataplane
@@ -46,11 +48,10 @@ type class struct {
 	secrets   []*tlsv3.Secret
 	served    *cache.Snapshot
 	deps      *dependencies
-	// shared are the encodings of the routes, clusters and endpoints replicas share.
-	shared [][]byte
-	// shareable is false when replicas must be rendered in full; repAddrShared when the
-	// representative's address appears in shared, so only replicas at that address may share.
-	shareable, repAddrShared bool
+	// shareable is false when replicas must be rendered in full; addrBound when the
+	// representative's address appears elsewhere than in bind addresses, so only replicas at
+	// that address may share.
+	shareable, addrBound bool
 }
 
 // classKey is the class of a builtin gateway dataplane: everything about it but its name and
@@ -75,13 +76,27 @@ func classKey(ms *model.Mesh, dp *api.Dataplane, withIdentity bool) string {
 // newClass makes the representative's rendering the class's template.
 func newClass(rep *api.Dataplane, out *render.Output, served *cache.Snapshot, deps *dependencies) *class {
 	c := &class{rep: rep, proxy: out.Proxy, listeners: out.Resources.Listeners, secrets: out.Resources.Secrets, served: served, deps: deps}
-	for _, t := range []types.ResponseType{types.Route, types.Cluster, types.Endpoint} {
+	c.shareable = !mentions(out.Proxy.Diagnostics, rep)
+	addr := []byte(rep.Spec.Networking.Address)
+	if len(addr) == 0 {
+		c.addrBound = true
+		return c
+	}
+	for _, t := range []types.ResponseType{types.Route, types.Cluster, types.Endpoint, types.Secret} {
 		for _, r := range served.Resources[t].Items {
-			c.shared = append(c.shared, r.Resource.ProtoReflect().GetUnknown())
+			if bytes.Contains(r.Resource.ProtoReflect().GetUnknown(), addr) {
+				c.addrBound = true
+			}
 		}
 	}
-	c.shareable = !mentions(out.Proxy.Diagnostics, rep)
-	c.repAddrShared = containsAny(c.shared, []byte(rep.Spec.Networking.Address))
+	for _, l := range c.listeners {
+		unbound := proto.Clone(l).(*listenerv3.Listener)
+		rebind(unbound, rep.Spec.Networking.Address, "")
+		raw, err := proto.Marshal(unbound)
+		if err != nil || bytes.Contains(raw, addr) {
+			c.addrBound = true
+		}
+	}
 	return c
 }
 
@@ -91,11 +106,11 @@ func (c *class) member(dp *api.Dataplane, id *build.Identity) (*cache.Snapshot, 
 		return nil, false, nil
 	}
 	from, to := c.rep.Spec.Networking.Address, dp.Spec.Networking.Address
-	if from != to && (c.repAddrShared || containsAny(c.shared, []byte(to))) {
+	if from != to && c.addrBound {
 		return nil, false, nil
 	}
-	lis, ok, err := c.listenersAt(from, to)
-	if !ok || err != nil {
+	lis, err := c.listenersAt(from, to)
+	if err != nil {
 		return nil, false, err
 	}
 	secrets, err := c.secretsFor(id)
@@ -112,9 +127,9 @@ func (c *class) member(dp *api.Dataplane, id *build.Identity) (*cache.Snapshot, 
 }
 
 // listenersAt is the representative's listeners bound to address to instead of from, sealed.
-func (c *class) listenersAt(from, to string) (cache.Resources, bool, error) {
+func (c *class) listenersAt(from, to string) (cache.Resources, error) {
 	if from == to {
-		return c.served.Resources[types.Listener], true, nil
+		return c.served.Resources[types.Listener], nil
 	}
 	listeners := make([]types.Resource, len(c.listeners))
 	for i, l := range c.listeners {
@@ -123,16 +138,7 @@ func (c *class) listenersAt(from, to string) (cache.Resources, bool, error) {
 		listeners[i] = cp
 	}
 	_, lis, err := snapshot.Group("listener", types.Listener, listeners, true)
-	if err != nil {
-		return cache.Resources{}, false, err
-	}
-	for _, r := range lis.Items {
-		raw := r.Resource.ProtoReflect().GetUnknown()
-		if bytes.Contains(raw, []byte(from)) {
-			return cache.Resources{}, false, nil
-		}
-	}
-	return lis, true, nil
+	return lis, err
 }
 
 // secretsFor is the representative's secrets with the identity and its bundle replaced by the
@@ -171,18 +177,6 @@ func rebind(l *listenerv3.Listener, from, to string) {
 			sa.Address = to
 		}
 	}
-}
-
-func containsAny(list [][]byte, s []byte) bool {
-	if len(s) == 0 {
-		return false
-	}
-	for _, b := range list {
-		if bytes.Contains(b, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // mentions reports whether a diagnostic is about the dataplane itself.

@@ -73,7 +73,7 @@ type stateBytes []byte
 func (b stateBytes) String() string { return fmt.Sprintf("<%d bytes>", len(b)) }
 
 // apply writes resources as the API does; del deletes them.
-func apply(t *testing.T, st store.Store, docs ...string) {
+func apply(t testing.TB, st store.Store, docs ...string) {
 	t.Helper()
 	var puts []store.Put
 	for _, doc := range docs {
