@@ -57,3 +57,12 @@ func newSoftBackend(ctx context.Context, name, typ string, chain []*x509.Certifi
 	}
 	return b, nil
 }
+
+// signingCert is the CA certificate that signs the leaves of a local backend: the first
+// intermediate, or the root when there is none.
+func (b *backend) signingCert() *x509.Certificate {
+	if len(b.intermediates) > 0 {
+		return b.intermediates[0]
+	}
+	return b.root
+}

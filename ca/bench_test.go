@@ -22,12 +22,20 @@ import (
 //	go test -run '^$' -bench 'Issue$|BareCreateCertificate|VerifySVID' -benchmem ./ca/
 //
 // Both sign, per operation, one ECDSA P-256 leaf with a fresh P-256 key under an ECDSA P-256
-// root, with the same SANs, usages and lifetime, on one goroutine (throughput per core). Key
-// generation is inside both loops because a leaf always gets a new key; x509.CreateCertificate
-// itself also re-verifies its own signature. On top of that bare floor, Issue pays for what makes
-// it a CA rather than a signing loop: the template, the mandatory verification of the result
-// against the mesh bundle (BenchmarkVerifySVID measures that step alone), and PEM encoding of
-// the chain and the PKCS#8 key.
+// root, with the same URI SANs, usages and lifetime, on one goroutine (throughput per core).
+// Key generation is inside both loops because a leaf always gets a new key, and in both
+// x509.CreateCertificate verifies the signature it has just made before returning it.
+//
+// On top of that bare floor Issue pays for what makes it a CA rather than a signing loop: the
+// SPIFFE and kuma:// URIs and the template (with a subject key identifier, which the bare leaf
+// lacks; the bare root also has an empty subject), parsing the signed certificate back
+// (smallstep's softcas returns it parsed), the structural checks of the leaf (issuer and key
+// identifier linkage, CA:false, exactly the requested URIs, the leaf key, validity within the
+// chain's: checkLeaf), and PEM encoding of the chain and the PKCS#8 key. It does not verify the
+// leaf's signature a second time for a backend that signs in this process; a leaf from step-ca
+// is verified against the mesh bundle, and BenchmarkVerifySVID measures that step. The target
+// (issue 18) is Issue ns/op <= 1.11 x BareCreateCertificate ns/op, that is issuance at >= 0.9x
+// the bare rate.
 
 var benchReq = ca.IssueRequest{
 	Mesh:     "default",
@@ -85,7 +93,8 @@ func BenchmarkBareCreateCertificate(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifySVID is the verification step of Issue alone, to show where Issue's time goes.
+// BenchmarkVerifySVID is the full verification of a leaf against the mesh bundle: what Issue
+// adds for a step-ca leaf, and what it no longer spends on a leaf it signs itself.
 func BenchmarkVerifySVID(b *testing.B) {
 	ctx := context.Background()
 	m := newManager(b, ca.Options{})

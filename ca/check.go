@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/meshgate/meshgate/certs"
@@ -41,6 +42,63 @@ func checkChain(chain []*x509.Certificate, key crypto.Signer, now time.Time) err
 		// Envoy (BoringSSL) anchors trust only in self-signed roots, so a bundle holding just an
 		// intermediate would verify here and fail in every dataplane.
 		return fmt.Errorf("%w: %s is issued by %q; append its issuers up to the root", ErrNoRoot, describe(last), last.Issuer.String())
+	}
+	return nil
+}
+
+// leafWant is what an issued leaf must state, for checkLeaf.
+type leafWant struct {
+	// parent is the CA certificate that signed the leaf.
+	parent *x509.Certificate
+	// uris are the URI SANs asked for, in order: the primary SPIFFE ID first, which is the one
+	// Envoy's SPIFFE validator reads.
+	uris []*url.URL
+	// key is the leaf key's public half.
+	key crypto.Signer
+	// notBefore and notAfter bound the leaf's validity (the chain's); a zero notBefore is no
+	// bound (step-ca backdates on its own).
+	notBefore, notAfter time.Time
+	now                 time.Time
+}
+
+// checkLeaf checks the structure of an issued leaf: issued by parent (names, and key
+// identifiers when parent has one), an end-entity certificate, exactly the requested URI SANs,
+// for the requested key, and valid now within the chain's validity. It does not check the
+// signature: x509.CreateCertificate has verified the one it made against the CA key, and a leaf
+// from a remote CA goes through certs.VerifySVID as well (see meshCA.issue).
+func checkLeaf(leaf *x509.Certificate, want leafWant) error {
+	p := want.parent
+	switch {
+	case !bytes.Equal(leaf.RawIssuer, p.RawSubject):
+		return fmt.Errorf("issued by %q, not by the signing CA %s", leaf.Issuer.String(), describe(p))
+	case len(p.SubjectKeyId) > 0 && !bytes.Equal(leaf.AuthorityKeyId, p.SubjectKeyId):
+		return fmt.Errorf("authority key id %x is not the signing CA's subject key id %x", leaf.AuthorityKeyId, p.SubjectKeyId)
+	case leaf.IsCA:
+		return errors.New("issued as a CA certificate")
+	case !want.notBefore.IsZero() && leaf.NotBefore.Before(want.notBefore):
+		return fmt.Errorf("valid from %s, before its chain (%s)", leaf.NotBefore.UTC().Format(time.RFC3339), want.notBefore.UTC().Format(time.RFC3339))
+	case leaf.NotAfter.After(want.notAfter):
+		return fmt.Errorf("valid until %s, after its chain (%s)", leaf.NotAfter.UTC().Format(time.RFC3339), want.notAfter.UTC().Format(time.RFC3339))
+	case want.now.Before(leaf.NotBefore) || !want.now.Before(leaf.NotAfter):
+		return fmt.Errorf("not valid now: valid from %s until %s", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if err := sameURIs(leaf.URIs, want.uris); err != nil {
+		return err
+	}
+	if err := certs.KeyMatches(leaf.PublicKey, want.key); err != nil {
+		return fmt.Errorf("certifies another key: %w", err)
+	}
+	return nil
+}
+
+// sameURIs requires the URI SANs asked for, in that order, and no others.
+func sameURIs(got, want []*url.URL) error {
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		ok = *got[i] == *want[i] || got[i].String() == want[i].String()
+	}
+	if !ok {
+		return fmt.Errorf("URI SANs %v, want %v", got, want)
 	}
 	return nil
 }

@@ -3,7 +3,10 @@ package certs
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/fips140"
 	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -44,17 +47,44 @@ func LeafTemplate(p LeafParams) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leaf template: %w", err)
 	}
+	skid, err := subjectKeyID(p.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("leaf template: %w", err)
+	}
 	c := x509util.Certificate{
 		URIs:             p.URIs,
 		KeyUsage:         x509util.KeyUsage(ku),
 		ExtKeyUsage:      x509util.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraints: &x509util.BasicConstraints{IsCA: false},
 		SerialNumber:     x509util.SerialNumber{Int: p.Serial},
+		SubjectKeyID:     skid,
 		NotBefore:        p.NotBefore,
 		NotAfter:         p.NotAfter,
 		PublicKey:        p.PublicKey,
 	}
 	return c.GetCertificate(), nil
+}
+
+// subjectKeyID is the key identifier x509util would give an ECDSA key (RFC 5280 4.2.1.2
+// method 1: SHA-1 of the subjectPublicKey bits, which for ECDSA are the uncompressed point;
+// in FIPS 140 mode the leftmost 160 bits of SHA-256, RFC 7093), without the DER round trip
+// through encoding/asn1 that x509util.GenerateSubjectKeyID makes for every leaf. nil for
+// other keys: x509util computes theirs.
+func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, nil
+	}
+	q, err := k.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("subject key id: %w", err)
+	}
+	if fips140.Enabled() {
+		h := sha256.Sum256(q)
+		return h[:20], nil
+	}
+	h := sha1.Sum(q) //nolint:gosec // the key identifier RFC 5280 defines, not a security hash
+	return h[:], nil
 }
 
 func leafKeyUsage(pub crypto.PublicKey) (x509.KeyUsage, error) {
