@@ -264,23 +264,26 @@ func (r *reconciler) request(w *world, mesh *model.Mesh, dp *api.Dataplane, id *
 	return build.Request{Model: w.model, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: w.bundles, Network: w.network}
 }
 
-// presenceChanged renders a node that connected, and forgets the snapshot of one that left.
-func (r *reconciler) presenceChanged(ctx context.Context, node string) {
+// presenceChanged renders a node that connected, and forgets the snapshot of one that left. It
+// reports whether it rendered.
+func (r *reconciler) presenceChanged(ctx context.Context, node string) bool {
 	r.mu.RLock()
-	w, st, known := r.world, r.states[node], false
-	_, known = r.states[node]
+	w := r.world
+	st, known := r.states[node]
 	served := r.served[node] != nil
 	r.mu.RUnlock()
 	if r.sink.Connected(node) {
 		if served || !known || w == nil {
 			// Already served, or not in the store (yet): its stream waits for a snapshot.
-			return
+			return false
 		}
 		mesh := w.model.Mesh(st.Mesh)
-		if dp := mesh.Dataplane(st.Name); dp != nil {
-			r.render(ctx, w, mesh, dp)
+		dp := mesh.Dataplane(st.Name)
+		if dp == nil {
+			return false
 		}
-		return
+		r.render(ctx, w, mesh, dp)
+		return true
 	}
 	if served && r.sink.Release(node) {
 		r.mu.Lock()
@@ -291,6 +294,7 @@ func (r *reconciler) presenceChanged(ctx context.Context, node string) {
 		}
 		r.mu.Unlock()
 	}
+	return false
 }
 
 // run rebuilds once, then after every store change (coalescing changes that arrive within the
@@ -320,8 +324,16 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 		case <-ctx.Done():
 			return nil
 		case <-present:
+			rendered := false
 			for _, node := range r.presence.take() {
-				r.presenceChanged(ctx, node)
+				rendered = r.presenceChanged(ctx, node) || rendered
+			}
+			if rendered {
+				// Stores the identities issued to the dataplanes that connected.
+				r.mu.RLock()
+				states := r.states
+				r.mu.RUnlock()
+				forgetIdentities(r.ids, states)
 			}
 			continue
 		case <-renew:
@@ -383,7 +395,7 @@ func (r *reconciler) Dataplanes() []DataplaneState {
 	defer r.mu.RUnlock()
 	out := make([]DataplaneState, 0, len(r.states))
 	for node, s := range r.states {
-		s.Connected = r.served[node] != nil
+		s.Connected = r.sink.Connected(node)
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
@@ -395,8 +407,8 @@ func (r *reconciler) Dataplanes() []DataplaneState {
 // on demand: what is served is kept only in its sealed form.
 func (r *reconciler) Output(ctx context.Context, node string) (*render.Output, error) {
 	r.mu.RLock()
-	w, st, ok := r.world, r.states[node], false
-	_, ok = r.states[node]
+	w := r.world
+	st, ok := r.states[node]
 	r.mu.RUnlock()
 	if !ok || w == nil {
 		return nil, nil

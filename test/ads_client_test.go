@@ -28,7 +28,11 @@ type sotwClient struct {
 	recv   chan *discoveryv3.DiscoveryResponse
 	// held keeps responses of other types that arrived while waiting for one type.
 	held []*discoveryv3.DiscoveryResponse
+	// cancel ends the stream, as an Envoy that goes away does.
+	cancel context.CancelFunc
 }
+
+func (c *sotwClient) close() { c.cancel() }
 
 // withToken attaches a dataplane token as the gRPC metadata Envoy sends from its bootstrap's
 // initial_metadata; an empty token attaches nothing.
@@ -65,7 +69,7 @@ func newSotW(t *testing.T, conn *grpc.ClientConn, node, token string) *sotwClien
 	t.Cleanup(cancel)
 	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
 	require.NoError(t, err)
-	c := &sotwClient{t: t, stream: stream, node: &corev3.Node{Id: node}, recv: make(chan *discoveryv3.DiscoveryResponse, 100)}
+	c := &sotwClient{t: t, stream: stream, node: &corev3.Node{Id: node}, recv: make(chan *discoveryv3.DiscoveryResponse, 100), cancel: cancel}
 	go func() {
 		defer close(c.recv)
 		for {
@@ -134,6 +138,24 @@ func (c *sotwClient) quiet(d time.Duration) {
 	case resp := <-c.recv:
 		c.t.Fatalf("unexpected push: %s version %s", resp.TypeUrl, resp.VersionInfo)
 	case <-time.After(d):
+	}
+}
+
+// drain returns every response that arrives within d (and any held).
+func (c *sotwClient) drain(d time.Duration) []*discoveryv3.DiscoveryResponse {
+	out := c.held
+	c.held = nil
+	deadline := time.After(d)
+	for {
+		select {
+		case resp, ok := <-c.recv:
+			if !ok {
+				return out
+			}
+			out = append(out, resp)
+		case <-deadline:
+			return out
+		}
 	}
 }
 
