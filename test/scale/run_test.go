@@ -21,22 +21,24 @@ type runOptions struct {
 
 // result is every figure of one run.
 type result struct {
-	scenario       string
-	mtls           bool
-	binary         string   // which meshgate was measured
-	fullTypes      []string // the xDS types the streams held at full configuration
-	known, streams int
-	apply          time.Duration // POST /apply of every resource
-	load           phase         // from the apply to the last rebuild it caused
-	full           latencies     // per stream: from the load process starting to dial to full configuration
-	connect        phase         // from the load process starting to every stream's full configuration
-	connectLoadCPU float64       // CPU seconds the load process used meanwhile
-	route          latencies     // per wanted stream and change: PUT sent → new RDS received
-	routeRebuild   phase
-	routeReceivers int // streams that received anything after a route change (max over changes)
-	endpoint       latencies
-	endpointPhase  phase
-	endpointWant   int
+	scenario        string
+	mtls            bool
+	binary          string   // which meshgate was measured
+	fullTypes       []string // the xDS types the streams held at full configuration
+	known, streams  int
+	apply           time.Duration // POST /apply of every resource
+	load            phase         // from the apply to the last rebuild it caused
+	full            latencies     // per stream: from the load process starting to dial to full configuration
+	connect         phase         // from the load process starting to every stream's full configuration
+	connectLoadCPU  float64       // CPU seconds the load process used meanwhile
+	route           latencies     // per wanted stream and change: PUT sent → new RDS received
+	routeRebuild    phase
+	routeLoadCPU    float64 // CPU seconds the load process used in the route changes
+	routeReceivers  int     // streams that received anything after a route change (max over changes)
+	endpoint        latencies
+	endpointPhase   phase
+	endpointLoadCPU float64
+	endpointWant    int
 	// endpointReceivers counts streams that received anything after an endpoint change (max
 	// over changes); endpointOthers those of them that are no consumer of the changed service.
 	endpointReceivers, endpointOthers           int
@@ -102,20 +104,22 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 	var routeS, endpointS sample
 	for k := range opt.changes {
 		if sc.routeChange != nil {
-			s := scrape(tb, p.diag)
+			s, loadCPU := scrape(tb, p.diag), cpuSeconds(tb, f.cmd.Process.Pid)
 			path, body := sc.routeChange(k)
 			t0 := time.Now().UnixNano()
 			p.put(tb, path, body)
 			route = append(route, f.waitReceived(tb, p, sc.routeWant, "RDS", t0, waitLong)...)
 			routeS = routeS.add(s, waitRebuilt(tb, p, s, opt.quiet, waitLong))
+			res.routeLoadCPU += cpuSeconds(tb, f.cmd.Process.Pid) - loadCPU
 			res.routeReceivers = max(res.routeReceivers, len(f.receivers(t0)))
 		}
-		s := scrape(tb, p.diag)
+		s, loadCPU := scrape(tb, p.diag), cpuSeconds(tb, f.cmd.Process.Pid)
 		path, body := sc.endpointChange(k)
 		t0 := time.Now().UnixNano()
 		p.put(tb, path, body)
 		endpoint = append(endpoint, f.waitReceived(tb, p, sc.endpointWant, "EDS", t0, waitLong)...)
 		endpointS = endpointS.add(s, waitRebuilt(tb, p, s, opt.quiet, waitLong))
+		res.endpointLoadCPU += cpuSeconds(tb, f.cmd.Process.Pid) - loadCPU
 		got := f.receivers(t0)
 		others := 0
 		for i := range got {
@@ -146,13 +150,13 @@ func (r result) table() string {
 		r.connect, r.connectLoadCPU)
 	row("types held", "%s", strings.Join(r.fullTypes, " "))
 	if len(r.route) > 0 {
-		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; %s",
+		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; %s; load process CPU %.1f s",
 			r.route.pct(0.5).Round(time.Millisecond), r.route.pct(0.99).Round(time.Millisecond), r.route.max().Round(time.Millisecond),
-			len(r.route), r.routeReceivers, r.routeRebuild)
+			len(r.route), r.routeReceivers, r.routeRebuild, r.routeLoadCPU)
 	}
-	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers; %d streams received anything (%d no consumer); %s",
+	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers; %d streams received anything (%d no consumer); %s; load process CPU %.1f s",
 		r.endpoint.pct(0.5).Round(time.Millisecond), r.endpoint.pct(0.99).Round(time.Millisecond), r.endpoint.max().Round(time.Millisecond),
-		r.endpointWant, r.endpointReceivers, r.endpointOthers, r.endpointPhase)
+		r.endpointWant, r.endpointReceivers, r.endpointOthers, r.endpointPhase, r.endpointLoadCPU)
 	row("RSS empty", "%.1f MB", r.rssEmpty/1024)
 	row("RSS loaded, none connected", "%.1f MB (%.1f KB per known dataplane)", r.rssLoaded/1024, r.unconnectedKB())
 	row("RSS all connected", "%.1f MB (%.1f KB per connected dataplane)", r.rssConnected/1024, r.connectedKB())
