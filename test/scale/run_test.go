@@ -33,11 +33,13 @@ type result struct {
 	connectLoadCPU  float64       // CPU seconds the load process used meanwhile
 	route           latencies     // per wanted stream and change: PUT sent → new RDS received
 	routeRebuild    phase
-	routeLoadCPU    float64 // CPU seconds the load process used in the route changes
-	routeReceivers  int     // streams that received anything after a route change (max over changes)
+	routeLoadCPU    float64       // CPU seconds the load process used in the route changes
+	routePut        time.Duration // the longest PUT of a route change (until the API answered)
+	routeReceivers  int           // streams that received anything after a route change (max over changes)
 	endpoint        latencies
 	endpointPhase   phase
 	endpointLoadCPU float64
+	endpointPut     time.Duration
 	endpointWant    int
 	// endpointReceivers counts streams that received anything after an endpoint change (max
 	// over changes); endpointOthers those of them that are no consumer of the changed service.
@@ -108,6 +110,7 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 			path, body := sc.routeChange(k)
 			t0 := time.Now().UnixNano()
 			p.put(tb, path, body)
+			res.routePut = max(res.routePut, time.Duration(time.Now().UnixNano()-t0))
 			route = append(route, f.waitReceived(tb, p, sc.routeWant, "RDS", t0, waitLong)...)
 			routeS = routeS.add(s, waitRebuilt(tb, p, s, opt.quiet, waitLong))
 			res.routeLoadCPU += cpuSeconds(tb, f.cmd.Process.Pid) - loadCPU
@@ -117,6 +120,7 @@ func runScenario(tb testing.TB, sc scenario, opt runOptions) result {
 		path, body := sc.endpointChange(k)
 		t0 := time.Now().UnixNano()
 		p.put(tb, path, body)
+		res.endpointPut = max(res.endpointPut, time.Duration(time.Now().UnixNano()-t0))
 		endpoint = append(endpoint, f.waitReceived(tb, p, sc.endpointWant, "EDS", t0, waitLong)...)
 		endpointS = endpointS.add(s, waitRebuilt(tb, p, s, opt.quiet, waitLong))
 		res.endpointLoadCPU += cpuSeconds(tb, f.cmd.Process.Pid) - loadCPU
@@ -150,13 +154,13 @@ func (r result) table() string {
 		r.connect, r.connectLoadCPU)
 	row("types held", "%s", strings.Join(r.fullTypes, " "))
 	if len(r.route) > 0 {
-		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d; %d streams received anything; %s; load process CPU %.1f s",
+		row("route change → new RDS", "p50 %s, p99 %s, max %s over %d (PUT answered in %s); %d streams received anything; %s; load process CPU %.1f s",
 			r.route.pct(0.5).Round(time.Millisecond), r.route.pct(0.99).Round(time.Millisecond), r.route.max().Round(time.Millisecond),
-			len(r.route), r.routeReceivers, r.routeRebuild, r.routeLoadCPU)
+			len(r.route), r.routePut.Round(time.Millisecond), r.routeReceivers, r.routeRebuild, r.routeLoadCPU)
 	}
-	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers; %d streams received anything (%d no consumer); %s; load process CPU %.1f s",
+	row("endpoint change → new EDS", "p50 %s, p99 %s, max %s over %d consumers (PUT answered in %s); %d streams received anything (%d no consumer); %s; load process CPU %.1f s",
 		r.endpoint.pct(0.5).Round(time.Millisecond), r.endpoint.pct(0.99).Round(time.Millisecond), r.endpoint.max().Round(time.Millisecond),
-		r.endpointWant, r.endpointReceivers, r.endpointOthers, r.endpointPhase, r.endpointLoadCPU)
+		r.endpointWant, r.endpointPut.Round(time.Millisecond), r.endpointReceivers, r.endpointOthers, r.endpointPhase, r.endpointLoadCPU)
 	row("RSS empty", "%.1f MB", r.rssEmpty/1024)
 	row("RSS loaded, none connected", "%.1f MB (%.1f KB per known dataplane)", r.rssLoaded/1024, r.unconnectedKB())
 	row("RSS all connected", "%.1f MB (%.1f KB per connected dataplane)", r.rssConnected/1024, r.connectedKB())
