@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,4 +88,36 @@ func TestLeafSubjectKeyIDIsX509utils(t *testing.T) {
 	got, err := subjectKeyID(r.Public())
 	require.NoError(t, err)
 	assert.Nil(t, got, "left to x509util")
+}
+
+// LeafTemplate builds its x509.Certificate directly; it must be the one x509util would build
+// from the same fields.
+func TestLeafTemplateIsX509utils(t *testing.T) {
+	for _, spec := range []KeySpec{ECDSAP256, RSA(2048)} {
+		k, err := GenerateKey(spec)
+		require.NoError(t, err)
+		uris, err := Identity{Mesh: "default", Services: []string{"web"}, Tags: map[string][]string{"version": {"v1"}}}.URIs()
+		require.NoError(t, err)
+		serial, err := NewSerial()
+		require.NoError(t, err)
+		p := LeafParams{URIs: uris, PublicKey: k.Public(), Serial: serial, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		got, err := LeafTemplate(p)
+		require.NoError(t, err)
+		ku, err := leafKeyUsage(p.PublicKey)
+		require.NoError(t, err)
+		skid, err := subjectKeyID(p.PublicKey)
+		require.NoError(t, err)
+		want := (&x509util.Certificate{
+			URIs:             p.URIs,
+			KeyUsage:         x509util.KeyUsage(ku),
+			ExtKeyUsage:      x509util.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+			BasicConstraints: &x509util.BasicConstraints{IsCA: false},
+			SerialNumber:     x509util.SerialNumber{Int: p.Serial},
+			SubjectKeyID:     skid,
+			NotBefore:        p.NotBefore,
+			NotAfter:         p.NotAfter,
+			PublicKey:        p.PublicKey,
+		}).GetCertificate()
+		require.Equal(t, want, got, spec.String())
+	}
 }

@@ -51,18 +51,20 @@ func LeafTemplate(p LeafParams) (*x509.Certificate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("leaf template: %w", err)
 	}
-	c := x509util.Certificate{
-		URIs:             p.URIs,
-		KeyUsage:         x509util.KeyUsage(ku),
-		ExtKeyUsage:      x509util.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		BasicConstraints: &x509util.BasicConstraints{IsCA: false},
-		SerialNumber:     x509util.SerialNumber{Int: p.Serial},
-		SubjectKeyID:     skid,
-		NotBefore:        p.NotBefore,
-		NotAfter:         p.NotAfter,
-		PublicKey:        p.PublicKey,
-	}
-	return c.GetCertificate(), nil
+	// Built directly rather than through x509util.Certificate, which would copy the same
+	// fields into the same x509.Certificate: every issuance builds one.
+	return &x509.Certificate{
+		URIs:                  p.URIs,
+		KeyUsage:              ku,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  false,
+		SerialNumber:          p.Serial,
+		SubjectKeyId:          skid,
+		NotBefore:             p.NotBefore,
+		NotAfter:              p.NotAfter,
+		PublicKey:             p.PublicKey,
+	}, nil
 }
 
 // subjectKeyID is the key identifier x509util would give an ECDSA key (RFC 5280 4.2.1.2
