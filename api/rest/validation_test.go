@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,4 +105,18 @@ func TestPutIntoMissingMesh(t *testing.T) {
 	a.do(http.MethodPut, "/meshes/x/meshgateways/edge-gateway", gw).mustStatus(t, http.StatusCreated)
 	// default needs no Mesh resource: Kuma creates it, and the model supplies it.
 	a.do(http.MethodPut, "/meshes/default/meshgateways/edge-gateway", gatewayYAML).mustStatus(t, http.StatusCreated)
+}
+
+// Two dataplanes whose node ids collide (`a`/`b.c` and `a.b`/`c` are both node `a.b.c`) would
+// receive each other's configuration: the second is refused, naming the stored first.
+func TestPutDataplaneWithTakenNodeID(t *testing.T) {
+	a := newAPI(t)
+	a.do(http.MethodPut, "/meshes/a", "type: Mesh\nname: a\n").mustStatus(t, http.StatusCreated)
+	a.do(http.MethodPut, "/meshes/a.b", "type: Mesh\nname: a.b\n").mustStatus(t, http.StatusCreated)
+	dp := "type: Dataplane\nmesh: %s\nname: %s\nnetworking: {address: 10.0.0.1, gateway: {type: BUILTIN, tags: {kuma.io/service: gw}}}\n"
+	a.do(http.MethodPut, "/meshes/a/dataplanes/b.c", fmt.Sprintf(dp, "a", "b.c")).mustStatus(t, http.StatusCreated)
+	e := a.do(http.MethodPut, "/meshes/a.b/dataplanes/c", fmt.Sprintf(dp, "a.b", "c")).mustStatus(t, http.StatusBadRequest).apiError(t)
+	require.Len(t, e.Causes, 1, "%+v", e)
+	assert.Equal(t, "name", e.Causes[0].Field)
+	assert.Contains(t, e.Causes[0].Message, `node id "a.b.c" is already used by Dataplane a/b.c`)
 }
