@@ -53,7 +53,7 @@ type leafWant struct {
 	// uris are the URI SANs asked for, in order: the primary SPIFFE ID first, which is the one
 	// Envoy's SPIFFE validator reads.
 	uris []*url.URL
-	// key is the leaf key's public half.
+	// key is the private key generated for the leaf: the certificate must be for its public half.
 	key crypto.Signer
 	// notBefore and notAfter bound the leaf's validity (the chain's); a zero notBefore is no
 	// bound (step-ca backdates on its own).
