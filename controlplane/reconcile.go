@@ -151,7 +151,7 @@ func (r *reconciler) refresh(ctx context.Context, force bool) error {
 	r.mu.Unlock()
 	r.classes = map[string]*class{}
 
-	rendered := 0
+	var due []identity.Request
 	for _, mesh := range m.Meshes() {
 		for _, dp := range mesh.Dataplanes {
 			node := names.Node(mesh.Name, dp.Name)
@@ -161,16 +161,34 @@ func (r *reconciler) refresh(ctx context.Context, force bool) error {
 			if sv == nil && !r.sink.Connected(node) || sv != nil && !im.reaches(node, sv.deps) {
 				continue
 			}
-			r.render(ctx, w, mesh, dp)
-			rendered++
+			due = append(due, identity.Request{Mesh: mesh, Dataplane: dp})
 		}
 	}
+	r.renderAll(ctx, w, due)
 	forgetIdentities(r.ids, states)
 	if r.onRun != nil {
 		r.onRun(time.Since(start))
 	}
-	r.log.Debug("reconciled", "revision", w.revision, "dataplanes", len(states), "rendered", rendered, "took", time.Since(start))
+	r.log.Debug("reconciled", "revision", w.revision, "dataplanes", len(states), "rendered", len(due), "took", time.Since(start))
 	return nil
+}
+
+// renderAll renders the dataplanes in w. The certificates they need are issued first, in
+// parallel across cores (identity.ForAll: after a CA switch a whole mesh is due at once); each
+// rendering then finds its certificate issued.
+func (r *reconciler) renderAll(ctx context.Context, w *world, due []identity.Request) {
+	var mtls []identity.Request
+	for _, req := range due {
+		if req.Mesh.MTLSEnabled() {
+			mtls = append(mtls, req)
+		}
+	}
+	if len(mtls) > 1 {
+		r.ids.ForAll(ctx, mtls)
+	}
+	for _, req := range due {
+		r.render(ctx, w, req.Mesh, req.Dataplane)
+	}
 }
 
 // network publishes the model's names and VIPs (onModel) and returns the network dataplanes
@@ -264,9 +282,29 @@ func (r *reconciler) request(w *world, mesh *model.Mesh, dp *api.Dataplane, id *
 	return build.Request{Model: w.model, Mesh: mesh.Name, Name: dp.Name, Options: r.opts, Identity: id, MeshBundles: w.bundles, Network: w.network}
 }
 
-// presenceChanged renders a node that connected, and forgets the snapshot of one that left. It
-// reports whether it rendered.
-func (r *reconciler) presenceChanged(ctx context.Context, node string) bool {
+// presenceChanges renders the dataplanes that connected since the last call, and forgets those
+// that left.
+func (r *reconciler) presenceChanges(ctx context.Context) {
+	var due []identity.Request
+	for _, node := range r.presence.take() {
+		if req := r.presenceChanged(node); req != nil {
+			due = append(due, *req)
+		}
+	}
+	if len(due) == 0 {
+		return
+	}
+	r.mu.RLock()
+	w, states := r.world, r.states
+	r.mu.RUnlock()
+	r.renderAll(ctx, w, due)
+	// Stores the identities issued to the dataplanes that connected.
+	forgetIdentities(r.ids, states)
+}
+
+// presenceChanged returns a node that connected to be rendered, and forgets the snapshot of one
+// that left.
+func (r *reconciler) presenceChanged(node string) *identity.Request {
 	r.mu.RLock()
 	w := r.world
 	st, known := r.states[node]
@@ -275,15 +313,14 @@ func (r *reconciler) presenceChanged(ctx context.Context, node string) bool {
 	if r.sink.Connected(node) {
 		if served || !known || w == nil {
 			// Already served, or not in the store (yet): its stream waits for a snapshot.
-			return false
+			return nil
 		}
 		mesh := w.model.Mesh(st.Mesh)
 		dp := mesh.Dataplane(st.Name)
 		if dp == nil {
-			return false
+			return nil
 		}
-		r.render(ctx, w, mesh, dp)
-		return true
+		return &identity.Request{Mesh: mesh, Dataplane: dp}
 	}
 	if served && r.sink.Release(node) {
 		r.mu.Lock()
@@ -294,7 +331,7 @@ func (r *reconciler) presenceChanged(ctx context.Context, node string) bool {
 		}
 		r.mu.Unlock()
 	}
-	return false
+	return nil
 }
 
 // run rebuilds once, then after every store change (coalescing changes that arrive within the
@@ -324,17 +361,7 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 		case <-ctx.Done():
 			return nil
 		case <-present:
-			rendered := false
-			for _, node := range r.presence.take() {
-				rendered = r.presenceChanged(ctx, node) || rendered
-			}
-			if rendered {
-				// Stores the identities issued to the dataplanes that connected.
-				r.mu.RLock()
-				states := r.states
-				r.mu.RUnlock()
-				forgetIdentities(r.ids, states)
-			}
+			r.presenceChanges(ctx)
 			continue
 		case <-renew:
 		case <-caChanged:

@@ -62,7 +62,11 @@ func (c decodeCache) decode(records []store.Record, log *slog.Logger) ([]api.Obj
 			continue
 		}
 		for _, o := range out {
-			o.GetMeta().CreationTime = rec.CreationTime
+			meta := o.GetMeta()
+			meta.CreationTime = rec.CreationTime
+			// A stored spec is one line of JSON: every field is on line 1, so the map from
+			// field path to line (the larger part of a decoded dataplane) says nothing.
+			meta.Source.Fields = nil
 		}
 		c[rec.Key] = decoded{version: rec.Version, objs: out}
 		objs = append(objs, out...)
