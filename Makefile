@@ -34,8 +34,9 @@ golden:
 # comparison with CoreDNS is dns/bench/compare.sh (needs dnsperf and coredns).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./xds/... ./ca/... | tee bench.txt
+	$(GO) test -run '^$$' -bench Refresh -benchtime 20x -benchmem ./controlplane/ | tee -a bench.txt
 	$(GO) test -run '^$$' -bench CrossMeshFanout -benchtime 3x ./test/ | tee -a bench.txt
-	MESHGATE_SKIP_STEPCA=1 $(GO) test -run '^$$' -bench ReissueAfterSwitch -benchtime 3x ./controlplane/ | tee -a bench.txt
+	MESHGATE_SKIP_STEPCA=1 $(GO) test -run '^$$' -bench ReissueAfterSwitch -benchtime 3x ./ca/identity/ | tee -a bench.txt
 
 # Scale (test/scale): `meshgate run` as a child process, one real ADS stream per dataplane over
 # TCP from a separate process; time to full configuration, route and endpoint change p50/p99/max,
