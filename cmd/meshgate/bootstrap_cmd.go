@@ -15,14 +15,15 @@ import (
 
 func newBootstrapCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bootstrap --dataplane-file F [--dataplane-token-file T] [--cp-address HOST:PORT] [-o FILE]",
+		Use:   "bootstrap --dataplane-file F [--dataplane-token-file T] [--cp-address HOST:PORT]... [-o FILE]",
 		Short: "Print the Envoy bootstrap for a dataplane: its identity and the ADS connection to meshgate",
 		Args:  cobra.NoArgs,
 	}
 	f := cmd.Flags()
 	file := f.String("dataplane-file", "", "file holding the Dataplane resource")
 	tokenFile := f.String("dataplane-token-file", "", "file holding the dataplane's token (meshgate token dataplane); Envoy presents it to the control plane")
-	cp := f.String("cp-address", "127.0.0.1:5678", "control plane xDS address, host:port or grpc://host:port")
+	cp := f.StringArray("cp-address", []string{"127.0.0.1:5678"}, "control plane xDS address, host:port or grpc://host:port; "+
+		"repeat it for several replicas (Envoy fails over between them; a host name resolving to several addresses uses them all)")
 	adminPort := f.Uint32("admin-port", 0, "Envoy admin port on 127.0.0.1 (default: the Dataplane's networking.admin.port, else 9901)")
 	out := f.StringP("output", "o", "", "write to this file instead of standard output")
 	format := f.String("format", "yaml", "yaml or json")
@@ -54,7 +55,7 @@ func newBootstrapCmd() *cobra.Command {
 				return err
 			}
 		}
-		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: *cp, AdminPort: *adminPort, Token: token,
+		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: (*cp)[0], Replicas: (*cp)[1:], AdminPort: *adminPort, Token: token,
 			ControlPlaneCA: caPEM, Insecure: *insecure})
 		if err != nil {
 			return &exitError{code: 1, err: err}

@@ -32,6 +32,10 @@ type Request struct {
 	Dataplane *api.Dataplane
 	// ControlPlane is `host:port` or `grpc://host:port`.
 	ControlPlane string
+	// Replicas are further control-plane addresses in the same form, for several replicas on
+	// one store: the xDS cluster gets one endpoint per address, so Envoy moves to another
+	// replica when its connection fails.
+	Replicas []string
 	// AdminAddress is Envoy's admin listener; it must stay on loopback.
 	AdminAddress string
 	AdminPort    uint32
@@ -49,14 +53,14 @@ type Request struct {
 
 // New builds and validates the bootstrap.
 func New(req Request) (*bootstrapv3.Bootstrap, error) {
-	host, port, err := splitControlPlane(req.ControlPlane)
+	cps, err := controlPlanes(append([]string{req.ControlPlane}, req.Replicas...))
 	if err != nil {
 		return nil, err
 	}
 	dp := req.Dataplane
 	var transport *corev3.TransportSocket
 	if !req.Insecure {
-		if transport, err = controlPlaneTLS(host, req.ControlPlaneCA); err != nil {
+		if transport, err = controlPlaneTLS(cps, req.ControlPlaneCA); err != nil {
 			return nil, fmt.Errorf("bootstrap for %s: %w", dp.Meta.DisplayName(), err)
 		}
 	}
@@ -128,14 +132,12 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 			Clusters: []*clusterv3.Cluster{{
 				Name:                          XDSCluster,
 				ConnectTimeout:                durationpb.New(time.Second),
-				ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterType(host)},
+				ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterType(cps)},
 				TypedExtensionProtocolOptions: map[string]*anypb.Any{envoyres.HTTPProtocolOptionsType: h2},
 				TransportSocket:               transport,
 				LoadAssignment: &endpointv3.ClusterLoadAssignment{
 					ClusterName: XDSCluster,
-					Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{{
-						HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socket(host, port)}},
-					}}}},
+					Endpoints:   []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbEndpoints(cps)}},
 				},
 			}},
 		},
@@ -167,12 +169,54 @@ func splitControlPlane(s string) (string, uint32, error) {
 	return host, uint32(port), nil
 }
 
-// clusterType resolves a hostname with DNS and uses an IP as is.
-func clusterType(host string) clusterv3.Cluster_DiscoveryType {
-	if net.ParseIP(host) != nil {
-		return clusterv3.Cluster_STATIC
+// controlPlane is one control-plane address the xDS cluster connects to.
+type controlPlane struct {
+	host string
+	port uint32
+}
+
+func (c controlPlane) isIP() bool { return net.ParseIP(c.host) != nil }
+
+// controlPlanes parses every address; one given twice is a mistake (a second endpoint to the
+// same replica would only skew the balancing), so it is refused rather than dropped.
+func controlPlanes(addrs []string) ([]controlPlane, error) {
+	out := make([]controlPlane, 0, len(addrs))
+	seen := make(map[controlPlane]bool, len(addrs))
+	for _, a := range addrs {
+		host, port, err := splitControlPlane(a)
+		if err != nil {
+			return nil, err
+		}
+		c := controlPlane{host: host, port: port}
+		if seen[c] {
+			return nil, fmt.Errorf("control plane address %q given twice", a)
+		}
+		seen[c] = true
+		out = append(out, c)
 	}
-	return clusterv3.Cluster_STRICT_DNS
+	return out, nil
+}
+
+// clusterType uses IPs as they are and resolves hostnames with DNS. STRICT_DNS keeps every
+// address a name resolves to as an endpoint (a name in front of several replicas fails over
+// between them); it resolves an IP to itself, so a mix of names and IPs needs nothing else.
+func clusterType(cps []controlPlane) clusterv3.Cluster_DiscoveryType {
+	for _, c := range cps {
+		if !c.isIP() {
+			return clusterv3.Cluster_STRICT_DNS
+		}
+	}
+	return clusterv3.Cluster_STATIC
+}
+
+func lbEndpoints(cps []controlPlane) []*endpointv3.LbEndpoint {
+	out := make([]*endpointv3.LbEndpoint, 0, len(cps))
+	for _, c := range cps {
+		out = append(out, &endpointv3.LbEndpoint{
+			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socket(c.host, c.port)}},
+		})
+	}
+	return out
 }
 
 func socket(host string, port uint32) *corev3.Address {

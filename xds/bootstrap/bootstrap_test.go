@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"strconv"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -99,4 +100,46 @@ func TestBootstrapTLS(t *testing.T) {
 	b, err := New(Request{Dataplane: gateway(), ControlPlane: "127.0.0.1:5678", Insecure: true})
 	require.NoError(t, err)
 	assert.Nil(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket())
+}
+
+// Replicas add one endpoint each to the xDS cluster and one SAN each to what Envoy accepts, in
+// the order given; the first address alone builds the cluster it always did.
+func TestBootstrapReplicas(t *testing.T) {
+	caPEM := certs.EncodeCertificates(certstest.NewRoot(t, "cp-ca").Root())
+	one, err := New(Request{Dataplane: gateway(), ControlPlane: "10.0.0.1:5678", ControlPlaneCA: caPEM})
+	require.NoError(t, err)
+	b, err := New(Request{Dataplane: gateway(), ControlPlane: "10.0.0.1:5678", Replicas: []string{"cp-2.internal:5678", "grpc://10.0.0.3:5679"},
+		ControlPlaneCA: caPEM})
+	require.NoError(t, err)
+	require.NoError(t, b.ValidateAll())
+	cl := b.GetStaticResources().GetClusters()[0]
+	assert.Equal(t, "STRICT_DNS", cl.GetType().String(), "a host name among the addresses is resolved")
+	assert.Equal(t, "STATIC", one.GetStaticResources().GetClusters()[0].GetType().String())
+	var addrs []string
+	for _, ep := range cl.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints() {
+		sa := ep.GetEndpoint().GetAddress().GetSocketAddress()
+		addrs = append(addrs, sa.GetAddress()+":"+strconv.Itoa(int(sa.GetPortValue())))
+	}
+	assert.Equal(t, []string{"10.0.0.1:5678", "cp-2.internal:5678", "10.0.0.3:5679"}, addrs)
+
+	var up tlsv3.UpstreamTlsContext
+	require.NoError(t, cl.GetTransportSocket().GetTypedConfig().UnmarshalTo(&up))
+	var sans []string
+	for _, m := range up.GetCommonTlsContext().GetValidationContext().GetMatchTypedSubjectAltNames() {
+		sans = append(sans, m.GetSanType().String()+"="+m.GetMatcher().GetExact())
+	}
+	assert.Equal(t, []string{"IP_ADDRESS=10.0.0.1", "DNS=cp-2.internal", "IP_ADDRESS=10.0.0.3"}, sans)
+	assert.Equal(t, "cp-2.internal", up.GetSni(), "the one host name is the SNI")
+	assert.False(t, up.GetAutoHostSni())
+
+	b, err = New(Request{Dataplane: gateway(), ControlPlane: "cp-1.internal:5678", Replicas: []string{"cp-2.internal:5678"}, ControlPlaneCA: caPEM})
+	require.NoError(t, err)
+	require.NoError(t, b.GetStaticResources().GetClusters()[0].GetTransportSocket().GetTypedConfig().UnmarshalTo(&up))
+	assert.Empty(t, up.GetSni(), "several names: no one fixed SNI")
+	assert.True(t, up.GetAutoHostSni(), "each connection names the replica it reaches")
+
+	_, err = New(Request{Dataplane: gateway(), ControlPlane: "10.0.0.1:5678", Replicas: []string{"10.0.0.1:5678"}, Insecure: true})
+	require.ErrorContains(t, err, "given twice")
+	_, err = New(Request{Dataplane: gateway(), ControlPlane: "10.0.0.1:5678", Replicas: []string{"cp-2"}, Insecure: true})
+	require.ErrorContains(t, err, "want host:port")
 }
