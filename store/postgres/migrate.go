@@ -36,6 +36,13 @@ var migrations = []string{
 		value BIGINT  NOT NULL
 	);
 	INSERT INTO revision (id, value) VALUES (1, 0);`,
+	// Leases for work done once among replicas (lease.go). expires is by the server's clock.
+	`CREATE TABLE leases (
+		name    TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+		holder  TEXT             NOT NULL,
+		fence   BIGINT           NOT NULL,
+		expires TIMESTAMPTZ      NOT NULL
+	);`,
 }
 
 // migrationLock is the advisory lock key that keeps two control planes starting at once from

@@ -31,6 +31,13 @@ var migrations = []string{
 		value INTEGER NOT NULL
 	);
 	INSERT INTO revision (id, value) VALUES (1, 0);`,
+	// Leases for work done once (lease.go); expires in Unix nanoseconds.
+	`CREATE TABLE leases (
+		name    TEXT    NOT NULL PRIMARY KEY,
+		holder  TEXT    NOT NULL,
+		fence   INTEGER NOT NULL,
+		expires INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate runs in one IMMEDIATE transaction so that two processes opening the same new file
