@@ -13,7 +13,10 @@ import (
 
 // Leases in SQLite follow PostgreSQL's rules (the same table, the same fence moves), so a
 // standalone process runs the code paths of a replica; it is the only holder there is, so it
-// always wins. Times are this process's clock: one file has one process writing it.
+// always wins. Times are this process's clock: one file has one process writing it, so a
+// lease left live by an earlier process on the file (killed before it could release it) is
+// free at once: only holders that took a lease through this Store count as live, and a
+// standalone control plane restarted after a crash does its singleton work straight away.
 var _ store.Leaser = (*Store)(nil)
 
 // AcquireLease implements store.Leaser.
@@ -34,7 +37,7 @@ func (s *Store) AcquireLease(ctx context.Context, req store.LeaseRequest) (store
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Lease{}, fmt.Errorf("sqlite: acquire lease %q: %w", req.Name, err)
 	}
-	live := found && cur.Expires.After(now)
+	live := found && cur.Expires.After(now) && s.leaseHolders[cur.Holder]
 	if live && cur.Holder != req.Holder {
 		return cur, nil // held by another
 	}
@@ -53,6 +56,10 @@ func (s *Store) AcquireLease(ctx context.Context, req store.LeaseRequest) (store
 	if err := tx.Commit(); err != nil {
 		return store.Lease{}, fmt.Errorf("sqlite: acquire lease %q: commit: %w", req.Name, err)
 	}
+	if s.leaseHolders == nil {
+		s.leaseHolders = map[string]bool{}
+	}
+	s.leaseHolders[req.Holder] = true
 	return next, nil
 }
 

@@ -31,9 +31,11 @@ type Store struct {
 	hub *backend.Hub
 	// writeMu serialises writers in this process: SQLite admits one writer at a time anyway,
 	// and queueing here instead of in busy_timeout retries keeps revisions published in order.
-	writeMu   sync.Mutex
-	closeOnce sync.Once
-	closeErr  error
+	writeMu sync.Mutex
+	// leaseHolders took a lease through this Store (lease.go); guarded by writeMu.
+	leaseHolders map[string]bool
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 var _ store.Store = (*Store)(nil)
