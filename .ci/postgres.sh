@@ -3,6 +3,8 @@
 #   .ci/postgres.sh start   start one (or reuse the one already running) and print its URL
 #   .ci/postgres.sh stop    stop it and remove its data
 #   .ci/postgres.sh url     print the URL of the running one, fail if none
+#   .ci/postgres.sh pause   stop it, keeping its data and port (an outage, for tests)
+#   .ci/postgres.sh resume  start a paused one again on the same data and port, print its URL
 # stdout carries only the URL, so `export MESHGATE_TEST_POSTGRES=$(.ci/postgres.sh start)`
 # works; everything else goes to stderr. Data is disposable: fsync is off.
 set -euo pipefail
@@ -59,6 +61,27 @@ running_url() {
 	echo "$url"
 }
 
+server_opts() {
+	echo "-c listen_addresses=127.0.0.1 -p $1 -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+}
+
+# pause stops the server as an operator's restart does (clients are disconnected) and keeps its
+# data and URL; resume starts it again on the same port.
+pause_cluster() {
+	[ -f "$DATA/postmaster.pid" ] || die "not running; nothing to pause"
+	as_pg "$BINDIR/pg_ctl" -D "$DATA" -m fast -w stop >&2
+}
+
+resume_cluster() {
+	[ -f "$URL_FILE" ] && [ -d "$DATA" ] || die "nothing paused in $STATE; start one with: $0 start"
+	local url port
+	url=$(cat "$URL_FILE")
+	port=$(sed -n 's#.*@127\.0\.0\.1:\([0-9]*\)/.*#\1#p' <<<"$url")
+	as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 -o "$(server_opts "$port")" start >&2 9>&-
+	"$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$port" -t 60 || die "PostgreSQL on port $port is not ready; see $DATA/server.log"
+	echo "$url"
+}
+
 stop_cluster() {
 	if [ -f "$DATA/postmaster.pid" ]; then
 		as_pg "$BINDIR/pg_ctl" -D "$DATA" -m immediate -w stop >&2 || true
@@ -92,7 +115,7 @@ start_cluster() {
 		# No unix socket: /var/run/postgresql may not exist or belong to someone else. 9>&-:
 		# the server must not inherit the lock, or the next call would wait for it forever.
 		if as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 \
-			-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+			-o "$(server_opts "$port")" \
 			start >&2 9>&-; then
 			break
 		fi
@@ -108,8 +131,8 @@ start_cluster() {
 
 cmd=${1:-}
 case "$cmd" in
-start | stop | url) ;;
-*) die "usage: $0 start|stop|url" ;;
+start | stop | url | pause | resume) ;;
+*) die "usage: $0 start|stop|url|pause|resume" ;;
 esac
 
 BINDIR=$(find_bindir) || { install_postgres; BINDIR=$(find_bindir) || die "initdb not found after installing postgresql"; }
@@ -129,5 +152,12 @@ stop)
 	;;
 url)
 	running_url || die "not running; start it with: $0 start"
+	;;
+pause)
+	pause_cluster
+	log "paused (data kept in $DATA)"
+	;;
+resume)
+	running_url || resume_cluster
 	;;
 esac

@@ -39,6 +39,8 @@ type ControlPlane struct {
 
 	readyOnce sync.Once
 	ready     chan struct{}
+	// health probes the store; /ready is 503 while it does not answer (storehealth.go).
+	health *storeHealth
 }
 
 // Addrs are the addresses the control plane actually listens on (ports resolved). APITLS is
@@ -85,6 +87,9 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	cp.store = metered
+	if cp.health, err = newStoreHealth(raw, cfg.StoreURL, cfg.DataDir, cp.registry, cfg.Logger); err != nil {
+		return nil, err
+	}
 	m := newMetrics(cp.registry)
 	cp.tokens = tokens.New(cp.store, tokens.Options{Logger: cfg.Logger, Meshes: meshLookup(cp.store)})
 	auth, err := cp.xdsAuthenticator()
@@ -184,6 +189,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	}
 	spawn("serving certificate", func() error { return cp.serving.Run(ctx) })
 	spawn("diagnostics server", func() error { return ignoreClosed(diagServer.Serve(cp.diagLis)) })
+	spawn("store health check", func() error { return cp.health.run(ctx) })
 	spawn("reconciler", func() error {
 		return cp.rec.run(ctx, cp.cfg.Debounce, func() { cp.readyOnce.Do(func() { close(cp.ready) }) })
 	})

@@ -41,7 +41,7 @@ func (m *metrics) observeRender(shared bool) {
 }
 
 // diagHandler serves /metrics, /healthz (the process is alive) and /ready (the first
-// configuration is published, so dataplanes connecting now get it).
+// configuration is published, so dataplanes connecting now get it, and the store answers).
 func (cp *ControlPlane) diagHandler() http.Handler {
 	mux := http.NewServeMux()
 	var metricsHandler http.Handler = promhttp.HandlerFor(cp.registry, promhttp.HandlerOpts{})
@@ -56,10 +56,15 @@ func (cp *ControlPlane) diagHandler() http.Handler {
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) {
 		select {
 		case <-cp.ready:
-			_, _ = w.Write([]byte("ready\n"))
 		default:
 			http.Error(w, "not ready: first configuration not built yet", http.StatusServiceUnavailable)
+			return
 		}
+		if err := cp.health.status(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
 	})
 	return mux
 }

@@ -14,6 +14,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the record's version is not the one the writer expected.
 	ErrConflict = errors.New("version conflict")
+	// ErrUnavailable: the store could not be reached (connection refused or lost, the server
+	// shutting down or starting up, no answer in time). Nothing was read or written, or for a
+	// write whose commit was cut off, it is unknown: the caller may retry once it is back.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // Key identifies a resource. Mesh is empty for Mesh resources.

@@ -4,10 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/meshgate/meshgate/api/rest/wire"
 	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/store"
 )
+
+// storeRetryAfterSeconds is the Retry-After of a 503 while the store is unreachable: about the
+// interval of the store health check (controlplane/storehealth.go).
+const storeRetryAfterSeconds = 2
 
 // apiError is a failure the handler has classified: the status and Kuma's error body.
 type apiError struct {
@@ -55,6 +61,13 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &tooBig):
 		ae = &apiError{status: http.StatusRequestEntityTooLarge, title: "Request body too large",
 			details: fmt.Sprintf("the body exceeds %d bytes", tooBig.Limit)}
+	case errors.Is(err, store.ErrUnavailable):
+		// Not this request's fault nor a bug: the database is down or restarting. Say so, and
+		// when to come back, rather than a 500 that reads as a crash.
+		h.log.Warn("api request failed: the store is unreachable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(storeRetryAfterSeconds))
+		ae = &apiError{status: http.StatusServiceUnavailable, title: "Store unavailable",
+			details: fmt.Sprintf("the store is unreachable: %v; retry", err)}
 	default:
 		h.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, title: "Internal error", details: err.Error()}

@@ -122,7 +122,7 @@ func (is *Issuer) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	if req.ValidFor < time.Second || req.ValidFor > MaxValidFor {
 		return "", fmt.Errorf("%w: validity %s is out of range [1s, %s]", ErrBadRequest, req.ValidFor, MaxValidFor)
 	}
-	mesh, err := is.meshes.current(ctx, req.Mesh, true)
+	mesh, err := is.meshes.exists(ctx, req.Mesh)
 	if err != nil {
 		return "", err
 	}
@@ -325,7 +325,7 @@ func (is *Issuer) Revoke(ctx context.Context, mesh, id string) error {
 	if id == "" || len(id) > 128 {
 		return fmt.Errorf("%w: token id must be 1 to 128 characters", ErrBadRequest)
 	}
-	st, err := is.meshes.current(ctx, mesh, true)
+	st, err := is.meshes.exists(ctx, mesh)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/meshgate/meshgate/store"
 )
 
 // MeshLookup reports when a mesh was created: its incarnation. A mesh deleted and created
@@ -77,7 +79,8 @@ func newIncarnations(lookup MeshLookup, now func() time.Time, ttl time.Duration)
 }
 
 // current returns what is known of the mesh, read afresh when fresh is set or the cached entry
-// is older than ttl. A mesh that does not exist is not an error: gone is set.
+// is older than ttl. A mesh that does not exist is not an error: gone is set. It serves
+// verification: when the store is out of reach, what was learned before answers.
 func (c *incarnations) current(ctx context.Context, mesh string, fresh bool) (meshState, error) {
 	maxAge := c.ttl
 	if fresh {
@@ -88,20 +91,37 @@ func (c *incarnations) current(ctx context.Context, mesh string, fresh bool) (me
 
 // within is current, reading afresh what is older than maxAge.
 func (c *incarnations) within(ctx context.Context, mesh string, maxAge time.Duration) (meshState, error) {
+	return c.read(ctx, mesh, maxAge, true)
+}
+
+// exists reads the mesh afresh, with no fallback when the store is out of reach: Issue and
+// Revoke act on what the mesh is now.
+func (c *incarnations) exists(ctx context.Context, mesh string) (meshState, error) {
+	return c.read(ctx, mesh, 0, false)
+}
+
+// read returns the cached entry when it is younger than maxAge, else looks the mesh up; with
+// lenient, a store out of reach leaves the cached entry to answer.
+func (c *incarnations) read(ctx context.Context, mesh string, maxAge time.Duration, lenient bool) (meshState, error) {
 	if c.lookup == nil {
 		return meshState{}, nil
 	}
 	c.mu.Lock()
-	st, ok := c.byMesh[mesh]
+	cached, ok := c.byMesh[mesh]
 	c.mu.Unlock()
-	if ok && c.now().Sub(st.fetched) < maxAge {
-		return st, nil
+	if ok && c.now().Sub(cached.fetched) < maxAge {
+		return cached, nil
 	}
 	created, err := c.lookup(ctx, mesh)
-	st = meshState{created: created.UTC(), fetched: c.now()}
+	st := meshState{created: created.UTC(), fetched: c.now()}
 	switch {
 	case errors.Is(err, ErrUnknownMesh):
 		st = meshState{gone: true, fetched: c.now()}
+	case lenient && ok && errors.Is(err, store.ErrUnavailable):
+		// The store is out of reach: what was learned before stands, a deletion or re-creation
+		// included, so known dataplanes can reconnect through an outage. fetched stays, so the
+		// next call asks the store again.
+		return cached, nil
 	case err != nil:
 		return meshState{}, fmt.Errorf("looking up mesh %q: %w", mesh, err)
 	}

@@ -73,6 +73,12 @@ func (r *revocations) within(ctx context.Context, mesh string, maxAge time.Durat
 	r.mu.Unlock()
 	if l == nil || r.now().Sub(l.fetched) >= maxAge {
 		stored, version, err := r.read(ctx, mesh)
+		if l != nil && errors.Is(err, store.ErrUnavailable) {
+			// The store is out of reach: the revocations learned before still apply, and
+			// tokens not on the list stay accepted, so known dataplanes can reconnect
+			// through an outage. fetched stays, so the next call asks the store again.
+			return l, nil
+		}
 		if err != nil {
 			return nil, err
 		}

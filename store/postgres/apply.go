@@ -16,7 +16,8 @@ import (
 // Apply implements store.Store. Locking the revision row first serialises every writer in every
 // process: the version checks then read what is committed, so two conflicting applies yield one
 // success and one ErrConflict, and revisions commit in increasing order.
-func (s *Store) Apply(ctx context.Context, req store.ApplyRequest) (store.ApplyResult, error) {
+func (s *Store) Apply(ctx context.Context, req store.ApplyRequest) (_ store.ApplyResult, retErr error) {
+	defer markUnavailable(&retErr)
 	if backend.IsEmpty(req) {
 		var rev int64
 		if err := s.pool.QueryRow(ctx, `SELECT value FROM revision WHERE id = 1`).Scan(&rev); err != nil {

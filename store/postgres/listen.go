@@ -108,6 +108,10 @@ func (s *Store) listen(conn *pgx.Conn) {
 		if conn = s.reconnect(); conn == nil {
 			return
 		}
+		// The connection was lost because the server was (most likely): watchers that tried
+		// to read the store meanwhile failed, and may hold nothing newer than what they failed
+		// to read. Announce the revision again, even if unchanged, so that they read it now.
+		s.hub.Repeat()
 		slog.Info("store: postgres: change listener reconnected")
 	}
 }

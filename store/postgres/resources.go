@@ -16,7 +16,8 @@ import (
 const recordColumns = `kind, mesh, name, spec, origin, version, created, modified`
 
 // Get implements store.Store.
-func (s *Store) Get(ctx context.Context, key store.Key) (store.Record, error) {
+func (s *Store) Get(ctx context.Context, key store.Key) (_ store.Record, retErr error) {
+	defer markUnavailable(&retErr)
 	if err := backend.ValidateKey(key); err != nil {
 		return store.Record{}, fmt.Errorf("postgres: get: %w", err)
 	}
@@ -36,7 +37,8 @@ func (s *Store) Get(ctx context.Context, key store.Key) (store.Record, error) {
 }
 
 // List implements store.Store.
-func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListResponse, error) {
+func (s *Store) List(ctx context.Context, req store.ListRequest) (_ store.ListResponse, retErr error) {
+	defer markUnavailable(&retErr)
 	cur, err := backend.ValidateList(req)
 	if err != nil {
 		return store.ListResponse{}, fmt.Errorf("postgres: %w", err)
@@ -71,7 +73,8 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListResp
 }
 
 // All implements store.Store. REPEATABLE READ makes the revision and the records one snapshot.
-func (s *Store) All(ctx context.Context) (store.Snapshot, error) {
+func (s *Store) All(ctx context.Context) (_ store.Snapshot, retErr error) {
+	defer markUnavailable(&retErr)
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return store.Snapshot{}, fmt.Errorf("postgres: all: begin: %w", err)

@@ -12,7 +12,8 @@ import (
 )
 
 // GetState implements store.Store.
-func (s *Store) GetState(ctx context.Context, key string) ([]byte, int64, error) {
+func (s *Store) GetState(ctx context.Context, key string) (_ []byte, _ int64, retErr error) {
+	defer markUnavailable(&retErr)
 	var (
 		value   []byte
 		version int64
@@ -30,7 +31,8 @@ func (s *Store) GetState(ctx context.Context, key string) ([]byte, int64, error)
 // PutState implements store.Store. Each case is one statement, atomic on its own even against
 // other processes (ON CONFLICT handles a concurrent insert; UPDATE re-checks the version after
 // waiting for a concurrent writer). State writes do not change the revision or wake watchers.
-func (s *Store) PutState(ctx context.Context, key string, value []byte, expectedVersion int64) (int64, error) {
+func (s *Store) PutState(ctx context.Context, key string, value []byte, expectedVersion int64) (_ int64, retErr error) {
+	defer markUnavailable(&retErr)
 	if err := backend.ValidateState(key, expectedVersion); err != nil {
 		return 0, fmt.Errorf("postgres: put state: %w", err)
 	}
@@ -65,7 +67,8 @@ func (s *Store) PutState(ctx context.Context, key string, value []byte, expected
 }
 
 // DeleteState implements store.Store.
-func (s *Store) DeleteState(ctx context.Context, key string, expectedVersion int64) error {
+func (s *Store) DeleteState(ctx context.Context, key string, expectedVersion int64) (retErr error) {
+	defer markUnavailable(&retErr)
 	if err := backend.ValidateStateDelete(key, expectedVersion); err != nil {
 		return fmt.Errorf("postgres: delete state: %w", err)
 	}
@@ -99,7 +102,8 @@ const (
 // It neither locks the revision nor notifies: state writes do not change the revision, as
 // PutState's do not. The writes run in key order, so two batches over the same keys wait for
 // each other instead of deadlocking.
-func (s *Store) PutStates(ctx context.Context, writes []store.StateWrite) ([]int64, error) {
+func (s *Store) PutStates(ctx context.Context, writes []store.StateWrite) (_ []int64, retErr error) {
+	defer markUnavailable(&retErr)
 	order, err := backend.ValidateStates(writes)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: put states: %w", err)

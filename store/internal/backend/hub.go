@@ -44,6 +44,23 @@ func (h *Hub) Publish(rev int64) {
 	}
 }
 
+// Repeat announces the newest revision again to every watcher, as if it were new: after a
+// store outage, so that a watcher whose reading of that revision failed reads it again.
+func (h *Hub) Repeat() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	for ch := range h.watchers {
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- h.current
+	}
+}
+
 // Current is the newest published revision.
 func (h *Hub) Current() int64 {
 	h.mu.Lock()

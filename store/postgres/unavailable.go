@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/meshgate/meshgate/store"
+)
+
+// markUnavailable wraps *errp in store.ErrUnavailable when it says the server could not be
+// reached, so that callers tell "PostgreSQL is down, retry" from a failure of the request
+// itself without knowing pgx. Every exported operation defers it on its named error result.
+func markUnavailable(errp *error) {
+	if err := *errp; unreachable(err) && !errors.Is(err, store.ErrUnavailable) {
+		*errp = fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+}
+
+// unreachable classifies an error from pgx: connection refused, lost or timed out, or the
+// server shutting down or not accepting connections yet. Errors of the request itself (a
+// constraint, a conflict, a cancelled caller) are not.
+func unreachable(err error) bool {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection_exception
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Ping checks that the server answers, for health checks; its error wraps
+// store.ErrUnavailable when the server cannot be reached.
+func (s *Store) Ping(ctx context.Context) (retErr error) {
+	defer markUnavailable(&retErr)
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
