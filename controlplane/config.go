@@ -50,6 +50,9 @@ type Config struct {
 	Build    build.Options
 	// DNS serves `.mesh` names.
 	DNS DNSConfig
+	// LeaseTTL is how long a replica holds the lease for work done once among replicas without
+	// renewing it (0: DefaultLeaseTTL); see lease.go.
+	LeaseTTL time.Duration
 	// Rotation paces re-issuing certificates after a mesh switches CA backend.
 	Rotation identity.RotationOptions
 	Logger   *slog.Logger
@@ -67,6 +70,7 @@ func DefaultConfig() Config {
 		Limits:        DefaultLimits(),
 		XDSAuth:       XDSAuthToken,
 		Debounce:      100 * time.Millisecond,
+		LeaseTTL:      DefaultLeaseTTL,
 		Build:         build.DefaultOptions(),
 		Rotation:      identity.DefaultRotationOptions(),
 		DNS: DNSConfig{

@@ -31,6 +31,8 @@ type ControlPlane struct {
 	rec      *reconciler
 	files    *fileSync
 	dns      *meshDNS
+	// lease is the singleton lease this replica holds or follows (lease.go).
+	lease *leaseRunner
 
 	xdsLis, apiLis, apiTLSLis, diagLis net.Listener
 	// serving is the certificate xDS and the HTTPS API present.
@@ -121,6 +123,9 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
 		onModel: cp.dns.update, onRender: m.observeRender, presence: present}
 	cp.rec.keys = newMeshKeys(cp.store, cp.tokens, ids, cp.xds, cfg.XDSAuth, cp.registry, cfg.Logger)
+	if err := cp.setUpLease(raw); err != nil {
+		return nil, err
+	}
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}
@@ -190,6 +195,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	spawn("serving certificate", func() error { return cp.serving.Run(ctx) })
 	spawn("diagnostics server", func() error { return ignoreClosed(diagServer.Serve(cp.diagLis)) })
 	spawn("store health check", func() error { return cp.health.run(ctx) })
+	cp.startLease(ctx, spawn)
 	spawn("reconciler", func() error {
 		return cp.rec.run(ctx, cp.cfg.Debounce, func() { cp.readyOnce.Do(func() { close(cp.ready) }) })
 	})

@@ -40,7 +40,7 @@ func (m *metrics) observeRender(shared bool) {
 	m.renders.WithLabelValues(how).Inc()
 }
 
-// diagHandler serves /metrics, /healthz (the process is alive) and /ready (the first
+// diagHandler serves /metrics, /leader (leader.go), /healthz (the process is alive) and /ready (the first
 // configuration is published, so dataplanes connecting now get it, and the store answers).
 func (cp *ControlPlane) diagHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -50,6 +50,7 @@ func (cp *ControlPlane) diagHandler() http.Handler {
 		metricsHandler = rest.RequireAdmin(cp.cfg.AdminToken, metricsHandler)
 	}
 	mux.Handle("GET /metrics", metricsHandler)
+	cp.registerLeader(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

@@ -35,6 +35,8 @@ type meshDNS struct {
 
 	mu       sync.Mutex
 	problems []string
+	// VIPs are allocated by the lease holder; followers read them (leasewire.go).
+	vipLease
 }
 
 // newMeshDNS creates the DNS server (no socket yet) and the VIP allocator.
@@ -113,7 +115,7 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 	d.server.SetForwardAllowed(dataplaneAddrs(m))
 	table, problems := crossmesh.Resolve(m)
 	d.report(problems)
-	vips, err := d.vips.Sync(ctx, table.VIPKeys())
+	vips, err := d.syncVIPs(ctx, table.VIPKeys())
 	if err != nil {
 		return nil, fmt.Errorf("allocating VIPs: %w", err)
 	}
@@ -124,7 +126,11 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 			continue // one name, several ports: one record
 		}
 		seen[e.Name] = true
-		r := record(e.Name, vips[vip.Key{Name: e.Name}])
+		v, ok := vips[vip.Key{Name: e.Name}]
+		if !ok {
+			continue // a follower's, not allocated by the lease holder yet: no answer rather than an empty one
+		}
+		r := record(e.Name, v)
 		if crossmesh.InDomain(e.Name) {
 			zc.Global = append(zc.Global, r)
 			continue
@@ -140,7 +146,9 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 		}
 	}
 	for _, s := range table.Services {
-		zc.Views[s.Mesh] = append(zc.Views[s.Mesh], record(s.Name, vips[vip.Key{Mesh: s.Mesh, Name: s.Name}]))
+		if v, ok := vips[vip.Key{Mesh: s.Mesh, Name: s.Name}]; ok {
+			zc.Views[s.Mesh] = append(zc.Views[s.Mesh], record(s.Name, v))
+		}
 	}
 	// ExternalService hosts (docs/kuma-compatibility.md#dns-and-vips) resolve to their VIP for the mesh's dataplanes only: a
 	// name outside `.mesh` overrides what upstream resolvers say, one inside is a view name.
@@ -151,7 +159,11 @@ func (d *meshDNS) update(ctx context.Context, m *model.Model) (*build.Network, e
 			continue // one host, several ports: one record
 		}
 		hosts[k] = true
-		r := record(h.Host, vips[k])
+		v, ok := vips[k]
+		if !ok {
+			continue
+		}
+		r := record(h.Host, v)
 		if crossmesh.InDomain(h.Host) {
 			zc.Views[h.Mesh] = append(zc.Views[h.Mesh], r)
 			continue

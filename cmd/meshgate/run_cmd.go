@@ -37,6 +37,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("MESHGATE_ADMIN_TOKEN"), "bearer token required by the HTTP API (env MESHGATE_ADMIN_TOKEN)")
 	f.StringVar(&cfg.XDSAuth, "xds-auth", cfg.XDSAuth, "xDS authentication: token (every dataplane presents its dataplane token) or none (anyone may connect as any dataplane; local experiments only)")
 	f.DurationVar(&cfg.Debounce, "debounce", cfg.Debounce, "coalesce changes arriving within this interval into one rebuild")
+	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", cfg.LeaseTTL, "how long a replica holds the lease for work done once among replicas (VIP allocation) without renewing it; renewed every third of it")
 	f.Float64Var(&cfg.Rotation.Rate, "ca-reissue-rate", cfg.Rotation.Rate, "certificates re-issued per second after a mesh switches CA backend (0: no limit)")
 	f.DurationVar(&cfg.Rotation.Jitter, "ca-reissue-jitter", cfg.Rotation.Jitter, "window over which re-issues after a CA switch are spread")
 	f.DurationVar(&cfg.Rotation.Settle, "ca-settle", cfg.Rotation.Settle, "time a new trust bundle is given to reach every dataplane before leaves depend on it")
