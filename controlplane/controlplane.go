@@ -93,7 +93,12 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	m := newMetrics(cp.registry)
-	cp.tokens = tokens.New(cp.store, tokens.Options{Logger: cfg.Logger, Meshes: meshLookup(cp.store)})
+	singleton, err := cp.singletonStore(raw)
+	if err != nil {
+		return nil, err
+	}
+	// Only the lease holder prunes expired token revocations.
+	cp.tokens = tokens.New(cp.store, tokens.Options{Logger: cfg.Logger, Meshes: meshLookup(cp.store), Pruner: singleton})
 	auth, err := cp.xdsAuthenticator()
 	if err != nil {
 		return nil, err
@@ -123,7 +128,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
 		onModel: cp.dns.update, onRender: m.observeRender, presence: present}
 	cp.rec.keys = newMeshKeys(cp.store, cp.tokens, ids, cp.xds, cfg.XDSAuth, cp.registry, cfg.Logger)
-	if err := cp.setUpLease(raw); err != nil {
+	if err := cp.setUpLease(); err != nil {
 		return nil, err
 	}
 	if cfg.ResourcesDir != "" {

@@ -31,9 +31,11 @@ const DefaultLeaseTTL = 15 * time.Second
 // the lease (paused, partitioned) has its writes refused rather than trusted.
 type leaseRunner struct {
 	leaser store.Leaser
-	id     string
-	ttl    time.Duration
-	log    *slog.Logger
+	// store is what singleton work writes through: state writes fenced by this lease.
+	store *store.Fenced
+	id    string
+	ttl   time.Duration
+	log   *slog.Logger
 	// gained is signalled (without blocking) each time this replica becomes the leader, so
 	// work a follower left to the leader is done at once.
 	gained chan struct{}

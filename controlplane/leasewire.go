@@ -12,21 +12,27 @@ import (
 	"github.com/meshgate/meshgate/store"
 )
 
-// setUpLease puts the singleton work of this control plane under the lease (lease.go): VIPs
-// are allocated by the holder only, with writes fenced, and followers serve what it stored.
-// raw is the store as opened: both stores hold leases. Call it once New has built the DNS
-// and the reconciler.
-func (cp *ControlPlane) setUpLease(raw store.Store) error {
+// singletonStore creates the lease runner and returns the store singleton work writes
+// through: reads as cp.store, state writes fenced by the lease. raw is the store as opened:
+// both stores hold leases.
+func (cp *ControlPlane) singletonStore(raw store.Store) (*store.Fenced, error) {
 	leaser, ok := raw.(store.Leaser)
 	if !ok {
-		return fmt.Errorf("store %T cannot hold leases", raw)
+		return nil, fmt.Errorf("store %T cannot hold leases", raw)
 	}
 	var err error
 	if cp.lease, err = newLeaseRunner(leaser, cp.cfg.LeaseTTL, cp.registry, cp.log); err != nil {
-		return err
+		return nil, err
 	}
-	fenced := store.NewFenced(cp.store, leaser, cp.lease.Leader)
-	if err := cp.dns.useLease(cp.lease, fenced); err != nil {
+	cp.lease.store = store.NewFenced(cp.store, leaser, cp.lease.Leader)
+	return cp.lease.store, nil
+}
+
+// setUpLease puts the rest of the singleton work under the lease: VIPs are allocated by the
+// holder only, with writes fenced, and followers serve what it stored. Call it once New has
+// built the DNS and the reconciler (and singletonStore the lease runner).
+func (cp *ControlPlane) setUpLease() error {
+	if err := cp.dns.useLease(cp.lease, cp.lease.store); err != nil {
 		return err
 	}
 	cp.rec.store = pokedStore{Store: cp.rec.store, pokes: cp.dns.pokes}

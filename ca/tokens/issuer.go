@@ -58,6 +58,12 @@ type Options struct {
 	// Meshes says which meshes exist and since when. Nil treats every mesh as existing, with
 	// an unknown creation time: tokens are then not bound to a mesh's incarnation.
 	Meshes MeshLookup
+	// Pruner is the store a revocation list write that prunes expired revocations goes
+	// through. Among replicas it is fenced by the singleton lease (store.Fenced), so only the
+	// lease holder prunes; a write it refuses (store.ErrFenced) is made again through the
+	// issuer's store without pruning, so a revocation never waits for the lease. Nil: the
+	// issuer's store, which always prunes.
+	Pruner StateStore
 }
 
 // Issuer issues, verifies and revokes dataplane tokens. It is safe for concurrent use.
@@ -87,7 +93,7 @@ func New(s StateStore, opts Options) *Issuer {
 		log:    opts.Logger,
 		store:  s,
 		keys:   newKeyCache(s, opts.Now, keyReloadEvery),
-		revs:   newRevocations(s, opts.Now, opts.RevocationTTL),
+		revs:   newRevocations(s, opts.Pruner, opts.Now, opts.RevocationTTL),
 		meshes: newIncarnations(opts.Meshes, opts.Now, opts.RevocationTTL),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodES256.Alg()}),

@@ -42,15 +42,20 @@ type revocationList struct {
 // by the real meshes.
 type revocations struct {
 	store StateStore
-	now   func() time.Time
-	ttl   time.Duration
+	// pruner takes the writes that prune (Options.Pruner); never nil.
+	pruner StateStore
+	now    func() time.Time
+	ttl    time.Duration
 
 	mu    sync.Mutex
 	lists map[string]*revocationList
 }
 
-func newRevocations(s StateStore, now func() time.Time, ttl time.Duration) *revocations {
-	return &revocations{store: s, now: now, ttl: ttl, lists: map[string]*revocationList{}}
+func newRevocations(s, pruner StateStore, now func() time.Time, ttl time.Duration) *revocations {
+	if pruner == nil {
+		pruner = s
+	}
+	return &revocations{store: s, pruner: pruner, now: now, ttl: ttl, lists: map[string]*revocationList{}}
 }
 
 func (r *revocations) isRevoked(ctx context.Context, mesh, id string) (bool, error) {
@@ -89,10 +94,12 @@ func (r *revocations) within(ctx context.Context, mesh string, maxAge time.Durat
 
 // revoke adds id to the mesh's list, for the mesh incarnation created at created: the list of
 // an earlier incarnation is dropped, and so are revocations of tokens that have expired
-// anyway (pruned counts them). Writers on other control planes are caught by the expected
+// anyway (pruned counts them) when this control plane prunes (r.pruner lets it: among
+// replicas, the lease holder). Writers on other control planes are caught by the expected
 // version and the write is retried on the fresh list.
 func (r *revocations) revoke(ctx context.Context, mesh, id string, created time.Time) (added bool, pruned int, err error) {
 	const attempts = 5
+	pruning := true
 	for range attempts {
 		stored, version, err := r.read(ctx, mesh)
 		if err != nil {
@@ -108,7 +115,10 @@ func (r *revocations) revoke(ctx context.Context, mesh, id string, created time.
 			}
 		}
 		stored.MeshCreated = created.UTC()
-		stored.Revoked, pruned = prune(stored.Revoked, r.now())
+		pruned = 0
+		if pruning {
+			stored.Revoked, pruned = prune(stored.Revoked, r.now())
+		}
 		stored.Revoked = append(stored.Revoked, revokedToken{ID: id, RevokedAt: r.now().UTC()})
 		sort.Slice(stored.Revoked, func(i, j int) bool { return stored.Revoked[i].ID < stored.Revoked[j].ID })
 		raw, err := json.Marshal(stored)
@@ -119,8 +129,16 @@ func (r *revocations) revoke(ctx context.Context, mesh, id string, created time.
 		if expect == 0 {
 			expect = -1 // the list does not exist yet: create it, unless someone else just did
 		}
-		written, err := r.store.PutState(ctx, revocationsState(mesh), raw, expect)
+		st := r.store
+		if pruned > 0 {
+			st = r.pruner
+		}
+		written, err := st.PutState(ctx, revocationsState(mesh), raw, expect)
 		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if errors.Is(err, store.ErrFenced) {
+			pruning = false // another replica holds the lease: it prunes
 			continue
 		}
 		if err != nil {
