@@ -146,6 +146,31 @@ func apiCall(t *testing.T, cp *binaryCP, method, path, contentType string, body 
 	return resp.StatusCode, resp.Header, string(b)
 }
 
+// outageMesh is the example's mesh with mTLS on: dataplanes then also hold certificates, which
+// must be served through the outage from memory as the rest is.
+const outageMesh = `
+type: Mesh
+name: default
+mtls:
+  enabledBackend: ca-1
+  backends:
+    - name: ca-1
+      type: builtin
+`
+
+// fetchWithSecrets is fetchAll, then the identity and trust secrets; it returns every version.
+func fetchWithSecrets(t *testing.T, c *sotwClient) map[string]string {
+	t.Helper()
+	versions := fetchAll(t, c)
+	names := []string{"identity_cert:secret:default", "mesh_ca:secret:default"}
+	c.subscribe(resourcev3.SecretType, names...)
+	sds := c.next(resourcev3.SecretType, wait)
+	c.ack(sds, names...)
+	require.Len(t, sds.Resources, 2, "identity and trust secrets")
+	versions[resourcev3.SecretType] = sds.VersionInfo
+	return versions
+}
+
 // stillOpenAndQuiet fails if the stream ends or receives anything within d.
 func stillOpenAndQuiet(t *testing.T, c *sotwClient, d time.Duration) {
 	t.Helper()
@@ -159,14 +184,14 @@ func stillOpenAndQuiet(t *testing.T, c *sotwClient, d time.Duration) {
 }
 
 // TestStoreOutage is issue 12's store outage: PostgreSQL stops for 10 s and starts again. The
-// control plane keeps serving: a dataplane's stream stays open and quiet, the same dataplane
+// control plane keeps serving (the example gateway, in an mTLS mesh): a dataplane's stream stays open and quiet, the same dataplane
 // connecting again and another known dataplane reconnecting get the versions they had; /ready
 // says not ready naming the store, writes answer 503 saying why; when PostgreSQL is back the
 // replica is ready again by itself, and a write succeeds and reaches the stream.
 func TestStoreOutage(t *testing.T) {
 	pg := startOutagePostgres(t)
 	cp := startStoreCP(t, pg.url)
-	code, _, body := apiCall(t, cp, http.MethodPost, "/apply", "application/yaml", exampleYAML(t))
+	code, _, body := apiCall(t, cp, http.MethodPost, "/apply", "application/yaml", append([]byte(outageMesh+"\n---\n"), exampleYAML(t)...))
 	require.Equal(t, http.StatusOK, code, body)
 	xdsCAs.Store(cp.xds, []byte(cp.cli(t, "ca", "control-plane")))
 	t.Cleanup(func() { xdsCAs.Delete(cp.xds) })
@@ -180,7 +205,7 @@ func TestStoreOutage(t *testing.T) {
 
 	conn := dialADS(t, cp.xds)
 	gw := newSotW(t, conn, gatewayNode, gwToken)
-	before := fetchAll(t, gw)
+	before := fetchWithSecrets(t, gw)
 	// A known dataplane that then disconnects: it will come back during the outage.
 	fe := newSotW(t, conn, "default.frontend-1", feToken)
 	fe.subscribe(resourcev3.ListenerType)
@@ -215,7 +240,7 @@ func TestStoreOutage(t *testing.T) {
 	// The same dataplane connecting again (a second stream, as Envoy's reconnect opens) gets
 	// exactly the versions it has.
 	again := newSotW(t, dialADS(t, cp.xds), gatewayNode, gwToken)
-	assert.Equal(t, before, fetchAll(t, again), "versions served during the outage")
+	assert.Equal(t, before, fetchWithSecrets(t, again), "versions served during the outage")
 	again.close()
 	// A known dataplane with no stream left is rendered again from memory.
 	fe2 := newSotW(t, conn, "default.frontend-1", feToken)
