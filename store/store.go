@@ -111,7 +111,9 @@ type Store interface {
 	// missing record, or another error).
 	Apply(ctx context.Context, req ApplyRequest) (ApplyResult, error)
 	// Watch sends the new revision after every committed change (from this process or, for
-	// PostgreSQL, any other), coalescing bursts; the channel closes when ctx is done.
+	// PostgreSQL, any other), coalescing bursts; the channel closes when ctx is done. After
+	// its connection was lost and restored, PostgreSQL sends the current revision again, even
+	// if unchanged, so that a reader that failed during the outage reads it again.
 	Watch(ctx context.Context) (<-chan int64, error)
 
 	// GetState, PutState, DeleteState and PutStates keep control-plane state that is not a
