@@ -40,9 +40,13 @@ type leaseRunner struct {
 	// work a follower left to the leader is done at once.
 	gained chan struct{}
 
-	held   prometheus.Gauge
-	fence  prometheus.Gauge
-	fenced prometheus.Counter
+	held     prometheus.Gauge
+	fence    prometheus.Gauge
+	fenced   prometheus.Counter
+	replicas prometheus.Gauge
+	// onReplicas is told the number of live replicas when it changes (the re-issue rate is
+	// shared among them); nil: nobody listens.
+	onReplicas func(int)
 
 	mu   sync.Mutex
 	last store.Lease
@@ -54,7 +58,15 @@ type leaseRunner struct {
 	err   error
 	// reported is whether the last step found this replica leading (and said so).
 	reported bool
+	// self is this replica's own lease (replicaLeasePrefix + id), which counts it as alive;
+	// live is the count of such leases last seen.
+	self store.Lease
+	live int
 }
+
+// replicaLeasePrefix names each replica's own lease: one per live replica, so that the
+// replicas can be counted.
+const replicaLeasePrefix = "replica/"
 
 // newReplicaID names this process among replicas: host name, pid and a random suffix (a
 // restarted process on the same host with a recycled pid is still another holder).
@@ -89,8 +101,11 @@ func newLeaseRunner(l store.Leaser, ttl time.Duration, reg prometheus.Registerer
 			Name: "meshgate_lease_fenced_writes_total", Help: "Writes of singleton work the store refused because this replica no longer held the lease.",
 			ConstLabels: prometheus.Labels{"lease": singletonLease},
 		}),
+		replicas: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "meshgate_replicas", Help: "Replicas alive on this store (each holding its own lease), as this replica last counted them.",
+		}),
 	}
-	if err := registerAll(reg, r.held, r.fence, r.fenced); err != nil {
+	if err := registerAll(reg, r.held, r.fence, r.fenced, r.replicas); err != nil {
 		return nil, err
 	}
 	log.Info("replica identity", "replica", r.id, "lease", singletonLease, "leaseTTL", ttl)
@@ -168,6 +183,33 @@ func (r *leaseRunner) step(ctx context.Context) {
 	case !now && prev.Holder != l.Holder:
 		r.log.Info("following the lease holder", "lease", singletonLease, "replica", r.id, "holder", l.Holder, "fence", l.Fence)
 	}
+	r.countReplicas(ctx)
+}
+
+// countReplicas renews this replica's own lease and counts the live ones; a change is
+// reported to onReplicas. A failure keeps the last count: it is a pacing hint, not a fence.
+func (r *leaseRunner) countReplicas(ctx context.Context) {
+	self, err := r.leaser.AcquireLease(ctx, store.LeaseRequest{Name: replicaLeasePrefix + r.id, Holder: r.id, TTL: r.ttl})
+	if err != nil {
+		return
+	}
+	n, err := r.leaser.CountLeases(ctx, replicaLeasePrefix)
+	if err != nil {
+		return
+	}
+	n = max(n, 1) // this one at least, even if its own lease just lapsed
+	r.mu.Lock()
+	r.self = self
+	changed := n != r.live
+	r.live = n
+	r.mu.Unlock()
+	r.replicas.Set(float64(n))
+	if changed {
+		r.log.Info("replicas alive on this store", "replicas", n, "replica", r.id)
+		if r.onReplicas != nil {
+			r.onReplicas(n)
+		}
+	}
 }
 
 // run renews the lease every third of its TTL until ctx ends, then releases it so another
@@ -190,13 +232,18 @@ func (r *leaseRunner) release() {
 	f, ok := r.Leader()
 	r.mu.Lock()
 	r.leads, r.reported = false, false
+	self := r.self
 	r.mu.Unlock()
 	r.held.Set(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if self.Holder == r.id {
+		// The others count one replica fewer at their next renewal.
+		_ = r.leaser.ReleaseLease(ctx, store.FenceOf(self))
+	}
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
 	if err := r.leaser.ReleaseLease(ctx, f); err != nil {
 		r.log.Warn("releasing the lease", "lease", singletonLease, "error", err)
 		return

@@ -81,12 +81,18 @@ func TestLeaseRunnerTakeover(t *testing.T) {
 	assert.False(t, a.IsLeader())
 	assert.Equal(t, 0.0, testutil.ToFloat64(a.held))
 
+	// Each counts the replicas alive by their own leases: both, until b releases its own.
+	assert.Equal(t, 2.0, testutil.ToFloat64(a.replicas))
+	var shared []int
+	a.onReplicas = func(n int) { shared = append(shared, n) }
+
 	// b shuts down and releases: a takes the lease at its next renewal, not a TTL later.
 	runCtx, stop := context.WithCancel(ctx)
 	stop()
 	require.NoError(t, b.run(runCtx))
 	a.step(ctx)
 	assert.True(t, a.IsLeader())
+	assert.Equal(t, []int{1}, shared, "the re-issue rate was not handed back to the one replica left")
 }
 
 // A follower serves the VIPs the leader allocated, and asks for a rebuild when the leader has

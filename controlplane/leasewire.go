@@ -29,13 +29,16 @@ func (cp *ControlPlane) singletonStore(raw store.Store) (*store.Fenced, error) {
 }
 
 // setUpLease puts the rest of the singleton work under the lease: VIPs are allocated by the
-// holder only, with writes fenced, and followers serve what it stored. Call it once New has
+// holder only, with writes fenced, and followers serve what it stored; the re-issue rate is
+// divided among the live replicas. Call it once New has
 // built the DNS and the reconciler (and singletonStore the lease runner).
 func (cp *ControlPlane) setUpLease() error {
 	if err := cp.dns.useLease(cp.lease, cp.lease.store); err != nil {
 		return err
 	}
 	cp.rec.store = pokedStore{Store: cp.rec.store, pokes: cp.dns.pokes}
+	// Re-issue pacing after a CA switch is a budget of the cluster: shared among the replicas.
+	cp.lease.onReplicas = cp.rec.ids.ShareRate
 	return nil
 }
 

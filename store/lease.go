@@ -61,6 +61,9 @@ type Leaser interface {
 	ReleaseLease(ctx context.Context, f Fence) error
 	// GetLease returns the lease's state; ErrNotFound when it was never taken.
 	GetLease(ctx context.Context, name string) (Lease, error)
+	// CountLeases counts the leases whose name begins with prefix and that are held now: with
+	// a lease per replica, how many replicas are alive.
+	CountLeases(ctx context.Context, prefix string) (int, error)
 	// PutStatesFenced is PutStates, committed only if f is current (checked in the same
 	// transaction, which keeps the lease from changing hands until it ends); ErrFenced
 	// otherwise, with nothing written.

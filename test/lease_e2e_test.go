@@ -57,6 +57,10 @@ func TestLeaseFencesPausedLeader(t *testing.T) {
 	require.Equal(t, before.Replica, fst.Holder, "the follower names another holder")
 	require.NotEqual(t, before.Replica, fst.Replica)
 
+	// Each counts the replicas by their own leases: the re-issue rate is shared by two.
+	leaseWaitMetric(t, leader, "meshgate_replicas", "2")
+	leaseWaitMetric(t, follower, "meshgate_replicas", "2")
+
 	// Singleton work before the pause: the leader allocates, the follower serves the same VIP.
 	leader.apply(t, leaseMeshYAML+leaseExternalService("before"))
 	vipBefore := leaseSameVIP(t, "before.mesh", a, b)
@@ -73,6 +77,7 @@ func TestLeaseFencesPausedLeader(t *testing.T) {
 	t.Logf("takeover %s after SIGSTOP (TTL %s)", time.Since(paused).Round(10*time.Millisecond), leaseTTL)
 	assert.Equal(t, follower.id(t), took.Holder)
 	assert.Equal(t, before.Fence+1, took.Fence, "the fence did not move on when the lease changed hands")
+	leaseWaitMetric(t, follower, "meshgate_replicas", "1")
 
 	// Singleton work while the old leader is paused: only the new leader can do it.
 	follower.apply(t, leaseExternalService("during"))
@@ -91,6 +96,7 @@ func TestLeaseFencesPausedLeader(t *testing.T) {
 		return err == nil && !st.Leader && st.Holder == took.Holder && st.Fence == took.Fence
 	})
 	assert.Equal(t, vipDuring, leaseVIP(t, leader, "during.mesh", 10*time.Second), "the resumed replica serves another VIP")
+	leaseWaitMetric(t, follower, "meshgate_replicas", "2")
 	// Several renewal periods: time for any write it still had in mind.
 	time.Sleep(2 * leaseTTL)
 
@@ -309,6 +315,16 @@ func leaseSameVIP(t *testing.T, name string, rs ...*leaseReplica) string {
 		require.Equal(t, ips[0], ip, "replicas answer %s differently: %v", name, ips)
 	}
 	return ips[0]
+}
+
+// leaseWaitMetric waits until r's /metrics has series at value.
+func leaseWaitMetric(t *testing.T, r *leaseReplica, series, value string) {
+	t.Helper()
+	var got string
+	leaseWait(t, 5*leaseTTL, series+" = "+value+" on "+r.diag, func() bool {
+		got = r.metric(t, series)
+		return got == value
+	})
 }
 
 func leaseWait(t *testing.T, within time.Duration, what string, ok func() bool) {

@@ -72,6 +72,16 @@ func (s *Store) GetLease(ctx context.Context, name string) (store.Lease, error) 
 	return utcLease(l), nil
 }
 
+// CountLeases implements store.Leaser.
+func (s *Store) CountLeases(ctx context.Context, prefix string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM leases WHERE starts_with(name, $1) AND expires > clock_timestamp()`, prefix).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count leases %q: %w", prefix, err)
+	}
+	return n, nil
+}
+
 // PutStatesFenced implements store.Leaser: PutStates's transaction, with the fence checked
 // first.
 func (s *Store) PutStatesFenced(ctx context.Context, f store.Fence, writes []store.StateWrite) ([]int64, error) {

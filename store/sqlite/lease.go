@@ -84,6 +84,37 @@ func (s *Store) GetLease(ctx context.Context, name string) (store.Lease, error) 
 	return l, nil
 }
 
+// CountLeases implements store.Leaser. As in AcquireLease, only holders that took their lease
+// through this Store count: the others were earlier processes on the file.
+func (s *Store) CountLeases(ctx context.Context, prefix string) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT holder FROM leases WHERE substr(name, 1, ?) = ? AND expires > ?`,
+		len(prefix), prefix, time.Now().UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count leases %q: %w", prefix, err)
+	}
+	defer rows.Close()
+	var holders []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return 0, fmt.Errorf("sqlite: count leases %q: %w", prefix, err)
+		}
+		holders = append(holders, h)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("sqlite: count leases %q: %w", prefix, err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	n := 0
+	for _, h := range holders {
+		if s.leaseHolders[h] {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func readLease(ctx context.Context, q queryer, name string, now time.Time) (store.Lease, error) {
 	l := store.Lease{Name: name, Now: now.UTC()}
 	var expires int64

@@ -25,6 +25,7 @@ func RunLease(t *testing.T, open Opener) {
 		{"Release", testLeaseRelease},
 		{"Race", testLeaseRace},
 		{"Invalid", testLeaseInvalid},
+		{"Count", testLeaseCount},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,4 +210,36 @@ func testLeaseInvalid(t *testing.T, l store.Leaser, _ store.Store) {
 		_, err := l.AcquireLease(ctxFor(t), req)
 		require.Error(t, err, "%+v", req)
 	}
+}
+
+// testLeaseCount: a lease per replica counts the live replicas.
+func testLeaseCount(t *testing.T, l store.Leaser, _ store.Store) {
+	ctx := ctxFor(t)
+	n, err := l.CountLeases(ctx, "replica/")
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	for _, r := range []struct {
+		name string
+		ttl  time.Duration
+	}{{"replica/a", time.Minute}, {"replica/b", time.Minute}, {"replica/c", 200 * time.Millisecond}, {"singleton", time.Minute}} {
+		_, err := l.AcquireLease(ctx, store.LeaseRequest{Name: r.name, Holder: r.name, TTL: r.ttl})
+		require.NoError(t, err)
+	}
+	n, err = l.CountLeases(ctx, "replica/")
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	time.Sleep(400 * time.Millisecond)
+	n, err = l.CountLeases(ctx, "replica/")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "an expired lease counts")
+	b, err := l.GetLease(ctx, "replica/b")
+	require.NoError(t, err)
+	require.NoError(t, l.ReleaseLease(ctx, store.FenceOf(b)))
+	n, err = l.CountLeases(ctx, "replica/")
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "a released lease counts")
+	// LIKE patterns in the prefix are plain text.
+	n, err = l.CountLeases(ctx, "replica%")
+	require.NoError(t, err)
+	assert.Zero(t, n)
 }
