@@ -31,7 +31,8 @@ const leaseAcquire = `INSERT INTO leases AS l (name, holder, fence, expires)
 const leaseGet = `SELECT holder, fence, expires, clock_timestamp() FROM leases WHERE name = $1`
 
 // AcquireLease implements store.Leaser.
-func (s *Store) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.Lease, error) {
+func (s *Store) AcquireLease(ctx context.Context, req store.LeaseRequest) (_ store.Lease, retErr error) {
+	defer markUnavailable(&retErr)
 	if err := store.ValidateLease(req); err != nil {
 		return store.Lease{}, fmt.Errorf("postgres: acquire lease: %w", err)
 	}
@@ -50,7 +51,8 @@ func (s *Store) AcquireLease(ctx context.Context, req store.LeaseRequest) (store
 
 // ReleaseLease implements store.Leaser: the lease expires now, its fence unchanged; the next
 // holder's acquisition moves the fence on.
-func (s *Store) ReleaseLease(ctx context.Context, f store.Fence) error {
+func (s *Store) ReleaseLease(ctx context.Context, f store.Fence) (retErr error) {
+	defer markUnavailable(&retErr)
 	_, err := s.pool.Exec(ctx, `UPDATE leases SET expires = clock_timestamp()
 		WHERE name = $1 AND holder = $2 AND fence = $3 AND expires > clock_timestamp()`, f.Name, f.Holder, f.Token)
 	if err != nil {
@@ -60,7 +62,8 @@ func (s *Store) ReleaseLease(ctx context.Context, f store.Fence) error {
 }
 
 // GetLease implements store.Leaser.
-func (s *Store) GetLease(ctx context.Context, name string) (store.Lease, error) {
+func (s *Store) GetLease(ctx context.Context, name string) (_ store.Lease, retErr error) {
+	defer markUnavailable(&retErr)
 	l := store.Lease{Name: name}
 	err := s.pool.QueryRow(ctx, leaseGet, name).Scan(&l.Holder, &l.Fence, &l.Expires, &l.Now)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -73,7 +76,8 @@ func (s *Store) GetLease(ctx context.Context, name string) (store.Lease, error) 
 }
 
 // CountLeases implements store.Leaser.
-func (s *Store) CountLeases(ctx context.Context, prefix string) (int, error) {
+func (s *Store) CountLeases(ctx context.Context, prefix string) (_ int, retErr error) {
+	defer markUnavailable(&retErr)
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM leases WHERE starts_with(name, $1) AND expires > clock_timestamp()`, prefix).Scan(&n)
 	if err != nil {
@@ -84,7 +88,8 @@ func (s *Store) CountLeases(ctx context.Context, prefix string) (int, error) {
 
 // PutStatesFenced implements store.Leaser: PutStates's transaction, with the fence checked
 // first.
-func (s *Store) PutStatesFenced(ctx context.Context, f store.Fence, writes []store.StateWrite) ([]int64, error) {
+func (s *Store) PutStatesFenced(ctx context.Context, f store.Fence, writes []store.StateWrite) (_ []int64, retErr error) {
+	defer markUnavailable(&retErr)
 	order, err := backend.ValidateStates(writes)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: put states: %w", err)
