@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -125,4 +126,49 @@ func TestUnreachableServer(t *testing.T) {
 	receiveAtLeast(t, ch, after.Revision)
 	_, err = s.Get(ctx, store.Key{Kind: "Mesh", Name: "during"})
 	require.True(t, errors.Is(err, store.ErrNotFound), "a write refused during the outage must not appear: %v", err)
+}
+
+// Ping measures the server, not the pool: with every pooled connection busy (a write waiting
+// for a lock another process holds), it still answers at once.
+func TestPingIgnoresABusyPool(t *testing.T) {
+	db := freshDatabase(t)
+	u, err := url.Parse(db)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	s := openStore(t, u.String())
+	ctx := context.Background()
+
+	other, err := pgx.Connect(ctx, db)
+	require.NoError(t, err)
+	defer other.Close(ctx)
+	tx, err := other.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck // released at the end of the test
+	_, err = tx.Exec(ctx, `SELECT value FROM revision WHERE id = 1 FOR UPDATE`)
+	require.NoError(t, err)
+
+	applied := make(chan error, 1)
+	go func() {
+		_, err := s.Apply(ctx, store.ApplyRequest{Puts: []store.Put{{Key: store.Key{Kind: "Mesh", Name: "m"}, Spec: []byte(`{}`)}}})
+		applied <- err
+	}()
+	// The write holds the pool's only connection, waiting for the lock.
+	require.Eventually(t, func() bool {
+		var waiting int
+		_ = other.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = $1`, u.Path[1:]).Scan(&waiting)
+		return waiting == 1
+	}, 10*time.Second, 20*time.Millisecond, "the write never waited for the lock")
+
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	require.NoError(t, s.Ping(short), "a busy pool is not an unreachable server")
+	require.NoError(t, tx.Rollback(ctx))
+	select {
+	case err := <-applied:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write never completed after the lock was released")
+	}
 }

@@ -29,6 +29,9 @@ type Store struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+
+	// health is Ping's own connection (unavailable.go).
+	health healthConn
 }
 
 var _ store.Store = (*Store)(nil)
@@ -75,6 +78,7 @@ func (s *Store) Close() error {
 		s.listenMu.Unlock() //nolint:staticcheck // empty critical section is the point
 		s.wg.Wait()
 		s.hub.Close()
+		s.health.close()
 		s.pool.Close()
 	})
 	return nil
