@@ -3,7 +3,9 @@ package test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -17,8 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-
-	"github.com/meshgate/meshgate/ca/servingtls"
 )
 
 const (
@@ -60,11 +60,15 @@ func TestReplicasFailover(t *testing.T) {
 	haCreateMeshes(t, rs)
 	caRoots := haMeshCAs(t, rs)
 
-	// Clients: each starts on replica i%3 and fails over to one of the other two.
+	// Clients connect as Envoy would from `meshgate bootstrap --cp-address` given every replica:
+	// one endpoint per replica, each replica's own certificate accepted. Each client starts on
+	// replica i%3 and fails over to one of the other two.
+	bs := haBootstrapFor(t, bin, rs, "ha-gw-000")
+	require.Equal(t, []string{rs[0].xds, rs[1].xds, rs[2].xds}, bs.endpoints, "the bootstrap's xDS endpoints")
 	conns := make([][]*grpc.ClientConn, len(rs))
-	for i, r := range rs {
+	for i := range rs {
 		for range haConns {
-			conns[i] = append(conns[i], haDial(t, r.xds, caPEM))
+			conns[i] = append(conns[i], haDial(t, bs.endpoints[i], bs.tls))
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -137,7 +141,13 @@ func TestReplicasFailover(t *testing.T) {
 		jobs <- i
 	}
 	close(jobs)
-	writers.Wait()
+	written := make(chan struct{})
+	go func() { writers.Wait(); close(written) }()
+	select {
+	case <-written:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the writes did not finish within 60s")
+	}
 	writesDone := time.Since(killedAt)
 	var fo failover
 	select {
@@ -171,8 +181,11 @@ func TestReplicasFailover(t *testing.T) {
 		}
 	}
 	older, resent, newRoutes := 0, 0, 0
+	moved := map[int]int{}
 	for _, c := range orphans {
 		c.mu.Lock()
+		require.Equal(t, c.order[1], c.order[c.at], "client %s is on the replica it moved to first", c.node)
+		moved[c.order[c.at]]++
 		require.Equal(t, 1, c.losses, "client %s lost its stream once", c.node)
 		for _, typ := range haTypes {
 			held, first := c.heldAtLoss[typ], c.firstAfter[typ]
@@ -203,6 +216,7 @@ func TestReplicasFailover(t *testing.T) {
 		}
 		c.mu.Unlock()
 	}
+	require.Len(t, moved, 2, "orphans moved to both surviving replicas")
 	t.Logf("after failing over, of %d orphans: %d got new routes (%d of them older than what they held), %d responses repeated a held version",
 		len(orphans), newRoutes, older, resent)
 
@@ -217,10 +231,10 @@ func TestReplicasFailover(t *testing.T) {
 	var want map[string]string
 	var wantRoutes map[string]bool
 	require.Eventually(t, func() bool {
-		v2, p2 := haFresh(t, conns[1][0], tokens[haClients])
-		v3, p3 := haFresh(t, conns[2][0], tokens[haClients])
+		v2, p2, err2 := haFresh(conns[1][0], tokens[haClients])
+		v3, p3, err3 := haFresh(conns[2][0], tokens[haClients])
 		want, wantRoutes = v2, p2
-		if !assert.ObjectsAreEqual(v2, v3) || !assert.ObjectsAreEqual(p2, p3) {
+		if err2 != nil || err3 != nil || !assert.ObjectsAreEqual(v2, v3) || !assert.ObjectsAreEqual(p2, p3) {
 			return false
 		}
 		for _, c := range clients {
@@ -347,7 +361,9 @@ func haMeshCAs(t *testing.T, rs []*haReplica) map[string][]string {
 					return false
 				}
 				var st CAStatusDoc
-				require.NoError(t, json.Unmarshal(body, &st))
+				if json.Unmarshal(body, &st) != nil {
+					return false
+				}
 				roots = roots[:0]
 				for _, root := range st.Roots {
 					roots = append(roots, root.SHA256)
@@ -403,36 +419,35 @@ func haVIPs(t *testing.T, rs []*haReplica, names []string) map[string]string {
 	return out
 }
 
-func haDial(t *testing.T, addr string, caPEM []byte) *grpc.ClientConn {
+func haDial(t *testing.T, addr string, cfg *tls.Config) *grpc.ClientConn {
 	t.Helper()
-	cfg, err := servingtls.ClientConfig(caPEM, addr)
-	require.NoError(t, err)
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
 
-// haFresh is a fresh client's view on one replica: its versions and its /ha/ routes.
-func haFresh(t *testing.T, conn *grpc.ClientConn, token string) (map[string]string, map[string]bool) {
-	t.Helper()
+// haFresh is a fresh client's view on one replica: its versions and its /ha/ routes. It runs in
+// require.Eventually's goroutine, so it returns errors instead of failing the test.
+func haFresh(conn *grpc.ClientConn, token string) (map[string]string, map[string]bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	f := newHAClient(haGatewayNode(haClients), token, []int{0})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = f.session(ctx, conn) }()
+	done := make(chan error, 1)
+	go func() { done <- f.session(ctx, conn) }()
 	select {
 	case <-f.served:
+	case err := <-done:
+		return nil, nil, fmt.Errorf("fresh client: stream ended: %w", err)
 	case <-ctx.Done():
-		t.Fatalf("fresh client not served within 5s")
+		return nil, nil, errors.New("fresh client not served within 5s")
 	}
 	cancel()
 	<-done
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	paths, err := haRoutePaths(f.held[haRouteType])
-	require.NoError(t, err)
-	return f.versionsLocked(), paths
+	return f.versionsLocked(), paths, err
 }
 
 func haSubset(a, b map[string]bool) bool {
