@@ -22,6 +22,10 @@ const (
 	resyncEvery = 30 * time.Second
 	minBackoff  = 100 * time.Millisecond
 	maxBackoff  = 5 * time.Second
+	// roundTripTimeout bounds a reconnection and a resync query: a server behind a network
+	// that drops packets would otherwise hold the listener for the kernel's TCP timeouts
+	// (minutes) before it tries again.
+	roundTripTimeout = 10 * time.Second
 )
 
 // Watch implements store.Store. The first call starts the listener and returns only once it is
@@ -124,7 +128,9 @@ func (s *Store) reconnect() *pgx.Conn {
 			return nil
 		case <-time.After(backoff):
 		}
-		conn, err := s.connectListener(s.ctx)
+		ctx, cancel := context.WithTimeout(s.ctx, roundTripTimeout)
+		conn, err := s.connectListener(ctx)
+		cancel()
 		if err == nil {
 			return conn
 		}
@@ -146,7 +152,10 @@ func (s *Store) receive(conn *pgx.Conn) error {
 		case s.ctx.Err() != nil:
 			return s.ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
-			if err := s.resync(s.ctx, conn); err != nil {
+			ctx, cancel := context.WithTimeout(s.ctx, roundTripTimeout)
+			err := s.resync(ctx, conn)
+			cancel()
+			if err != nil {
 				return err
 			}
 		case err != nil:
