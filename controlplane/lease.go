@@ -33,9 +33,11 @@ type leaseRunner struct {
 	leaser store.Leaser
 	// store is what singleton work writes through: state writes fenced by this lease.
 	store *store.Fenced
-	id    string
-	ttl   time.Duration
-	log   *slog.Logger
+	// shared: other replicas may use the store (it is not the embedded one).
+	shared bool
+	id     string
+	ttl    time.Duration
+	log    *slog.Logger
 	// gained is signalled (without blocking) each time this replica becomes the leader, so
 	// work a follower left to the leader is done at once.
 	gained chan struct{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshgate/meshgate/crossmesh/vip"
 	"github.com/meshgate/meshgate/store"
+	"github.com/meshgate/meshgate/store/sqlite"
 )
 
 // singletonStore creates the lease runner and returns the store singleton work writes
@@ -25,12 +26,16 @@ func (cp *ControlPlane) singletonStore(raw store.Store) (*store.Fenced, error) {
 		return nil, err
 	}
 	cp.lease.store = store.NewFenced(cp.store, leaser, cp.lease.Leader)
+	// Any store but the embedded one (one file, one process) may have other replicas on it.
+	_, embedded := raw.(*sqlite.Store)
+	cp.lease.shared = !embedded
 	return cp.lease.store, nil
 }
 
 // setUpLease puts the rest of the singleton work under the lease: VIPs are allocated by the
 // holder only, with writes fenced, and followers serve what it stored; the re-issue rate is
-// divided among the live replicas. Call it once New has
+// divided among the live replicas, and on a shared store retiring roots are kept for every
+// replica's leaves. Call it once New has
 // built the DNS and the reconciler (and singletonStore the lease runner).
 func (cp *ControlPlane) setUpLease() error {
 	if err := cp.dns.useLease(cp.lease, cp.lease.store); err != nil {
@@ -39,6 +44,10 @@ func (cp *ControlPlane) setUpLease() error {
 	cp.rec.store = pokedStore{Store: cp.rec.store, pokes: cp.dns.pokes}
 	// Re-issue pacing after a CA switch is a budget of the cluster: shared among the replicas.
 	cp.lease.onReplicas = cp.rec.ids.ShareRate
+	if cp.lease.shared {
+		// A retiring root stays until every replica's leaves under it have expired.
+		cp.rec.ids.ShareStore()
+	}
 	return nil
 }
 

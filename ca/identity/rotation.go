@@ -26,6 +26,8 @@ type rotations struct {
 
 	mu     sync.Mutex
 	meshes map[string]*meshRotation
+	// shared: other control planes serve the same meshes (rotation_shared.go).
+	shared bool
 }
 
 type meshRotation struct {
@@ -108,6 +110,9 @@ func (r *rotations) prepare(ctx context.Context, mesh *api.Mesh, held map[string
 		current[ca.Fingerprint(b.Cert)] = true
 	}
 	next, changed := r.nextRetiring(mr, current, held, now)
+	if changed && r.shared {
+		next = r.keepStored(ctx, mesh.Name, mr, current, next, now)
+	}
 	if changed {
 		if err := r.save(ctx, mesh.Name, mr, next); err != nil {
 			// The bundle stays right in this process; only a restart before the next successful
@@ -198,7 +203,7 @@ func (r *rotations) nextRetiring(mr *meshRotation, current map[string]bool, held
 			changed = true
 			continue
 		case live:
-			rr.tracked, rr.lastUsed, rr.settle = true, now, r.opts.settleFor(h.life)
+			rr.tracked, rr.lastUsed, rr.settle = !r.shared, now, r.opts.settleFor(h.life)
 			if h.until.After(rr.Until) {
 				rr.Until, changed = h.until, true
 			}
@@ -215,7 +220,7 @@ func (r *rotations) nextRetiring(mr *meshRotation, current map[string]bool, held
 		}
 		rr := &retiringRoot{
 			RetiringRoot: ca.RetiringRoot{Backend: h.backend, Cert: h.cert, Until: h.until},
-			fp:           fp, tracked: true, lastUsed: now, settle: r.opts.settleFor(h.life),
+			fp:           fp, tracked: !r.shared, lastUsed: now, settle: r.opts.settleFor(h.life),
 		}
 		r.log.Info("root retiring: kept in the bundle while leaves chain to it", "backend", h.backend, "sha256", fp, "leaves", h.leaves, "until", h.until)
 		next = append(next, rr)
