@@ -30,8 +30,9 @@ import (
 	"github.com/meshgate/meshgate/store/postgres"
 )
 
-// leaseTTL is short so the test waits seconds, not the default 15 s.
-const leaseTTL = 2 * time.Second
+// leaseTTL is short so the test waits seconds, not the default 15 s, and long enough that a
+// replica starved of CPU by other tests still renews in time (every second).
+const leaseTTL = 3 * time.Second
 
 // TestLeaseFencesPausedLeader: two replicas on one PostgreSQL. The lease holder is paused
 // (SIGSTOP) past its lease; the other replica takes the lease over under a new fence and does
