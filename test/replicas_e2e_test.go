@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,27 +31,38 @@ const (
 	haConns   = 10 // gRPC connections per replica the clients share (a replica admits 16 streams on one)
 	haMeshes  = 3  // meshes with mTLS created on every replica at once
 	haBound   = 20 * time.Second
+	// haLeaseTTL is short so that the lease moves within the test's time.
+	haLeaseTTL = 2 * time.Second
 )
 
 // TestReplicasFailover is issue 12's three-replica test. Three `meshgate run` processes share
 // one PostgreSQL; 200 gateway dataplanes hold their configuration over ADS (TLS, tokens),
-// spread over the three. 500 writes go through replicas 2 and 3, and replica 1 is killed with
-// SIGKILL halfway through. Afterwards:
+// spread over the three. 500 writes go through replicas 2 and 3, and replica 1, the lease
+// holder, is killed with SIGKILL halfway through. Afterwards:
 //   - every acknowledged write is present, as written, read through the other surviving replica;
 //   - the killed replica's clients, which move to another replica asking with the versions they
 //     hold (as Envoy does), get exactly those versions for the types no write touched (clusters,
 //     listeners, endpoints), and for routes either what they held or what the writes made;
 //   - the other clients never notice; all converge to what a fresh client gets on either replica;
 //   - nothing is issued twice: one control-plane CA, one CA root per mesh (created by three
-//     replicas at once), one VIP per service name, the same on every replica.
+//     replicas at once), one VIP per service name, the same on every replica;
+//   - a survivor takes the lease, and both count two replicas (the share of the re-issue budget).
 //
 // It prints the failover figures: time from the kill until every orphaned client is served
-// again, writes acknowledged, writes lost.
+// again and until the lease is taken over, writes acknowledged, writes lost.
 func TestReplicasFailover(t *testing.T) {
 	storeURL := haDatabase(t)
 	bin := buildBinary(t)
-	rs := startHAReplicas(t, bin, storeURL, 3)
+	rs := startHAReplicas(t, bin, storeURL, 3, "--lease-ttl", haLeaseTTL.String())
 	haLogsOnFailure(t, rs)
+	// Replica 1, the one killed, is the lease holder: the harder case, as VIPs for the services
+	// written after the kill wait for another replica to take the lease.
+	leader := haAwaitLeader(t, rs)
+	rs[0], rs[leader] = rs[leader], rs[0]
+	for i, r := range rs {
+		r.name = fmt.Sprintf("replica-%d", i+1)
+	}
+	haAwaitMetrics(t, rs, 3)
 
 	// One control-plane CA for all: each replica serves its own certificate, all from it.
 	caPEM := haSameOnAll(t, rs, "/control-plane/ca")
@@ -128,6 +141,7 @@ func TestReplicasFailover(t *testing.T) {
 		err  error
 	}
 	servedAgain := make(chan failover, 1)
+	takeover := make(chan failover, 1)
 	for i := range haWrites {
 		if i == haKillAt {
 			killedAt = time.Now()
@@ -136,6 +150,10 @@ func TestReplicasFailover(t *testing.T) {
 			go func() {
 				last, err := haAwaitServedAgain(rs, orphans, killedAt)
 				servedAgain <- failover{last, err}
+			}()
+			go func() {
+				took, err := haAwaitTakeover(rs[1:], killedAt)
+				takeover <- failover{took, err}
 			}()
 		}
 		jobs <- i
@@ -157,6 +175,13 @@ func TestReplicasFailover(t *testing.T) {
 	}
 	require.NoError(t, fo.err)
 	lastServed := fo.last
+	select {
+	case fo = <-takeover:
+	case <-time.After(time.Until(killedAt.Add(haBound + 5*time.Second))):
+		t.Fatal("the wait for a new lease holder did not end")
+	}
+	require.NoError(t, fo.err)
+	tookOver := fo.last
 	acked, failed := 0, map[string]int{}
 	for _, res := range results {
 		if res.code/100 == 2 && res.err == nil {
@@ -166,10 +191,10 @@ func TestReplicasFailover(t *testing.T) {
 		}
 	}
 	lost := haLostWrites(t, rs, results)
-	t.Logf("failover: %d orphaned clients all served again %s after the kill; writes: %d sent, %d acknowledged, %d lost, not acknowledged: %v; the writes took %s after the kill",
-		len(orphans), lastServed.Round(time.Millisecond), haWrites, acked, len(lost), failed, writesDone.Round(time.Millisecond))
-	fmt.Printf("replicas failover: orphaned clients=%d served again after=%s writes sent=%d acknowledged=%d lost=%d\n",
-		len(orphans), lastServed.Round(time.Millisecond), haWrites, acked, len(lost))
+	t.Logf("failover: %d orphaned clients all served again %s after the kill; lease taken over after %s (TTL %s); writes: %d sent, %d acknowledged, %d lost, not acknowledged: %v; the writes took %s after the kill",
+		len(orphans), lastServed.Round(time.Millisecond), tookOver.Round(time.Millisecond), haLeaseTTL, haWrites, acked, len(lost), failed, writesDone.Round(time.Millisecond))
+	fmt.Printf("replicas failover: orphaned clients=%d served again after=%s lease taken over after=%s writes sent=%d acknowledged=%d lost=%d\n",
+		len(orphans), lastServed.Round(time.Millisecond), tookOver.Round(time.Millisecond), haWrites, acked, len(lost))
 	require.Empty(t, lost, "acknowledged writes missing or different")
 	require.Greater(t, acked, haWrites*9/10, "writes through the surviving replicas must succeed: %v", failed)
 
@@ -271,6 +296,59 @@ func TestReplicasFailover(t *testing.T) {
 		require.Empty(t, seen[ip], "%s and %s share VIP %s", n, seen[ip], ip)
 		seen[ip] = n
 	}
+	// One lease holder among the survivors, and each counts two replicas (the re-issue budget
+	// after a CA switch is shared by that count).
+	haAwaitLeader(t, rs[1:])
+	haAwaitMetrics(t, rs[1:], 2)
+}
+
+// haAwaitMetrics waits until every replica counts n live replicas (meshgate_replicas) and
+// exactly one reports holding the lease (meshgate_lease_held).
+func haAwaitMetrics(t *testing.T, rs []*haReplica, n int) {
+	t.Helper()
+	var seen []string
+	ok := func() bool {
+		held := 0.0
+		seen = seen[:0]
+		for _, r := range rs {
+			count, err1 := r.metric("meshgate_replicas")
+			h, err2 := r.metric(`meshgate_lease_held{lease="singleton"}`)
+			if err1 != nil || err2 != nil {
+				seen = append(seen, fmt.Sprintf("%s: %v %v", r.name, err1, err2))
+				return false
+			}
+			seen = append(seen, fmt.Sprintf("%s: replicas %g, lease held %g", r.name, count, h))
+			if count != float64(n) {
+				return false
+			}
+			held += h
+		}
+		return held == 1
+	}
+	for deadline := time.Now().Add(haBound); !ok(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("replicas should count %d and one should hold the lease: %v", n, seen)
+		}
+	}
+}
+
+// metric reads one sample from the replica's /metrics.
+func (r *haReplica) metric(sample string) (float64, error) {
+	resp, err := haHTTP.Get("http://" + r.diag + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(page), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	return 0, fmt.Errorf("no sample %s", sample)
 }
 
 const haRouteType = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
@@ -630,4 +708,73 @@ func haAwaitServedAgain(rs []*haReplica, orphans []*haClient, killedAt time.Time
 		}
 	}
 	return last, nil
+}
+
+// haLeaderDoc is the part of GET /leader (diagnostics port) the test reads.
+type haLeaderDoc struct {
+	Replica string `json:"replica"`
+	Leader  bool   `json:"leader"`
+	Holder  string `json:"holder"`
+	Fence   int64  `json:"fence"`
+}
+
+func (r *haReplica) leader() (haLeaderDoc, error) {
+	var doc haLeaderDoc
+	resp, err := haHTTP.Get("http://" + r.diag + "/leader")
+	if err != nil {
+		return doc, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return doc, fmt.Errorf("GET /leader on %s: %s", r.name, resp.Status)
+	}
+	return doc, json.NewDecoder(resp.Body).Decode(&doc)
+}
+
+// haAwaitLeader waits until exactly one replica holds the lease and all agree which, and
+// returns its index.
+func haAwaitLeader(t *testing.T, rs []*haReplica) int {
+	t.Helper()
+	leader := -1
+	var docs []haLeaderDoc
+	require.Eventually(t, func() bool {
+		leader, docs = -1, docs[:0]
+		for i, r := range rs {
+			doc, err := r.leader()
+			if err != nil {
+				return false
+			}
+			docs = append(docs, doc)
+			if doc.Leader {
+				if leader >= 0 {
+					return false
+				}
+				leader = i
+			}
+		}
+		if leader < 0 {
+			return false
+		}
+		for _, d := range docs {
+			if d.Holder != docs[leader].Replica {
+				return false
+			}
+		}
+		return true
+	}, haBound, 50*time.Millisecond, "no single lease holder all replicas agree on: %+v", docs)
+	return leader
+}
+
+// haAwaitTakeover waits until one of the survivors holds the lease and returns how long after
+// the kill that was.
+func haAwaitTakeover(survivors []*haReplica, killedAt time.Time) (time.Duration, error) {
+	for time.Since(killedAt) < haBound {
+		for _, r := range survivors {
+			if doc, err := r.leader(); err == nil && doc.Leader {
+				return time.Since(killedAt), nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("no surviving replica took the lease within %s of the kill", haBound)
 }
