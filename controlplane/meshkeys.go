@@ -71,6 +71,20 @@ type meshKeys struct {
 	known   map[string]meshLedgerItem
 }
 
+// warmTokens loads every mesh's token verification state while the store answers, so that
+// dataplanes this replica never admitted can still be admitted through a store outage
+// (tokens.Issuer.Warm). Only where streams carry tokens.
+func (k *meshKeys) warmTokens(ctx context.Context, m *model.Model) {
+	if k.streams == nil {
+		return
+	}
+	for _, mesh := range m.Meshes() {
+		if err := k.tokens.Warm(ctx, mesh.Name); err != nil {
+			k.log.Debug("loading the token verification state of a mesh", "mesh", mesh.Name, "error", err)
+		}
+	}
+}
+
 // newMeshKeys wires key lifecycle for a control plane; its failure to register metrics is
 // logged, not fatal.
 func newMeshKeys(st store.Store, issuer *tokens.Issuer, ids *identity.Service, xds streamEnder, authMode string, reg prometheus.Registerer, log *slog.Logger) *meshKeys {
@@ -111,6 +125,7 @@ func (k *meshKeys) update(ctx context.Context, m *model.Model) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, meshLedgerTimeout)
 	defer cancel()
+	k.warmTokens(ctx, m)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if !k.loaded {

@@ -354,8 +354,11 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 	if r.presence != nil {
 		present = r.presence.signal
 	}
+	// backoff holds back the renewal timer after a failed refresh: a certificate due while the
+	// store is unreachable would otherwise retry at once, in a loop, until it answers.
+	var backoff time.Duration
 	for {
-		renew := r.renewalTimer()
+		renew := r.renewalTimer(backoff)
 		force := true
 		select {
 		case <-ctx.Done():
@@ -375,7 +378,10 @@ func (r *reconciler) run(ctx context.Context, debounce time.Duration, ready func
 			force = false
 		}
 		if err := r.refresh(ctx, force); err != nil {
-			r.log.Error("rebuild failed; keeping the previous configuration", "error", err)
+			backoff = min(max(2*backoff, minRetryBackoff), maxRetryBackoff)
+			r.log.Error("rebuild failed; keeping the previous configuration", "error", err, "retry_in", backoff)
+		} else {
+			backoff = 0
 		}
 	}
 }
@@ -400,8 +406,15 @@ func (r *reconciler) debounce(ctx context.Context, changes <-chan int64, interva
 	}
 }
 
-// renewalTimer fires when the earliest served certificate is due; nil (never) without one.
-func (r *reconciler) renewalTimer() <-chan time.Time {
+// The bounds of the retry backoff after a failed refresh.
+const (
+	minRetryBackoff = 100 * time.Millisecond
+	maxRetryBackoff = 5 * time.Second
+)
+
+// renewalTimer fires when the earliest served certificate is due, but not sooner than
+// notBefore from now; nil (never) without one.
+func (r *reconciler) renewalTimer(notBefore time.Duration) <-chan time.Time {
 	r.mu.RLock()
 	var at time.Time
 	for _, sv := range r.served {
@@ -413,7 +426,7 @@ func (r *reconciler) renewalTimer() <-chan time.Time {
 	if at.IsZero() {
 		return nil
 	}
-	return time.After(time.Until(at))
+	return time.After(max(time.Until(at), notBefore))
 }
 
 // Dataplanes returns the state of every dataplane after the last rebuild, by node.

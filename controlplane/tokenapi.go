@@ -17,6 +17,7 @@ import (
 	"github.com/meshgate/meshgate/api/rest"
 	"github.com/meshgate/meshgate/api/rest/wire"
 	"github.com/meshgate/meshgate/ca/tokens"
+	"github.com/meshgate/meshgate/store"
 )
 
 // withTokenAPI serves the token endpoints in front of the resource API, behind the same
@@ -83,6 +84,13 @@ func (cp *ControlPlane) tokenFailure(w http.ResponseWriter, r *http.Request, err
 	}
 	if errors.Is(err, tokens.ErrUnknownMesh) {
 		writeTokenError(w, http.StatusNotFound, "Not found", err.Error())
+		return
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// As the resource API answers: the database is down or restarting, come back later.
+		cp.log.Warn("api request failed: the store is unreachable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "2")
+		writeTokenError(w, http.StatusServiceUnavailable, "Store unavailable", fmt.Sprintf("the store is unreachable: %v; retry", err))
 		return
 	}
 	cp.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshgate/meshgate/ca/tokens"
+	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/store/sqlite"
 )
 
@@ -97,4 +99,30 @@ func TestTokenAPIRefusesUnknownMeshes(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, out)
 	code, out = post("/tokens/dataplane", `{"mesh":"default","name":"gw"}`)
 	assert.Equal(t, http.StatusOK, code, "the default mesh exists without a resource: %s", out)
+}
+
+// unreachableStates answers every state read as a database that is down.
+type unreachableStates struct{ tokens.StateStore }
+
+func (unreachableStates) GetState(context.Context, string) ([]byte, int64, error) {
+	return nil, 0, fmt.Errorf("connection refused: %w", store.ErrUnavailable)
+}
+
+// While the store is down the token endpoints say so, as the resource API does: 503 with a
+// Retry-After, not a 500 that reads as a crash.
+func TestTokenAPIStoreUnavailable(t *testing.T) {
+	st, err := sqlite.OpenDir(context.Background(), t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	cp := &ControlPlane{log: quietLogger(), tokens: tokens.New(unreachableStates{st}, tokens.Options{Logger: quietLogger()})}
+	srv := httptest.NewServer(cp.withTokenAPI(http.NotFoundHandler()))
+	t.Cleanup(srv.Close)
+	resp, err := http.Post(srv.URL+"/tokens/dataplane", "application/json", strings.NewReader(`{"mesh":"default","name":"gw"}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, string(body))
+	assert.Equal(t, "2", resp.Header.Get("Retry-After"))
+	assert.Contains(t, string(body), "the store is unreachable")
 }
