@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
@@ -31,4 +32,20 @@ func forgetIdentities(ids *identity.Service, states map[string]DataplaneState) {
 		keep[identity.Dataplane{Mesh: st.Mesh, Name: st.Name}] = true
 	}
 	ids.Forget(keep)
+}
+
+// warmAuthorities prepares, while the store answers, the CA of every mTLS mesh that has
+// dataplanes, so that a dataplane failing over to this replica during a store outage (one this
+// replica never served) can still be issued a certificate from the CA held in memory; the
+// certificate is stored when the store is back. Views are cached per rebuild, so this costs a
+// store read per mesh at most once per rebuild.
+func warmAuthorities(ctx context.Context, ids *identity.Service, m *model.Model, log *slog.Logger) {
+	for _, mesh := range m.Meshes() {
+		if !mesh.MTLSEnabled() || len(mesh.Dataplanes) == 0 {
+			continue
+		}
+		if _, err := ids.Bundle(ctx, mesh); err != nil {
+			log.Debug("preparing the CA of a mesh", "mesh", mesh.Name, "error", err)
+		}
+	}
 }

@@ -115,6 +115,7 @@ func (r *reconciler) refresh(ctx context.Context, force bool) error {
 	r.warnDenyAll(m)
 	r.ids.SetModel(m)
 	w.bundles = meshBundles(ctx, r.ids, m, r.log)
+	warmAuthorities(ctx, r.ids, m, r.log)
 	w.shape = networkShape(w.network, w.bundles)
 	var im impact
 	if before != nil {
