@@ -35,8 +35,8 @@ func (cp *ControlPlane) singletonStore(raw store.Store) (*store.Fenced, error) {
 // setUpLease puts the rest of the singleton work under the lease: VIPs are allocated by the
 // holder only, with writes fenced, and followers serve what it stored; the re-issue rate is
 // divided among the live replicas, and on a shared store retiring roots are kept for every
-// replica's leaves. Call it once New has
-// built the DNS and the reconciler (and singletonStore the lease runner).
+// replica's leaves. Call it once New has built the DNS and the reconciler (and
+// singletonStore the lease runner).
 func (cp *ControlPlane) setUpLease() error {
 	if err := cp.dns.useLease(cp.lease, cp.lease.store); err != nil {
 		return err
