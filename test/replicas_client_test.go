@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -31,8 +32,7 @@ var haSubscriptions = map[string][]string{
 type haClient struct {
 	node, token string
 	// order is the replicas this client tries, first the one it starts on.
-	order   []int
-	streams int // streams opened
+	order []int
 
 	mu       sync.Mutex
 	at       int // index into order of the replica of the current stream
@@ -109,7 +109,6 @@ func (c *haClient) session(ctx context.Context, conn *grpc.ClientConn) error {
 	}
 	node := &corev3.Node{Id: c.node}
 	c.mu.Lock()
-	c.streams++
 	returning := c.sessions > 0
 	reqs := make([]*discoveryv3.DiscoveryRequest, 0, len(haTypes))
 	for _, typ := range haTypes {
@@ -169,8 +168,21 @@ func (c *haClient) String() string {
 	for typ, r := range c.firstAfter {
 		after = append(after, typ[strings.LastIndex(typ, ".")+1:]+"="+r.GetVersionInfo())
 	}
-	return fmt.Sprintf("%s (replica %d, %d served streams, holds %v, got after failing over %v, last stream ended: %v)",
-		c.node, c.order[c.at]+1, c.sessions, c.versionsLocked(), after, c.lastErr)
+	return fmt.Sprintf("%s (replica %d, %d served streams, %d streams not opened, holds %v, got after failing over %v, last stream ended: %v)",
+		c.node, c.order[c.at]+1, c.sessions, c.failedOpens, c.versionsLocked(), after, c.lastErr)
+}
+
+// haFailover is a copy of what a client recorded about failing over, to check without its lock
+// (a failed check must not leave the client's goroutine blocked on it).
+type haFailover struct {
+	replica, losses        int
+	heldAtLoss, firstAfter map[string]*discoveryv3.DiscoveryResponse
+}
+
+func (c *haClient) failover() haFailover {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return haFailover{replica: c.order[c.at], losses: c.losses, heldAtLoss: maps.Clone(c.heldAtLoss), firstAfter: maps.Clone(c.firstAfter)}
 }
 
 func (c *haClient) versions() map[string]string {

@@ -208,12 +208,12 @@ func TestReplicasFailover(t *testing.T) {
 	older, resent, newRoutes := 0, 0, 0
 	moved := map[int]int{}
 	for _, c := range orphans {
-		c.mu.Lock()
-		require.Equal(t, c.order[1], c.order[c.at], "client %s is on the replica it moved to first", c.node)
-		moved[c.order[c.at]]++
-		require.Equal(t, 1, c.losses, "client %s lost its stream once", c.node)
+		moves := c.failover()
+		require.Equal(t, c.order[1], moves.replica, "client %s is on the replica it moved to first", c.node)
+		moved[moves.replica]++
+		require.Equal(t, 1, moves.losses, "client %s lost its stream once", c.node)
 		for _, typ := range haTypes {
-			held, first := c.heldAtLoss[typ], c.firstAfter[typ]
+			held, first := moves.heldAtLoss[typ], moves.firstAfter[typ]
 			if first == nil {
 				continue // nothing sent: the replica's version is the one held (servedAgainBy)
 			}
@@ -239,7 +239,6 @@ func TestReplicasFailover(t *testing.T) {
 				older++ // the new replica had not seen as many writes yet; it catches up below
 			}
 		}
-		c.mu.Unlock()
 	}
 	require.Len(t, moved, 2, "orphans moved to both surviving replicas")
 	t.Logf("after failing over, of %d orphans: %d got new routes (%d of them older than what they held), %d responses repeated a held version",
@@ -248,9 +247,7 @@ func TestReplicasFailover(t *testing.T) {
 	// The others never noticed; everyone converges on what a fresh client gets anywhere.
 	for _, c := range clients {
 		if c.order[0] != 0 {
-			c.mu.Lock()
-			require.Zero(t, c.losses, "client %s of a surviving replica lost its stream", c.node)
-			c.mu.Unlock()
+			require.Zero(t, c.failover().losses, "client %s of a surviving replica lost its stream", c.node)
 		}
 	}
 	var want map[string]string
