@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +38,7 @@ const leaseTTL = 3 * time.Second
 // with the new leader, and a write under the old fence is refused by the store. It rejoins as
 // a follower that serves the new leader's VIPs.
 func TestLeaseFencesPausedLeader(t *testing.T) {
-	storeURL := leaseDatabase(t)
+	storeURL := haDatabase(t)
 	bin := buildBinary(t)
 	a := startLeaseReplica(t, bin, storeURL)
 	b := startLeaseReplica(t, bin, storeURL)
@@ -350,56 +347,6 @@ func leaseLogsOnFailure(t *testing.T, rs ...*leaseReplica) {
 		}
 		t.Logf("replica %d log (tail):\n%s", i, log)
 	}
-}
-
-// leasePostgres is the server the test creates its database on: a missing server fails the
-// test unless MESHGATE_SKIP_POSTGRES=1 (as store/postgres/postgres_test.go).
-func leasePostgres(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("MESHGATE_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	if os.Getenv("MESHGATE_SKIP_POSTGRES") == "1" {
-		t.Skip("MESHGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
-	}
-	t.Fatal("MESHGATE_TEST_POSTGRES is not set. Start a throwaway PostgreSQL with\n" +
-		"\texport MESHGATE_TEST_POSTGRES=$(.ci/postgres.sh start)\n" +
-		"(stop it with .ci/postgres.sh stop), or set MESHGATE_SKIP_POSTGRES=1 to skip these tests.")
-	return ""
-}
-
-// leaseDatabase creates an empty database for t, dropped when t ends, and returns its URL.
-func leaseDatabase(t *testing.T) string {
-	t.Helper()
-	admin := leasePostgres(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	require.NoError(t, err, "connect to MESHGATE_TEST_POSTGRES")
-	defer conn.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "meshgate_lease_" + hex.EncodeToString(b)
-	ident := pgx.Identifier{name}.Sanitize()
-	_, err = conn.Exec(ctx, `CREATE DATABASE `+ident)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Logf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+ident+` WITH (FORCE)`); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	require.NoError(t, err)
-	u.Path = "/" + name
-	return u.String()
 }
 
 func leaseOpenStore(t *testing.T, storeURL string) *postgres.Store {
