@@ -177,7 +177,11 @@ func (d *docDecoder) nameField() string {
 
 func (d *docDecoder) unknownKind(p pair, field, value string) decoded {
 	names := make([]string, 0)
-	for _, k := range Kinds() {
+	known := Kinds()
+	if d.kube {
+		known = AllKinds()
+	}
+	for _, k := range known {
 		names = append(names, string(k))
 	}
 	d.w.errorf(p.value, field, "unknown %s %q (known: %s)", field, value, strings.Join(names, ", "))

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"reflect"
+	"sort"
 	"strings"
 )
 
@@ -31,6 +32,24 @@ func registerEnum[T ~string](values []T, zeroNames ...string) {
 
 func (e *enumSpec) allowed() string { return strings.Join(e.listed, ", ") }
 
+// EnumValues returns every name the decoder accepts for an enum type (the listed values, then
+// the zero names, sorted), and false for a type that is not an enum. The CRD schema uses it.
+func EnumValues(t reflect.Type) ([]string, bool) {
+	spec, ok := enums[t]
+	if !ok {
+		return nil, false
+	}
+	out := append([]string(nil), spec.listed...)
+	var zero []string
+	for name, v := range spec.values {
+		if v == "" {
+			zero = append(zero, name)
+		}
+	}
+	sort.Strings(zero)
+	return append(out, zero...), true
+}
+
 func init() {
 	registerEnum([]Protocol{ProtocolTCP, ProtocolTLS, ProtocolHTTP, ProtocolHTTPS}, "NONE")
 	registerEnum([]TLSMode{TLSModeTerminate, TLSModePassthrough}, "NONE")
@@ -38,4 +57,5 @@ func init() {
 	registerEnum([]PathMatchType{PathExact, PathPrefix, PathRegex})
 	registerEnum([]HeaderMatchType{HeaderExact, HeaderRegex, HeaderAbsent, HeaderPresent})
 	registerEnum([]QueryMatchType{QueryExact, QueryRegex})
+	registerEnum([]ServiceType{ServiceTypeLoadBalancer, ServiceTypeClusterIP, ServiceTypeNodePort})
 }

@@ -14,6 +14,9 @@ func TestEncodeRoundTrip(t *testing.T) {
 	require.NotEmpty(t, objs)
 	_ = errs // testdata also holds deliberately invalid files
 	for _, o := range objs {
+		if info, _ := LookupKind(o.GetMeta().Kind); info.KubernetesOnly {
+			continue // no universal form to round-trip through
+		}
 		raw, err := Encode(o)
 		require.NoError(t, err, o.GetMeta().DisplayName())
 		back, derrs := Decode("roundtrip.json", raw)

@@ -11,6 +11,10 @@ func (d *docDecoder) universal() decoded {
 	if !ok {
 		return d.unknownKind(d.top["type"], "type", typ)
 	}
+	if info.KubernetesOnly {
+		d.w.errorf(d.top["type"].value, "type", "%s exists only on Kubernetes: write it as a kuma.io/v1alpha1 object", typ)
+		return decoded{errs: d.w.errs}
+	}
 	m := d.start(info)
 	var body []pair
 	for _, k := range d.order {

@@ -18,6 +18,9 @@ type KindInfo struct {
 	Global bool
 	// Namespaced kinds are namespaced on Kubernetes, where Kuma names them `<name>.<namespace>`.
 	Namespaced bool
+	// KubernetesOnly kinds (MeshGatewayInstance) exist only as Kubernetes objects: the universal
+	// form rejects them and Kinds leaves them out, so the store and the REST API never serve them.
+	KubernetesOnly bool
 }
 
 var (
@@ -50,12 +53,20 @@ func LookupKind(kind Kind) (KindInfo, bool) {
 	return info, ok
 }
 
-// Kinds lists every registered kind, sorted.
-func Kinds() []Kind {
+// Kinds lists every registered kind the universal form, the store and the REST API serve, sorted.
+func Kinds() []Kind { return kinds(false) }
+
+// AllKinds lists every registered kind, Kubernetes-only ones included, sorted.
+func AllKinds() []Kind { return kinds(true) }
+
+func kinds(kubernetesOnly bool) []Kind {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
 	kinds := make([]Kind, 0, len(registry))
-	for k := range registry {
+	for k, info := range registry {
+		if info.KubernetesOnly && !kubernetesOnly {
+			continue
+		}
 		kinds = append(kinds, k)
 	}
 	sort.Slice(kinds, func(i, j int) bool { return kinds[i] < kinds[j] })
@@ -93,4 +104,6 @@ func init() {
 	Register(KindInfo{Kind: KindTrafficRoute, New: func() Object { return &TrafficRoute{} }})
 	Register(KindInfo{Kind: KindVirtualOutbound, New: func() Object { return &VirtualOutbound{} }})
 	Register(KindInfo{Kind: KindProxyTemplate, New: func() Object { return &ProxyTemplate{} }})
+	Register(KindInfo{Kind: KindMeshGatewayInstance, New: func() Object { return &MeshGatewayInstance{} },
+		Namespaced: true, KubernetesOnly: true})
 }
