@@ -109,6 +109,9 @@ func clusterRole() map[string]any {
 		rule(Group, kuma, readVerbs...),
 		rule(Group, status, "get", "update", "patch"),
 		rule(Group, []string{"dataplanes"}, writeVerbs...),
+		// Owner references that block deletion (an instance's Deployment and Service) need
+		// this where the OwnerReferencesPermissionEnforcement admission plugin is on.
+		rule(Group, []string{"meshgatewayinstances/finalizers"}, "update"),
 		rule("", []string{"pods", "namespaces"}, readVerbs...),
 		rule("", []string{"services"}, writeVerbs...),
 		rule("apps", []string{"deployments"}, writeVerbs...),

@@ -51,5 +51,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newRunCmd(), newBootstrapCmd())
 	root.AddCommand(newTokenCmd(), newCACmd())
 	root.AddCommand(newMeshCmd())
+	root.AddCommand(newInstallCmd())
 	return root
 }
