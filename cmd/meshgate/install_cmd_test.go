@@ -119,3 +119,25 @@ func TestInstallIsDeterministic(t *testing.T) {
 	b, _, _ := runCLI(t, "install", "control-plane")
 	assert.True(t, bytes.Equal([]byte(a), []byte(b)))
 }
+
+// `meshgate validate` reads a MeshGatewayInstance in its Kubernetes form (the seed's) and
+// refuses the universal form, which Kuma does not have for this kind.
+func TestValidateMeshGatewayInstance(t *testing.T) {
+	_, stderr, code := runCLI(t, "validate", "-f", "../../api/v1alpha1/testdata/seed/meshgatewayinstance-k8s.yaml",
+		"-f", "../../api/v1alpha1/testdata/seed/meshgateway-k8s.yaml")
+	require.Equal(t, 0, code, stderr)
+
+	dir := t.TempDir()
+	universal := filepath.Join(dir, "universal.yaml")
+	require.NoError(t, os.WriteFile(universal, []byte("type: MeshGatewayInstance\nname: gw\n"), 0o644))
+	_, stderr, code = runCLI(t, "validate", "-f", universal)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, universal+":1: type: MeshGatewayInstance exists only on Kubernetes")
+
+	invalid := filepath.Join(dir, "invalid.yaml")
+	require.NoError(t, os.WriteFile(invalid, []byte("apiVersion: kuma.io/v1alpha1\nkind: MeshGatewayInstance\n"+
+		"metadata: {name: gw, namespace: default}\nspec:\n  replicas: 0\n  tags: {kuma.io/service: gw}\n"), 0o644))
+	_, stderr, code = runCLI(t, "validate", "-f", invalid)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, invalid+":5: MeshGatewayInstance default/gw.default: replicas: must be at least 1")
+}
