@@ -64,9 +64,13 @@ func (d *docDecoder) kubernetes(budget *aliasBudget) []decoded {
 		case k == "apiVersion" || k == "kind":
 		case k == "metadata":
 			d.k8sMeta(p, info)
-		case k == "mesh" && !info.Global:
+		case k == "mesh" && !info.Global && !info.KubernetesOnly:
+			// Kubernetes-only kinds take the mesh from the label, as Kuma's CRDs for them have
+			// no top-level mesh: the API server would drop it.
 			mesh = d.headerString(p, k)
 			meshLine = p.key.Line
+		case k == "mesh" && info.KubernetesOnly:
+			d.w.errorf(p.key, "mesh", "%s has no top-level mesh: set the %s label", kind, MeshTag)
 		case k == "spec":
 			d.k8sSpec(p)
 		default:

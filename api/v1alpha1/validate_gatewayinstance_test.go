@@ -42,6 +42,8 @@ func TestMeshGatewayInstanceValidation(t *testing.T) {
 		{"defaults", instance(""), nil},
 		{"service types", instance("  serviceType: NodePort\n"), nil},
 		{"mesh label", "apiVersion: kuma.io/v1alpha1\nkind: MeshGatewayInstance\nmetadata: {name: gw, namespace: ns, labels: {kuma.io/mesh: other}}\nspec: {tags: {kuma.io/service: gw}}\n", nil},
+		{"top-level mesh", "apiVersion: kuma.io/v1alpha1\nkind: MeshGatewayInstance\nmesh: default\nmetadata: {name: gw, namespace: ns}\nspec: {tags: {kuma.io/service: gw}}\n", []string{
+			e(3, `mesh: MeshGatewayInstance has no top-level mesh: set the kuma.io/mesh label`)}},
 		{"zero replicas", instance("  replicas: 0\n"), []string{e(6, "replicas: must be at least 1")}},
 		{"bad service type", instance("  serviceType: ExternalName\n"), []string{
 			e(6, `serviceType: invalid value "ExternalName": must be one of LoadBalancer, ClusterIP, NodePort`)}},
