@@ -2,7 +2,7 @@
 # Throwaway Kubernetes API server (kube-apiserver + etcd) on loopback for the Kubernetes-mode
 # tests of issue 13. No kubelet, scheduler or controller-manager: pods never run, so tests create
 # Pod objects and set status.podIP themselves.
-#   .ci/kube.sh build   build kube-apiserver and etcd into $GOBIN if missing (about 8 min cold)
+#   .ci/kube.sh build   build kube-apiserver and etcd into $GOBIN if missing (8 to 14 min cold)
 #   .ci/kube.sh start   start one (or reuse the one already running) and print `export` lines
 #   .ci/kube.sh stop    stop it and remove its state
 #   .ci/kube.sh url     print the API server URL of the running one, fail if none
@@ -25,9 +25,9 @@
 #     are built once per machine and cached in $GOBIN like step-ca;
 #   - start it from the Makefile's test target like .ci/postgres.sh
 #     (`eval "$$(./.ci/kube.sh start)"`, and `./.ci/kube.sh stop` in .ci/run's EXIT trap);
-#   - have the tests read MESHGATE_TEST_KUBE_KUBECONFIG (or _URL + _TOKEN + _CA_FILE) and skip
-#     only when it is unset AND not in CI, as store/postgres/postgres_test.go does for
-#     MESHGATE_TEST_POSTGRES.
+#   - have the tests get their client from test/kubetest (kubetest.Config / Client / Namespace),
+#     which reads MESHGATE_TEST_KUBE_KUBECONFIG and fails when it is unset unless
+#     MESHGATE_SKIP_KUBE=1, as store/postgres/postgres_test.go does for MESHGATE_TEST_POSTGRES.
 set -euo pipefail
 
 STATE=${MESHGATE_KUBE_STATE:-/tmp/meshgate-test-kube}
@@ -96,7 +96,7 @@ build_apiserver() {
 	[ "$(built_version "$APISERVER" k8s.io/kubernetes)" = "$KUBE_VERSION" ] && return 0
 	local start m minor replaces=()
 	start=$(date +%s)
-	log "building kube-apiserver $KUBE_VERSION into $GOBIN (about 6 min with cold Go caches on 2 cores)"
+	log "building kube-apiserver $KUBE_VERSION into $GOBIN (6 to 12 min with cold Go caches on 2 busy cores)"
 	for m in $KUBE_STAGING; do replaces+=("k8s.io/$m" "$KUBE_STAGING_VERSION"); done
 	minor=$(cut -d. -f2 <<<"$KUBE_VERSION")
 	# Without these the server reports a dev version (v0.0.0-master), which clients reject.
