@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
@@ -11,17 +13,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/meshgate/meshgate/certs/certstest"
 )
 
-const goldenCPCA = "testdata/bootstrap/cp-ca.pem"
+// cpCAFile writes a control-plane CA made for this test; goldens hold @@CP_CA_BASE64@@ where
+// the bootstrap inlines it, so no key material is committed.
+func cpCAFile(t *testing.T) (path, b64 string) {
+	t.Helper()
+	pem := certstest.NewRoot(t, "meshgate golden cp-ca").CertPEM()
+	path = filepath.Join(t.TempDir(), "cp-ca.pem")
+	require.NoError(t, os.WriteFile(path, pem, 0o600))
+	return path, base64.StdEncoding.EncodeToString(pem)
+}
 
 // One --cp-address prints exactly what it printed before the flag became repeatable: the
 // goldens were written by the binary of the commit before that change.
 func TestBootstrapSingleAddressUnchanged(t *testing.T) {
 	gw := example + "/gateway.yaml"
+	caFile, caB64 := cpCAFile(t)
 	for golden, args := range map[string][]string{
-		"default.yaml":     {"--cp-ca-file", goldenCPCA},
-		"hostname.json":    {"--cp-ca-file", goldenCPCA, "--cp-address", "grpc://cp.example.internal:5678", "--format", "json"},
+		"default.yaml":     {"--cp-ca-file", caFile},
+		"hostname.json":    {"--cp-ca-file", caFile, "--cp-address", "grpc://cp.example.internal:5678", "--format", "json"},
 		"insecure-ip.yaml": {"--xds-insecure", "--cp-address", "10.0.0.5:5678"},
 	} {
 		t.Run(golden, func(t *testing.T) {
@@ -29,7 +42,7 @@ func TestBootstrapSingleAddressUnchanged(t *testing.T) {
 			require.Equal(t, 0, code, stderr)
 			want, err := os.ReadFile(filepath.Join("testdata/bootstrap", golden))
 			require.NoError(t, err)
-			assert.Equal(t, string(want), out)
+			assert.Equal(t, strings.ReplaceAll(string(want), "@@CP_CA_BASE64@@", caB64), out)
 		})
 	}
 }
@@ -62,13 +75,14 @@ func TestBootstrapSeveralReplicas(t *testing.T) {
 			sans: []san{{"IP_ADDRESS", "10.0.0.1"}}},
 		{name: "insecure", addrs: []string{"10.0.0.1:5678", "cp.example.internal:5678"}, typ: "STRICT_DNS", insecure: true},
 	}
+	caFile, _ := cpCAFile(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"bootstrap", "--dataplane-file", example + "/gateway.yaml", "--format", "json"}
 			if c.insecure {
 				args = append(args, "--xds-insecure")
 			} else {
-				args = append(args, "--cp-ca-file", goldenCPCA)
+				args = append(args, "--cp-ca-file", caFile)
 			}
 			for _, a := range c.addrs {
 				args = append(args, "--cp-address", a)
