@@ -137,49 +137,16 @@ func (s *Store) PutStatesFenced(ctx context.Context, f store.Fence, writes []sto
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: put states: %w", err)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: put states: begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM leases WHERE name = ? AND holder = ? AND fence = ? AND expires > ?`,
-		f.Name, f.Holder, f.Token, time.Now().UnixNano()).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("sqlite: put states: lease %q fence %d of %s: %w", f.Name, f.Token, f.Holder, store.ErrFenced)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: put states: checking lease %q: %w", f.Name, err)
-	}
-	stmts := map[string]*sql.Stmt{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
+	return s.writeStates(ctx, writes, order, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM leases WHERE name = ? AND holder = ? AND fence = ? AND expires > ?`,
+			f.Name, f.Holder, f.Token, time.Now().UnixNano()).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: put states: lease %q fence %d of %s: %w", f.Name, f.Token, f.Holder, store.ErrFenced)
 		}
-	}()
-	prepared := func(q string) (*sql.Stmt, error) {
-		if st, ok := stmts[q]; ok {
-			return st, nil
-		}
-		st, err := tx.PrepareContext(ctx, q)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("sqlite: put states: checking lease %q: %w", f.Name, err)
 		}
-		stmts[q] = st
-		return st, nil
-	}
-	versions := make([]int64, len(writes))
-	for _, n := range order {
-		v, err := writeState(ctx, prepared, writes[n])
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
-		}
-		versions[n] = v
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: put states: commit: %w", err)
-	}
-	return versions, nil
+		return nil
+	})
 }

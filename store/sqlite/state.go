@@ -79,7 +79,7 @@ func (s *Store) DeleteState(ctx context.Context, key string, expectedVersion int
 	if err := backend.ValidateStateDelete(key, expectedVersion); err != nil {
 		return fmt.Errorf("sqlite: delete state: %w", err)
 	}
-	_, err := s.writeStates(ctx, []store.StateWrite{{Key: key, ExpectedVersion: expectedVersion, Delete: true}}, []int{0})
+	_, err := s.writeStates(ctx, []store.StateWrite{{Key: key, ExpectedVersion: expectedVersion, Delete: true}}, []int{0}, nil)
 	return err
 }
 
@@ -93,7 +93,7 @@ func (s *Store) PutStates(ctx context.Context, writes []store.StateWrite) ([]int
 	if len(writes) == 0 {
 		return []int64{}, nil
 	}
-	return s.writeStates(ctx, writes, order)
+	return s.writeStates(ctx, writes, order, nil)
 }
 
 // State statements, by what a write does.
@@ -109,8 +109,9 @@ const (
 	stateExists    = `SELECT 1 FROM state WHERE key = ?`
 )
 
-// writeStates runs validated writes in order, in one transaction.
-func (s *Store) writeStates(ctx context.Context, writes []store.StateWrite, order []int) ([]int64, error) {
+// writeStates runs validated writes in order, in one transaction. first, when given, runs in
+// that transaction before any write and vetoes them all by failing (the lease fence).
+func (s *Store) writeStates(ctx context.Context, writes []store.StateWrite, order []int, first func(*sql.Tx) error) ([]int64, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -118,6 +119,11 @@ func (s *Store) writeStates(ctx context.Context, writes []store.StateWrite, orde
 		return nil, fmt.Errorf("sqlite: put states: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if first != nil {
+		if err := first(tx); err != nil {
+			return nil, err
+		}
+	}
 	stmts := map[string]*sql.Stmt{}
 	defer func() {
 		for _, st := range stmts {
