@@ -33,15 +33,23 @@ type binaryCP struct {
 // is ready.
 func startBinaryCP(t *testing.T, extra ...string) *binaryCP {
 	t.Helper()
+	return launchBinaryCP(t, append([]string{"--resources", "../examples/gateway"}, extra...)...)
+}
+
+// launchBinaryCP runs `meshgate run` on loopback with a fresh data dir and the given flags,
+// waits until it is ready and stops it when the test ends; its log is shown if the test fails.
+func launchBinaryCP(t *testing.T, flags ...string) *binaryCP {
+	t.Helper()
 	bin := buildBinary(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	args := append([]string{"run", "--data-dir", t.TempDir(), "--resources", "../examples/gateway",
+	args := append([]string{"run", "--data-dir", t.TempDir(),
 		"--xds-address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--diag-address", "127.0.0.1:0",
-		"--dns-address", "127.0.0.1:0", "--dns-forward=false", "--api-tls-address", ""}, extra...)
+		"--dns-address", "127.0.0.1:0", "--dns-forward=false", "--api-tls-address", ""}, flags...)
 	srv := exec.CommandContext(ctx, bin, args...)
 	stderr, err := srv.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
+	var logs syncBuffer
 	t.Cleanup(func() {
 		_ = srv.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -53,26 +61,24 @@ func startBinaryCP(t *testing.T, extra ...string) *binaryCP {
 			<-done
 		}
 		cancel()
+		if t.Failed() {
+			t.Logf("control plane log:\n%s", logs.String())
+		}
 	})
 	cp := &binaryCP{bin: bin, pid: srv.Process.Pid}
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
+		_, _ = logs.Write(append(sc.Bytes(), '\n'))
 		if m := runningLine.FindStringSubmatch(sc.Text()); m != nil {
 			cp.xds, cp.api, cp.diag = m[1], m[2], m[3]
 			break
 		}
 	}
-	require.NotEmpty(t, cp.api, "server never logged its addresses")
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	require.NotEmpty(t, cp.api, "server never logged its addresses:\n%s", logs.String())
+	go func() { _, _ = io.Copy(&logs, stderr) }()
 	cp.environ = append(os.Environ(), "MESHGATE_API_ADDRESS=http://"+cp.api)
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + cp.diag + "/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return readyStatus(cp) == http.StatusOK }, 20*time.Second, 50*time.Millisecond,
+		"control plane never ready")
 	return cp
 }
 

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -67,49 +66,10 @@ func (pg *outagePostgres) run(cmd string) (string, error) {
 	return string(out), nil
 }
 
-// startStoreCP runs the built binary on the store, with nothing loaded, and waits until it is
-// ready; its log is shown if the test fails.
+// startStoreCP runs the built binary on the store, with nothing loaded.
 func startStoreCP(t *testing.T, storeURL string) *binaryCP {
 	t.Helper()
-	bin := buildBinary(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := exec.CommandContext(ctx, bin, "run", "--store", storeURL, "--data-dir", t.TempDir(),
-		"--xds-address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--diag-address", "127.0.0.1:0",
-		"--dns-address", "127.0.0.1:0", "--dns-forward=false", "--api-tls-address", "")
-	stderr, err := srv.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, srv.Start())
-	var logs syncBuffer
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cancel()
-			<-done
-		}
-		cancel()
-		if t.Failed() {
-			t.Logf("control plane log:\n%s", logs.String())
-		}
-	})
-	cp := &binaryCP{bin: bin, pid: srv.Process.Pid}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		_, _ = logs.Write(append(sc.Bytes(), '\n'))
-		if m := runningLine.FindStringSubmatch(sc.Text()); m != nil {
-			cp.xds, cp.api, cp.diag = m[1], m[2], m[3]
-			break
-		}
-	}
-	require.NotEmpty(t, cp.api, "server never logged its addresses:\n%s", logs.String())
-	go func() { _, _ = io.Copy(&logs, stderr) }()
-	cp.environ = append(os.Environ(), "MESHGATE_API_ADDRESS=http://"+cp.api)
-	require.Eventually(t, func() bool { return readyStatus(cp) == http.StatusOK }, 20*time.Second, 50*time.Millisecond,
-		"control plane never ready")
-	return cp
+	return launchBinaryCP(t, "--store", storeURL)
 }
 
 // readyStatus is /ready's status, 0 when it cannot be asked.
