@@ -83,11 +83,11 @@ func newReplicaID() string {
 }
 
 func newLeaseRunner(l store.Leaser, ttl time.Duration, reg prometheus.Registerer, log *slog.Logger) (*leaseRunner, error) {
-	if ttl <= 0 {
+	if ttl == 0 {
 		ttl = DefaultLeaseTTL
 	}
 	if ttl < 300*time.Millisecond {
-		return nil, fmt.Errorf("lease TTL %s is too short: at least 300ms", ttl)
+		return nil, fmt.Errorf("--lease-ttl %s: must be at least 300ms (default %s)", ttl, DefaultLeaseTTL)
 	}
 	r := &leaseRunner{
 		leaser: l, id: newReplicaID(), ttl: ttl, log: log, gained: make(chan struct{}, 1),

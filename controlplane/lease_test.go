@@ -142,3 +142,11 @@ func TestFollowerServesLeaderVIPs(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.False(t, follower.waiting.Load())
 }
+
+// A lease TTL the runner cannot renew in time is refused at start, naming the flag.
+func TestLeaseTTLTooShortIsRefused(t *testing.T) {
+	for _, ttl := range []time.Duration{-time.Second, 100 * time.Millisecond} {
+		_, err := newLeaseRunner(nil, ttl, prometheus.NewRegistry(), quietLogger())
+		require.ErrorContains(t, err, "--lease-ttl", ttl.String())
+	}
+}
