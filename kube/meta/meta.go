@@ -43,3 +43,8 @@ const (
 	// ServiceAccountTokenFile is where Kubernetes mounts a pod's ServiceAccount token.
 	ServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 )
+
+// ObjectLabel names a Kubernetes object where meshgate's errors name a file: `kubectl get`
+// accepts it as written (`meshgatewayroutes/edge-route`, `dataplanes/web-1.default` for a
+// namespaced kind, whose meshgate name already carries the namespace).
+func ObjectLabel(plural, name string) string { return plural + "/" + name }
