@@ -26,6 +26,10 @@ type Config struct {
 	// (postgres://...).
 	DataDir  string
 	StoreURL string
+	// Environment is EnvironmentUniversal (also when empty) or EnvironmentKubernetes, where
+	// the cluster is the source of resources (kube.go).
+	Environment string
+	Kube        KubeConfig
 	// ResourcesDir, when set, is loaded at start and watched; its files own the resources they
 	// define.
 	ResourcesDir string

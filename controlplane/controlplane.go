@@ -43,6 +43,8 @@ type ControlPlane struct {
 	ready     chan struct{}
 	// health probes the store; /ready is 503 while it does not answer (storehealth.go).
 	health *storeHealth
+	// kube is set in Kubernetes mode (kube.go).
+	kube *kubeMode
 }
 
 // Addrs are the addresses the control plane actually listens on (ports resolved). APITLS is
@@ -79,7 +81,21 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 			}
 		}
 	}()
-	raw, err := openStore(ctx, cfg.StoreURL, cfg.DataDir)
+	env, err := cfg.environment()
+	if err != nil {
+		return nil, err
+	}
+	if env == EnvironmentKubernetes {
+		if cp.kube, err = newKubeMode(cfg.Kube); err != nil {
+			return nil, err
+		}
+	}
+	var raw store.Store
+	if cp.kube != nil && cfg.StoreURL == "" {
+		raw, err = cp.kube.openStore(ctx, cfg.DataDir)
+	} else {
+		raw, err = openStore(ctx, cfg.StoreURL, cfg.DataDir)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +150,11 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if cfg.ResourcesDir != "" {
 		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
 	}
+	if cp.kube != nil {
+		if err := cp.setUpKube(); err != nil {
+			return nil, err
+		}
+	}
 	raiseFileLimit(cfg.Limits, ex.apiTLS, cfg.Logger)
 	if err := cp.listen(); err != nil {
 		return nil, err
@@ -175,13 +196,13 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 
 	grpcServer := grpc.NewServer(append(cp.cfg.Limits.grpcOptions(), cp.xdsCredentials())...)
 	cp.xds.Register(grpcServer)
-	api := cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler()))))
+	api := cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler())))))
 	apiServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer.TLSConfig = cp.serving.ServerConfig()
 	diagServer := cp.cfg.Limits.apiServer(cp.diagHandler())
 
-	errc := make(chan error, 7)
+	errc := make(chan error, 10)
 	var wg sync.WaitGroup
 	spawn := func(name string, f func() error) {
 		wg.Add(1)
@@ -201,7 +222,18 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	spawn("diagnostics server", func() error { return ignoreClosed(diagServer.Serve(cp.diagLis)) })
 	spawn("store health check", func() error { return cp.health.run(ctx) })
 	cp.startLease(ctx, spawn)
+	if cp.kube != nil {
+		cp.startKube(ctx, spawn)
+	}
 	spawn("reconciler", func() error {
+		if cp.kube != nil {
+			// The first configuration must already hold the cluster's resources.
+			select {
+			case <-cp.kube.source.Synced():
+			case <-ctx.Done():
+				return nil
+			}
+		}
 		return cp.rec.run(ctx, cp.cfg.Debounce, func() { cp.readyOnce.Do(func() { close(cp.ready) }) })
 	})
 	if cp.files != nil {

@@ -46,6 +46,9 @@ func (cp *ControlPlane) xdsAuthenticator() (func(context.Context, *corev3.Node) 
 		return nil, fmt.Errorf("registering xDS auth metrics: %w", err)
 	}
 	a := &tokenAuth{verify: cp.tokens.Verify, log: cp.log, results: results}
+	if cp.kube != nil {
+		a.verify = cp.kube.auth(cp.store, cp.tokens.Verify).verify
+	}
 	return a.authenticate, nil
 }
 

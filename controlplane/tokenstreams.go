@@ -86,6 +86,11 @@ func (s *tokenStreams) recheck(ctx context.Context, meshes ...string) int {
 				return nil
 			}
 		}
+		if info.Mesh == "" {
+			// Not a dataplane token (a pod's ServiceAccount token in Kubernetes mode): the pod
+			// and its ServiceAccount were checked when the stream opened; nothing to revoke.
+			return nil
+		}
 		seen[token] = info
 		err = s.tokens.Recheck(ctx, info)
 		var reason string

@@ -51,6 +51,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newRunCmd(), newBootstrapCmd())
 	root.AddCommand(newTokenCmd(), newCACmd())
 	root.AddCommand(newMeshCmd())
-	root.AddCommand(newInstallCmd())
+	root.AddCommand(newInstallCmd(), newDataplaneCmd())
 	return root
 }

@@ -47,6 +47,14 @@ func Config(t testing.TB) *rest.Config {
 	return cfg
 }
 
+// KubeconfigPath is the admin kubeconfig file, for a control plane under test to connect
+// with (--kubeconfig); it fails or skips as Config does without the server.
+func KubeconfigPath(t testing.TB) string {
+	t.Helper()
+	Config(t)
+	return os.Getenv(EnvKubeconfig)
+}
+
 // Client returns a typed clientset for the test API server's admin.
 func Client(t testing.TB) kubernetes.Interface {
 	t.Helper()
