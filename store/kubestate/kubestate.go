@@ -10,12 +10,15 @@
 //     Within one Store every state write and lease change is serialised by one lock, and state
 //     reads wait for it, so this process sees a batch whole or not at all: every version is
 //     checked before anything is written, and a write that fails part-way (the API server
-//     unreachable, the object changed by another process meanwhile) is undone by restoring
-//     what the batch had already written. Another process (a second replica, kubectl) can see
-//     a batch half-written while it is being written or undone, and if the API server is lost
-//     mid-batch the undo may fail too: the error then says the batch is partly written. An
-//     undone entry gets its old value back at a new version, so a version is never reused and
-//     nobody can write on top of a value that was only there for a moment.
+//     unreachable or refusing it, the object changed by another process meanwhile) is undone
+//     by restoring what the batch had already written. An undone entry gets its old value back
+//     at a new version, so the undo reuses no version a reader may have seen.
+//   - Against another process (a second replica, kubectl) a batch is not atomic. That process
+//     can read a batch half-written, while it is written or undone, and even write on top of
+//     one of its values before the undo, which then leaves that later write in place. If the
+//     API server is lost mid-batch the undo may fail too: the error then says that the batch is
+//     partly written. Version checks still hold entry by entry: a write at a version another
+//     process has moved on from fails, so no single entry loses an update.
 //   - Versions are a counter per entry in an annotation, 1 on creation, as in the SQL stores
 //     (which also start a re-created entry at 1 again).
 //
