@@ -34,7 +34,8 @@ type Request struct {
 type Result struct {
 	// Dataplanes are sorted by mesh, then name; each has passed api.Dataplane.Validate.
 	Dataplanes []*api.Dataplane
-	// Problems are sorted by namespace, name, reason, message; at most a few per pod.
+	// Problems are sorted by namespace and name, at most one per pod: a pod's Events are
+	// deduplicated by pod, so two problems would alternate.
 	Problems []Problem
 }
 
@@ -79,6 +80,7 @@ func Convert(req Request) Result {
 	for _, pod := range req.Pods {
 		if pod != nil {
 			c.pod(pod)
+			c.flushProblems()
 		}
 	}
 	slices.SortFunc(c.res.Dataplanes, func(a, b *api.Dataplane) int {
@@ -99,12 +101,35 @@ type converter struct {
 	namespaces map[string]*corev1.Namespace
 	services   map[string][]*corev1.Service
 	res        Result
+	// pending are the problems of the pod being converted.
+	pending []Problem
 }
 
 func (c *converter) problem(pod *corev1.Pod, reason, format string, args ...any) {
-	c.res.Problems = append(c.res.Problems, Problem{
+	c.pending = append(c.pending, Problem{
 		Namespace: pod.Namespace, Name: pod.Name, Reason: reason, Message: fmt.Sprintf(format, args...),
 	})
+}
+
+// flushProblems makes the pod's problems one: the failure that cost it its Dataplane if there
+// is one (warnings about a Dataplane that does not exist do not matter), else the warnings
+// (all of the one warning reason there is) joined.
+func (c *converter) flushProblems() {
+	defer func() { c.pending = c.pending[:0] }()
+	if len(c.pending) == 0 {
+		return
+	}
+	for _, p := range c.pending {
+		if p.Reason == ReasonFailed {
+			c.res.Problems = append(c.res.Problems, p)
+			return
+		}
+	}
+	p := c.pending[0]
+	for _, q := range c.pending[1:] {
+		p.Message += "; " + q.Message
+	}
+	c.res.Problems = append(c.res.Problems, p)
 }
 
 // pod converts one pod, or reports why it cannot.

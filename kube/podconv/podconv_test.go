@@ -306,7 +306,10 @@ func TestConvertMeshes(t *testing.T) {
 
 func TestConvertOptions(t *testing.T) {
 	res := Convert(readRequest(t, "testdata/options.input.yaml"))
-	require.Equal(t, []string{"default/kong-6b8d9f7c4-q9w8e.kong"}, names(res))
+	require.Equal(t, []string{"default/echo-ok.kong", "default/kong-6b8d9f7c4-q9w8e.kong"}, names(res))
+	require.Equal(t, []string{ReasonUnknownProtocol + `: Service echo annotation 80.service.kuma.io/protocol has the value "quic", not one of grpc, http, http2, kafka, tcp; port 80 is treated as tcp; ` +
+		`Service echo annotation 81.service.kuma.io/protocol has the value "websocket", not one of grpc, http, http2, kafka, tcp; port 81 is treated as tcp`},
+		problemsOf(res, "kong", "echo-ok"), "a pod's problems are one")
 	kong := dataplane(t, res, "kong-6b8d9f7c4-q9w8e.kong")
 	require.Empty(t, kong.Spec.Networking.Inbound)
 	require.Equal(t, &api.DataplaneGateway{Type: api.GatewayDelegated, Tags: map[string]string{
