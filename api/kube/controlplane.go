@@ -50,8 +50,10 @@ func (o ControlPlaneOptions) validate() error {
 var dnsLabels = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
 // ControlPlane returns every object needed to run meshgate in a cluster, in the order
-// `kubectl apply` needs them: the CRDs, the namespace, the ServiceAccount, RBAC, the Deployment
-// and the Service.
+// `kubectl apply` needs them: the CRDs, the namespace, the ServiceAccount, RBAC, the Deployment,
+// the Service and the ValidatingWebhookConfiguration. The webhook configuration's caBundle is a
+// *yaml.Node (empty, with a comment for the printed YAML): encode the objects with
+// WriteDocuments, not encoding/json.
 func ControlPlane(o ControlPlaneOptions) ([]map[string]any, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -66,6 +68,7 @@ func ControlPlane(o ControlPlaneOptions) ([]map[string]any, error) {
 		binding("RoleBinding", "Role", o.Namespace, o.Namespace),
 		deployment(o),
 		service(o.Namespace),
+		webhookConfiguration(o.Namespace),
 	)
 	return objs, nil
 }
@@ -98,7 +101,7 @@ var (
 // clusterRole grants what meshgate does across the cluster: read Kuma's resources and write
 // their status (validation conditions) and the Dataplanes it derives from pods; read pods,
 // services and namespaces; own the Deployments and Services of MeshGatewayInstances; record
-// Events; check dataplanes' ServiceAccount tokens.
+// Events; check dataplanes' ServiceAccount tokens; set the caBundle of its webhook configuration.
 func clusterRole() map[string]any {
 	var kuma, status []string
 	for _, k := range CRDKinds() {
@@ -118,6 +121,7 @@ func clusterRole() map[string]any {
 		rule("", []string{"events"}, "create", "patch"),
 		rule("events.k8s.io", []string{"events"}, "create", "patch"),
 		rule("authentication.k8s.io", []string{"tokenreviews"}, "create"),
+		webhookRBAC(),
 	}
 	return object("rbac.authorization.k8s.io/v1", "ClusterRole", "", Name, map[string]any{"rules": rules})
 }
@@ -149,6 +153,9 @@ func deployment(o ControlPlaneOptions) map[string]any {
 		"run",
 		// --environment does not exist yet: it is issue 13's next step (item 2).
 		"--environment=kubernetes",
+		// The MeshGatewayInstance controller's gateway pods run `meshgate dataplane` from the
+		// same image.
+		"--gateway-image=" + o.Image,
 		fmt.Sprintf("--xds-address=:%d", portXDS),
 		fmt.Sprintf("--api-address=127.0.0.1:%d", portAPIHTTP),
 		fmt.Sprintf("--api-tls-address=:%d", portAPIHTTPS),

@@ -78,23 +78,49 @@ func TestInstallControlPlane(t *testing.T) {
 		byKind[kind] = d
 		meta := d["metadata"].(map[string]any)
 		switch kind {
-		case "Namespace", "ClusterRole", "ClusterRoleBinding":
+		case "Namespace", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration":
 			assert.Nil(t, meta["namespace"], kind)
 		default:
 			assert.Equal(t, "meshgate-system", meta["namespace"], kind)
 		}
 	}
-	assert.Equal(t, []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"}, kinds)
+	assert.Equal(t, []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service", "ValidatingWebhookConfiguration"}, kinds)
 
 	container := byKind["Deployment"]["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
 	assert.Equal(t, "example.com/meshgate:v0.0.0-test", container["image"])
 	assert.Contains(t, container["args"], "--environment=kubernetes")
+	assert.Contains(t, container["args"], "--gateway-image=example.com/meshgate:v0.0.0-test", "gateway pods run the same image")
 	var ports []string
 	for _, p := range byKind["Service"]["spec"].(map[string]any)["ports"].([]any) {
 		pm := p.(map[string]any)
 		ports = append(ports, pm["name"].(string)+"/"+pm["protocol"].(string))
 	}
 	assert.Equal(t, []string{"xds/TCP", "https-api/TCP", "diag/TCP", "dns-udp/UDP", "dns-tcp/TCP"}, ports)
+
+	// The webhooks call the meshgate Service's HTTPS API port; the control plane sets the
+	// caBundle at start, which the printed YAML says next to the empty value.
+	webhooks := byKind["ValidatingWebhookConfiguration"]["webhooks"].([]any)
+	require.Len(t, webhooks, 2)
+	for _, w := range webhooks {
+		wh := w.(map[string]any)
+		cc := wh["clientConfig"].(map[string]any)
+		assert.Equal(t, map[string]any{"namespace": "meshgate-system", "name": "meshgate", "path": "/validate", "port": 5682},
+			cc["service"], wh["name"])
+		assert.Equal(t, "", cc["caBundle"], wh["name"])
+		assert.Equal(t, "Fail", wh["failurePolicy"], wh["name"])
+		assert.Equal(t, "None", wh["sideEffects"], wh["name"])
+		assert.Equal(t, 5, wh["timeoutSeconds"], wh["name"])
+		assert.Equal(t, []any{"v1"}, wh["admissionReviewVersions"], wh["name"])
+	}
+	assert.Equal(t, []any{map[string]any{"apiGroups": []any{"kuma.io"}, "apiVersions": []any{"v1alpha1"},
+		"operations": []any{"CREATE", "UPDATE"}, "resources": []any{"*"}, "scope": "*"}},
+		webhooks[0].(map[string]any)["rules"])
+	assert.Contains(t, out, `caBundle: "" # set by the meshgate control plane at start`)
+
+	// RBAC to patch that caBundle, for this configuration only.
+	assert.Contains(t, byKind["ClusterRole"]["rules"], map[string]any{
+		"apiGroups": []any{"admissionregistration.k8s.io"}, "resources": []any{"validatingwebhookconfigurations"},
+		"resourceNames": []any{"meshgate"}, "verbs": []any{"get", "patch"}})
 }
 
 func TestInstallControlPlaneFlags(t *testing.T) {
