@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -390,4 +391,96 @@ func TestKubernetesGatewayPodOverADS(t *testing.T) {
 	code, body := cp.call(t, http.MethodDelete, "/meshes/"+w.mesh+"/meshgateways/"+w.gwService, "", nil)
 	require.Equal(t, http.StatusMethodNotAllowed, code, string(body))
 	require.Contains(t, string(body), "kubectl")
+}
+
+// universalDataplanes are the Dataplanes a universal user writes for the world's three pods:
+// what meshgate derives from them in Kubernetes mode, Kuma's tags included.
+func (w *kubeWorld) universalDataplanes() string {
+	r := strings.NewReplacer("MESH", w.mesh, "GWSVC", w.gwService, "NS", w.ns)
+	inbound := func(name, port string) string {
+		return `type: Dataplane
+mesh: MESH
+name: ` + name + `-0.NS
+networking:
+  address: ADDR
+  inbound:
+    - port: ` + port + `
+      tags:
+        app: ` + name + `
+        k8s.kuma.io/namespace: NS
+        k8s.kuma.io/service-name: ` + name + `
+        k8s.kuma.io/service-port: "` + port + `"
+        kuma.io/protocol: http
+        kuma.io/service: ` + name + `_NS_svc_` + port + `
+  transparentProxying:
+    redirectPortInbound: 15006
+    redirectPortOutbound: 15001
+    ipFamilyMode: DualStack
+`
+	}
+	return r.Replace(`type: Dataplane
+mesh: MESH
+name: edge-0.NS
+networking:
+  address: 10.1.0.10
+  gateway:
+    type: BUILTIN
+    tags:
+      kuma.io/service: GWSVC
+---
+` + strings.Replace(inbound("frontend", "9001"), "ADDR", "10.1.0.11", 1) + "---\n" +
+		strings.Replace(inbound("api", "9002"), "ADDR", "10.1.0.12", 1))
+}
+
+// TestKubernetesAndUniversalSameXDS: the same resources, as Kubernetes objects and pods or as
+// universal resources, give the gateway the same listeners, routes, clusters and endpoints.
+// Secrets differ by nature (each control plane has its own CA) and are compared by name only.
+func TestKubernetesAndUniversalSameXDS(t *testing.T) {
+	w := newKubeWorld(t)
+	w.apply(w.seedResources())
+	w.populate()
+	kcp := startKubeCP(t, w.ns)
+	gw := "edge-0." + w.ns
+	waitDataplane(t, kcp, w.mesh, gw)
+	waitDataplane(t, kcp, w.mesh, "api-0."+w.ns)
+	waitDataplane(t, kcp, w.mesh, "frontend-0."+w.ns)
+
+	ucp := startCP(t, t.TempDir())
+	code, body := ucp.call(t, http.MethodPost, "/apply", "application/yaml", []byte(w.universalEquivalent()+"---\n"+w.universalDataplanes()))
+	require.Equal(t, http.StatusOK, code, string(body))
+
+	path := "/meshes/" + w.mesh + "/dataplanes/" + gw + "/xds"
+	get := func(cp *runningCP) map[string]any {
+		// The apply is answered before the rebuild that renders it.
+		deadline := time.Now().Add(20 * time.Second)
+		code, body := cp.call(t, http.MethodGet, path, "", nil)
+		for code == http.StatusNotFound && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			code, body = cp.call(t, http.MethodGet, path, "", nil)
+		}
+		require.Equal(t, http.StatusOK, code, string(body))
+		var out map[string]any
+		require.NoError(t, json.Unmarshal(body, &out))
+		return out
+	}
+	kube, universal := get(kcp), get(ucp)
+	require.NotEmpty(t, kube)
+	for _, typ := range []string{"listeners", "routes", "clusters", "endpoints"} {
+		require.NotEmpty(t, universal[typ], "the universal gateway has no %s", typ)
+	}
+	for typ := range universal {
+		if strings.Contains(strings.ToLower(typ), "secret") {
+			continue
+		}
+		require.Equal(t, universal[typ], kube[typ], "%s differs between universal and Kubernetes mode", typ)
+	}
+	require.ElementsMatch(t, keysOf(universal), keysOf(kube))
+}
+
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

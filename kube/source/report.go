@@ -33,6 +33,8 @@ const ConditionValid = "Valid"
 // ReasonInvalid is the reason of a False Valid condition and of the Warning Event.
 const ReasonInvalid = "InvalidResource"
 
+const maxWarned = 50000
+
 // reporter turns problems into status conditions and Events. A sync collects what every
 // object's state should be (begin, crd...), then flush writes only what changed.
 type reporter struct {
@@ -107,11 +109,15 @@ func (r *reporter) podProblems(pods cache.Store, problems []podconv.Problem) {
 func (r *reporter) warn(obj runtime.Object, key, reason, msg string) {
 	r.mu.Lock()
 	seen := r.warned[key] == msg
+	if len(r.warned) > maxWarned {
+		clear(r.warned) // bounded: objects come and go; at worst a problem is reported again
+	}
 	r.warned[key] = msg
 	r.mu.Unlock()
 	if seen {
 		return
 	}
+	r.log.Warn("invalid Kubernetes object ignored", "object", key, "reason", reason, "problem", msg)
 	r.recorder.Event(obj, corev1.EventTypeWarning, reason, msg)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -115,7 +116,7 @@ func (s *Source) collect() ([]api.Object, map[string]origin) {
 	}
 	dps := s.dataplanes()
 	for _, dp := range dps {
-		origins[dp.GetMeta().Source.File] = origin{}
+		origins[dp.GetMeta().Source.File] = origin{pod: s.podOf(dp.GetMeta().Name)}
 	}
 	return append(objs, dps...), origins
 }
@@ -124,6 +125,17 @@ func (s *Source) collect() ([]api.Object, map[string]origin) {
 type origin struct {
 	crd    *unstructured.Unstructured
 	plural string
+	pod    *corev1.Pod
+}
+
+// podOf finds the pod a Dataplane was derived from (`<pod>.<namespace>`).
+func (s *Source) podOf(dataplane string) *corev1.Pod {
+	i := strings.LastIndexByte(dataplane, '.')
+	if i <= 0 {
+		return nil
+	}
+	p, _ := s.Pod(dataplane[i+1:], dataplane[:i])
+	return p
 }
 
 func objectName(info api.KindInfo, u *unstructured.Unstructured) string {
@@ -144,7 +156,16 @@ func decodeObject(label string, u *unstructured.Unstructured) ([]api.Object, api
 	if err != nil {
 		return nil, api.ErrorList{{File: label, Message: "cannot encode the object: " + err.Error()}}
 	}
-	return api.Decode(label, data)
+	return withoutLines(api.Decode(label, data))
+}
+
+// withoutLines drops line numbers: they count lines of a JSON encoding nobody sees, while the
+// field path says where the problem is.
+func withoutLines(objs []api.Object, errs api.ErrorList) ([]api.Object, api.ErrorList) {
+	for i := range errs {
+		errs[i].Line = 0
+	}
+	return objs, errs
 }
 
 func decodeSecret(label string, sec *corev1.Secret) ([]api.Object, api.ErrorList) {
@@ -155,7 +176,7 @@ func decodeSecret(label string, sec *corev1.Secret) ([]api.Object, api.ErrorList
 	if err != nil {
 		return nil, api.ErrorList{{File: label, Message: "cannot encode the Secret: " + err.Error()}}
 	}
-	return api.Decode(label, data)
+	return withoutLines(api.Decode(label, data))
 }
 
 // dataplanes converts the pods of the mesh; problems are reported on their pods.
@@ -209,9 +230,12 @@ func (s *Source) dropModelErrors(objs []api.Object, origins map[string]origin) [
 			}
 		}
 		for file, list := range bad {
-			if o, ok := origins[file]; ok && o.crd != nil {
+			switch o := origins[file]; {
+			case o.crd != nil:
 				s.report.crd(o.plural, o.crd, list)
-			} else {
+			case o.pod != nil:
+				s.report.warn(o.pod, "pods/"+o.pod.Namespace+"/"+o.pod.Name, ReasonInvalid, messages(list))
+			default:
 				s.log.Warn("resource refused by the model", "object", file, "errors", list.Error())
 			}
 		}
