@@ -107,8 +107,10 @@ func objectLabel(plural string, req *admissionv1.AdmissionRequest, md map[string
 // Messages formats errors as the webhook's denial does: one per line, each as `meshgate
 // validate` prints it without the line number (the line of a JSON rendering the user never
 // saw): `meshgatewayroutes/edge: MeshGatewayRoute default/edge: conf.http.rules[0]...: must be
-// an absolute path`. kubectl prints the message after `admission webhook "..." denied the
-// request: `.
+// an absolute path`, the same text the control plane writes into the object's Valid condition.
+// The denial's reason is Invalid (code 422), so `kubectl apply -f route.yaml` prints (kubectl
+// v0.37's checkErr): `The request is invalid: error when creating "route.yaml": admission
+// webhook "kuma.validator.meshgate.io" denied the request: ` and then the messages.
 func Messages(errs api.ErrorList) string {
 	lines := make([]string, len(errs))
 	for i, e := range errs {
