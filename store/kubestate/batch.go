@@ -24,7 +24,7 @@ const (
 	undoTimeout = 30 * time.Second
 )
 
-// writeStates runs a validated batch under s.mu: read every entry, check every version, then
+// writeStates runs a validated batch with the gate held exclusively: read every entry, check every version, then
 // write; a batch that raced another process is undone and tried again, up to attempts times.
 func (s *Store) writeStates(ctx context.Context, writes []store.StateWrite, order []int) ([]int64, error) {
 	for n := 1; ; n++ {

@@ -7,12 +7,13 @@
 //   - A single write (PutState, DeleteState) is one object: atomic, with optimistic
 //     concurrency through the Secret's resourceVersion, against every writer.
 //   - A batch (PutStates) is not one object, and Kubernetes has no multi-object transaction.
-//     Within one Store every state write and lease change is serialised by one lock, and state
-//     reads wait for it, so this process sees a batch whole or not at all: every version is
-//     checked before anything is written, and a write that fails part-way (the API server
-//     unreachable or refusing it, the object changed by another process meanwhile) is undone
-//     by restoring what the batch had already written. An undone entry gets its old value back
-//     at a new version, so the undo reuses no version a reader may have seen.
+//     Within one Store, state writes and lease changes are serialised by one lock, and state
+//     reads wait for it (until their context ends; Ping, the health check, does not wait), so
+//     this process sees a batch whole or not at all: every version is checked before anything
+//     is written, and a write that fails part-way (the API server unreachable or refusing it,
+//     the object changed by another process meanwhile) is undone by restoring what the batch
+//     had already written. An undone entry gets its old value back at a new version, so the
+//     undo reuses no version a reader may have seen.
 //   - Against another process (a second replica, kubectl) a batch is not atomic. That process
 //     can read a batch half-written, while it is written or undone, and even write on top of
 //     one of its values before the undo, which then leaves that later write in place. If the
@@ -32,7 +33,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,9 +63,9 @@ type Store struct {
 	records   store.Store
 	leaser    store.Leaser
 	log       *slog.Logger
-	// mu serialises state writes and lease changes of this Store (Lock), and keeps state reads
-	// (RLock) from seeing a batch half-written; see the package comment.
-	mu     sync.RWMutex
+	// gate serialises state writes and lease changes of this Store (exclusive), and keeps state
+	// reads (shared) from seeing a batch half-written; see the package comment.
+	gate   gate
 	closed atomic.Bool
 }
 

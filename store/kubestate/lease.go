@@ -9,20 +9,24 @@ import (
 )
 
 // Leases are the records store's (see the package comment: with the embedded store, this
-// process's own). Acquiring and releasing take s.mu, so the lease cannot change hands through
+// process's own). Acquiring and releasing take the gate, so the lease cannot change hands through
 // this Store while a fenced batch is checked and written.
 
 // AcquireLease implements store.Leaser.
 func (s *Store) AcquireLease(ctx context.Context, req store.LeaseRequest) (store.Lease, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.gate.lock(ctx, exclusive); err != nil {
+		return store.Lease{}, fmt.Errorf("kubestate: acquire lease %q: %w", req.Name, err)
+	}
+	defer s.gate.unlock(exclusive)
 	return s.leaser.AcquireLease(ctx, req)
 }
 
 // ReleaseLease implements store.Leaser.
 func (s *Store) ReleaseLease(ctx context.Context, f store.Fence) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.gate.lock(ctx, exclusive); err != nil {
+		return fmt.Errorf("kubestate: release lease %q: %w", f.Name, err)
+	}
+	defer s.gate.unlock(exclusive)
 	return s.leaser.ReleaseLease(ctx, f)
 }
 
@@ -46,8 +50,10 @@ func (s *Store) PutStatesFenced(ctx context.Context, f store.Fence, writes []sto
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.gate.lock(ctx, exclusive); err != nil {
+		return nil, fmt.Errorf("kubestate: put states: %w", err)
+	}
+	defer s.gate.unlock(exclusive)
 	l, err := s.leaser.GetLease(ctx, f.Name)
 	switch {
 	case err == nil && l.Holder == f.Holder && l.Fence == f.Token && l.Expires.After(l.Now):

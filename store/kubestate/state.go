@@ -16,8 +16,10 @@ func (s *Store) GetState(ctx context.Context, key string) ([]byte, int64, error)
 	if s.closed.Load() {
 		return nil, 0, ErrClosed
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	if err := s.gate.lock(ctx, shared); err != nil {
+		return nil, 0, fmt.Errorf("kubestate: get state %q: %w", key, err)
+	}
+	defer s.gate.unlock(shared)
 	e, err := s.read(ctx, key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("kubestate: get state %q: %w", key, err)
@@ -27,6 +29,20 @@ func (s *Store) GetState(ctx context.Context, key string) ([]byte, int64, error)
 	}
 	return e.value, e.version, nil
 }
+
+// Ping checks that the API server answers a read of Secrets in the namespace, for health
+// checks; its error wraps store.ErrUnavailable when it cannot be reached. Unlike GetState it
+// does not wait for this process's state writes, so a long batch does not read as an outage.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.secrets().Get(ctx, pingSecret, metav1.GetOptions{})
+	if err == nil || apierrors.IsNotFound(err) {
+		return nil
+	}
+	return apiError(fmt.Sprintf("kubestate: ping: reading Secret %s/%s", s.namespace, pingSecret), err)
+}
+
+// pingSecret is never written; its name cannot be a state Secret's, which ends in a hash.
+const pingSecret = SecretPrefix + "ping"
 
 // PutState implements store.Store: a batch of one.
 func (s *Store) PutState(ctx context.Context, key string, value []byte, expectedVersion int64) (int64, error) {
@@ -55,8 +71,10 @@ func (s *Store) PutStates(ctx context.Context, writes []store.StateWrite) ([]int
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.gate.lock(ctx, exclusive); err != nil {
+		return nil, fmt.Errorf("kubestate: put states: %w", err)
+	}
+	defer s.gate.unlock(exclusive)
 	return s.writeStates(ctx, writes, order)
 }
 

@@ -36,8 +36,12 @@ func TestUnavailable(t *testing.T) {
 	ctx := testCtx(t)
 	v, err := s.PutState(ctx, "ca/default/root", []byte("k"), -1)
 	require.NoError(t, err, "through the proxy")
+	require.NoError(t, s.Ping(ctx))
 
 	p.stop()
+	err = s.Ping(ctx)
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	assert.Contains(t, err.Error(), st.namespace)
 	_, _, err = s.GetState(ctx, "ca/default/root")
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	assert.Contains(t, err.Error(), `"ca/default/root"`)
