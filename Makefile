@@ -11,8 +11,11 @@ build:
 # Vet, then every test under the race detector: most packages run servers, watchers or
 # concurrent writers, and the whole suite takes about a minute on 2 cores once built. That is
 # goldens, explain, CLI, README examples, store contract tests on SQLite and on a throwaway
-# PostgreSQL, and CA tests against a throwaway step-ca. The .ci scripts start both (installing
-# them if missing) unless MESHGATE_TEST_POSTGRES / MESHGATE_TEST_STEPCA_URL point at running ones.
+# PostgreSQL, CA tests against a throwaway step-ca, and Kubernetes-mode tests against a
+# throwaway kube-apiserver and etcd. The .ci scripts start them (installing or building them if
+# missing: the first kube-apiserver build takes 8 to 14 minutes, then it is cached in $GOBIN)
+# unless MESHGATE_TEST_POSTGRES / MESHGATE_TEST_STEPCA_URL / MESHGATE_TEST_KUBE_KUBECONFIG point
+# at running ones.
 test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
@@ -20,6 +23,7 @@ test:
 	pg="$${MESHGATE_TEST_POSTGRES:-$$(./.ci/postgres.sh start)}" || exit 1; \
 	export MESHGATE_TEST_POSTGRES="$$pg"; \
 	if [ -z "$$MESHGATE_TEST_STEPCA_URL" ]; then stepca="$$(./.ci/stepca.sh start)" || exit 1; eval "$$stepca"; fi; \
+	if [ -z "$$MESHGATE_TEST_KUBE_KUBECONFIG" ] && [ "$$MESHGATE_SKIP_KUBE" != 1 ]; then kube="$$(./.ci/kube.sh start)" || exit 1; eval "$$kube"; fi; \
 	$(GO) test -count=1 -timeout 12m -race ./...
 
 # Serve the example gateway from the embedded store in ./meshgate-data (Ctrl-C stops it).

@@ -19,15 +19,9 @@
 #   MESHGATE_TEST_KUBE_ETCD_URL       etcd's client URL (for tests that need to look underneath)
 #   KUBEBUILDER_ASSETS                the directory holding kube-apiserver and etcd (envtest)
 #
-# Not wired into CI yet on purpose: no test uses it, and a cold build costs ~8 minutes. The change
-# that adds the first test against it should:
-#   - call `./.ci/kube.sh build` from .ci/setup.sh (or .ci/run next to stepca.sh), so the binaries
-#     are built once per machine and cached in $GOBIN like step-ca;
-#   - start it from the Makefile's test target like .ci/postgres.sh
-#     (`eval "$$(./.ci/kube.sh start)"`, and `./.ci/kube.sh stop` in .ci/run's EXIT trap);
-#   - have the tests get their client from test/kubetest (kubetest.Config / Client / Namespace),
-#     which reads MESHGATE_TEST_KUBE_KUBECONFIG and fails when it is unset unless
-#     MESHGATE_SKIP_KUBE=1, as store/postgres/postgres_test.go does for MESHGATE_TEST_POSTGRES.
+# .ci/run starts it (building it once per machine) and stops it at exit; `make test` starts it
+# unless MESHGATE_TEST_KUBE_KUBECONFIG is set. Tests get their clients from test/kubetest, which
+# fails without the server unless MESHGATE_SKIP_KUBE=1.
 set -euo pipefail
 
 STATE=${MESHGATE_KUBE_STATE:-/tmp/meshgate-test-kube}
