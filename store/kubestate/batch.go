@@ -24,8 +24,9 @@ const (
 	undoTimeout = 30 * time.Second
 )
 
-// writeStates runs a validated batch with the gate held exclusively: read every entry, check every version, then
-// write; a batch that raced another process is undone and tried again, up to attempts times.
+// writeStates runs a validated batch, the gate held exclusively: read every entry, check every
+// version, then write; a batch that raced another process is undone and tried again, up to
+// attempts times.
 func (s *Store) writeStates(ctx context.Context, writes []store.StateWrite, order []int) ([]int64, error) {
 	for n := 1; ; n++ {
 		vs, again, err := s.attempt(ctx, writes, order)
