@@ -6,11 +6,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	authnv1 "k8s.io/api/authentication/v1"
@@ -385,6 +390,29 @@ func TestKubernetesGatewayPodOverADS(t *testing.T) {
 	var apiErr *client.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusForbidden, apiErr.StatusCode, "%v", err)
+
+	// What the gateway container runs: `meshgate dataplane` fetches the same bootstrap over the
+	// HTTPS API, verified with the CA the controller puts in its environment, and writes it.
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(w.token("gateway")), 0o600))
+	out := filepath.Join(dir, "boot", "bootstrap.yaml")
+	cmd := exec.Command(buildBinary(t), "dataplane", "--bootstrap-only", "--token-file", tokenFile, "--bootstrap-file", out)
+	cmd.Env = append(os.Environ(), "POD_NAME=edge-0", "POD_NAMESPACE="+w.ns,
+		"MESHGATE_CP_ADDRESS=https://"+cp.addrs.APITLS, "MESHGATE_CP_CA="+string(cp.caPEM))
+	combined, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(combined))
+	written, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var bs bootstrapv3.Bootstrap
+	js, err := sigyaml.YAMLToJSON(written)
+	require.NoError(t, err)
+	require.NoError(t, protojson.Unmarshal(js, &bs))
+	require.NoError(t, bs.ValidateAll())
+	require.Equal(t, node, bs.GetNode().GetId())
+	fi, err := os.Stat(out)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the bootstrap holds the token")
 
 	// Resources are the cluster's: the API refuses writes.
 	code, body := cp.call(t, http.MethodDelete, "/meshes/"+w.mesh+"/meshgateways/"+w.gwService, "", nil)
