@@ -135,8 +135,6 @@ func New(opts Options) (*Controller, error) {
 	if err := c.addHandlers(); err != nil {
 		return nil, err
 	}
-	c.broadcaster = record.NewBroadcaster()
-	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "meshgate"})
 	return c, nil
 }
 
@@ -211,6 +209,10 @@ func (c *Controller) Run(ctx context.Context) error {
 		return errors.New("gatewayinstance: Run called twice")
 	}
 	defer c.queue.ShutDown()
+	// The broadcaster starts a goroutine when created: made here, so a Controller that never
+	// runs leaks nothing.
+	c.broadcaster = record.NewBroadcaster()
+	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "meshgate"})
 	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.opts.Client.CoreV1().Events("")})
 	defer c.broadcaster.Shutdown()
 

@@ -301,4 +301,27 @@ spec:
 	assert.Equal(t, []string{"https-443", "tcp-6060"}, []string{svc.Spec.Ports[0].Name, svc.Spec.Ports[1].Name})
 	assert.Equal(t, "edge", svc.Labels["team"])
 	assert.Equal(t, meta.ManagedByValue, svc.Labels[meta.ManagedByLabel])
+
+	// The Service type follows the instance both ways (LoadBalancer-only fields must go
+	// when it turns back into a ClusterIP Service, or the server refuses the update).
+	for _, typ := range []corev1.ServiceType{corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeClusterIP} {
+		_, err = e.dyn.Resource(InstanceGVR).Namespace(e.ns).Patch(e.ctx, name, types.MergePatchType,
+			[]byte(`{"spec":{"serviceType":"`+string(typ)+`"}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+		e.waitService(name, func(s *corev1.Service) bool {
+			return s.Spec.Type == typ && slices.Equal(servicePorts(s), []int32{443, 6060}) && s.UID == svc.UID
+		})
+		e.waitReady(name, "True", ReasonReady)
+	}
+
+	// Its MeshGateway gone, the instance waits again, but keeps its Deployment and Service:
+	// deleting them would drop a load balancer's address over a MeshGateway being replaced.
+	require.NoError(t, e.dyn.Resource(GatewayGVR).Delete(e.ctx, "custom-"+suffix, metav1.DeleteOptions{}))
+	cond := e.waitReady(name, "False", ReasonNoMeshGateway)
+	assert.Contains(t, cond["message"], mesh)
+	kept, err := e.deployment(name)
+	require.NoError(t, err, "the Deployment is kept")
+	assert.Equal(t, dep.UID, kept.UID)
+	_, err = e.service(name)
+	require.NoError(t, err, "the Service is kept")
 }
