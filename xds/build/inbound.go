@@ -14,6 +14,7 @@ import (
 // TrafficPermission allows; then it forwards to the local application.
 func (b *builder) inbounds() {
 	routeConfigs := map[string]bool{}
+	listeners := map[string]bool{}
 	for i, in := range b.dp.Spec.Networking.Inbound {
 		field := fmt.Sprintf("networking.inbound[%d]", i)
 		addr := in.Address
@@ -24,12 +25,20 @@ func (b *builder) inbounds() {
 			b.diag(&b.dp.Meta, field+".address", "must be an IP address, not %q; inbound skipped", addr)
 			continue
 		}
+		name := names.InboundListener(addr, in.Port)
+		if listeners[name] {
+			// A second inbound on the same address and port (a StatefulSet pod behind its
+			// Service and its headless twin, which Kubernetes mode derives as Kuma does) makes
+			// the pod an endpoint of both services; one listener serves the port, as the
+			// application behind it is one. The first inbound's tags govern it.
+			continue
+		}
+		listeners[name] = true
 		svc := in.Tags[api.ServiceTag]
 		local, ok := b.localCluster(field, in, addr)
 		if !ok {
 			continue
 		}
-		name := names.InboundListener(addr, in.Port)
 		fc := ir.FilterChain{Name: name}
 		if b.mesh.MTLSEnabled() {
 			fc.TLS = &ir.DownstreamTLS{

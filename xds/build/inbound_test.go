@@ -89,3 +89,31 @@ networking:
 	require.NoError(t, err)
 	assert.Equal(t, [2]string{"127.0.0.2", "127.0.0.6"}, localEndpoints(t, p)["localhost:8080"])
 }
+
+// A StatefulSet pod behind a Service and its headless twin has two inbounds on one port (Kuma's
+// derivation, kube/podconv): one listener serves the port, and the proxy stays valid.
+func TestInboundsSharingAPortShareTheListener(t *testing.T) {
+	m := sidecarModel(t, `
+type: Mesh
+name: default
+---
+type: Dataplane
+name: db-0
+mesh: default
+networking:
+  address: 10.0.0.9
+  inbound:
+    - {port: 5432, tags: {kuma.io/service: db_ns_svc_5432}}
+    - {port: 5432, tags: {kuma.io/service: db-headless_ns_svc_5432, kuma.io/instance: db-0}}
+`)
+	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "db-0", Options: DefaultOptions()})
+	require.NoError(t, err)
+	require.NoError(t, p.Validate())
+	var inbound []string
+	for _, l := range p.Listeners {
+		if l.Direction == ir.DirectionInbound {
+			inbound = append(inbound, l.Name)
+		}
+	}
+	assert.Equal(t, []string{"inbound:10.0.0.9:5432"}, inbound)
+}
