@@ -151,11 +151,13 @@ func deployment(o ControlPlaneOptions) map[string]any {
 	svc := Name + "." + o.Namespace + ".svc"
 	args := []any{
 		"run",
-		// --environment does not exist yet: it is issue 13's next step (item 2).
 		"--environment=kubernetes",
+		"--kube-namespace=" + o.Namespace,
 		// The MeshGatewayInstance controller's gateway pods run `meshgate dataplane` from the
 		// same image.
 		"--gateway-image=" + o.Image,
+		// Its caBundle is empty until the control plane sets it to its CA.
+		"--webhook-configuration=" + WebhookConfigurationName,
 		fmt.Sprintf("--xds-address=:%d", portXDS),
 		fmt.Sprintf("--api-address=127.0.0.1:%d", portAPIHTTP),
 		fmt.Sprintf("--api-tls-address=:%d", portAPIHTTPS),

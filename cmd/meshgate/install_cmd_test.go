@@ -90,6 +90,18 @@ func TestInstallControlPlane(t *testing.T) {
 	assert.Equal(t, "example.com/meshgate:v0.0.0-test", container["image"])
 	assert.Contains(t, container["args"], "--environment=kubernetes")
 	assert.Contains(t, container["args"], "--gateway-image=example.com/meshgate:v0.0.0-test", "gateway pods run the same image")
+	assert.Contains(t, container["args"], "--kube-namespace=meshgate-system")
+	assert.Contains(t, container["args"], "--webhook-configuration=meshgate")
+	// The container runs `meshgate run` with these arguments: every flag must be one of its own.
+	var args []string
+	for _, a := range container["args"].([]any) {
+		args = append(args, a.(string))
+	}
+	require.Equal(t, "run", args[0])
+	run := newRunCmd()
+	require.NoError(t, run.ParseFlags(args[1:]), "the Deployment's arguments parse as meshgate run's flags")
+	require.NoError(t, run.ValidateArgs(run.Flags().Args()))
+	assert.Equal(t, "kubernetes", run.Flags().Lookup("environment").Value.String())
 	var ports []string
 	for _, p := range byKind["Service"]["spec"].(map[string]any)["ports"].([]any) {
 		pm := p.(map[string]any)
