@@ -36,6 +36,8 @@ spec:
     metadata:
       annotations:
         service.beta.kubernetes.io/aws-load-balancer-internal: "true"
+    spec:
+      loadBalancerIP: 10.0.0.10
 `, service)
 }
 
@@ -117,6 +119,7 @@ func TestSeedInstanceBeforeAndAfterMeshGateway(t *testing.T) {
 	assert.Equal(t, managed, svc.Labels)
 	assert.Equal(t, "true", svc.Annotations["service.beta.kubernetes.io/aws-load-balancer-internal"])
 	assert.Equal(t, map[string]string{"app": name}, svc.Spec.Selector)
+	assert.Equal(t, "10.0.0.10", svc.Spec.LoadBalancerIP)
 	require.Len(t, svc.Spec.Ports, 1)
 	assert.Equal(t, "http-8080", svc.Spec.Ports[0].Name)
 	assert.Equal(t, int32(8080), svc.Spec.Ports[0].Port)
@@ -156,6 +159,15 @@ func TestSeedInstanceBeforeAndAfterMeshGateway(t *testing.T) {
 	e.waitService(name, func(s *corev1.Service) bool {
 		return s.UID != svc.UID && slices.Equal(servicePorts(s), []int32{8080, 9090})
 	})
+
+	// A listener removed from the MeshGateway removes its port.
+	gw, err = e.dyn.Resource(GatewayGVR).Get(e.ctx, gwName, metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NoError(t, unstructured.SetNestedSlice(gw.Object, listeners[1:], "spec", "conf", "listeners"))
+	_, err = e.dyn.Resource(GatewayGVR).Update(e.ctx, gw, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	e.waitService(name, func(s *corev1.Service) bool { return slices.Equal(servicePorts(s), []int32{9090}) })
+	e.waitDeployment(name, func(d *appsv1.Deployment) bool { return slices.Equal(containerPorts(d), []int32{9090}) })
 
 	// Deleting the instance deletes both.
 	require.NoError(t, e.dyn.Resource(InstanceGVR).Namespace(e.ns).Delete(e.ctx, name, metav1.DeleteOptions{}))

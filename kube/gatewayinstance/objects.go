@@ -130,7 +130,9 @@ func serviceFor(inst *instance, o owner, ports []listenerPort) *corev1.Service {
 	var lbIP string
 	if t := inst.Spec.ServiceTemplate; t != nil {
 		tmplMeta = t.Metadata
-		if t.Spec != nil {
+		// The address only means something to a load balancer; the API server refuses it on
+		// other Service types.
+		if t.Spec != nil && inst.Spec.ServiceTypeOrDefault() == api.ServiceTypeLoadBalancer {
 			lbIP = t.Spec.LoadBalancerIP
 		}
 	}
