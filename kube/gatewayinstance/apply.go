@@ -42,7 +42,12 @@ func (c *Controller) applyDeployment(ctx context.Context, want *appsv1.Deploymen
 	upd := have.DeepCopy()
 	mergeMeta(&upd.ObjectMeta, &want.ObjectMeta)
 	upd.Spec.Replicas = want.Spec.Replicas
-	upd.Spec.Template = want.Spec.Template
+	// Template metadata others added (kubectl rollout restart's restartedAt) is kept, or every
+	// update of ours would undo it.
+	tmpl := *want.Spec.Template.DeepCopy()
+	tmpl.Labels = merge(have.Spec.Template.Labels, want.Spec.Template.Labels)
+	tmpl.Annotations = merge(have.Spec.Template.Annotations, want.Spec.Template.Annotations)
+	upd.Spec.Template = tmpl
 	if _, err := deps.Update(ctx, upd, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("update Deployment %s/%s: %w", want.Namespace, want.Name, err)
 	}

@@ -216,12 +216,18 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.opts.Client.CoreV1().Events("")})
 	defer c.broadcaster.Shutdown()
 
-	c.dynFactory.Start(ctx.Done())
-	c.gwFactory.Start(ctx.Done())
-	c.kubeFactory.Start(ctx.Done())
-	defer c.kubeFactory.Shutdown()
-	defer c.gwFactory.Shutdown()
-	defer c.dynFactory.Shutdown()
+	// Shutdown waits for the informers, which stop only when their channel closes: close it
+	// first, also when Run returns early because the caches did not sync.
+	infCtx, stopInformers := context.WithCancel(ctx)
+	defer func() {
+		stopInformers()
+		c.dynFactory.Shutdown()
+		c.gwFactory.Shutdown()
+		c.kubeFactory.Shutdown()
+	}()
+	c.dynFactory.Start(infCtx.Done())
+	c.gwFactory.Start(infCtx.Done())
+	c.kubeFactory.Start(infCtx.Done())
 	syncCtx, cancel := context.WithTimeout(ctx, cacheSyncTimeout)
 	synced := cache.WaitForCacheSync(syncCtx.Done(), c.instances.HasSynced, c.gateways.HasSynced,
 		c.deployments.HasSynced, c.services.HasSynced)
