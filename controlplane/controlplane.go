@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	}
 	var raw store.Store
 	if cp.kube != nil && cfg.StoreURL == "" {
-		raw, err = cp.kube.openStore(ctx, cfg.DataDir)
+		raw, err = cp.kube.openStore(ctx, cfg.DataDir, cfg.Logger)
 	} else {
 		raw, err = openStore(ctx, cfg.StoreURL, cfg.DataDir)
 	}
@@ -196,13 +196,13 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 
 	grpcServer := grpc.NewServer(append(cp.cfg.Limits.grpcOptions(), cp.xdsCredentials())...)
 	cp.xds.Register(grpcServer)
-	api := cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler())))))
+	api := cp.withKubeWebhook(cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler()))))))
 	apiServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer.TLSConfig = cp.serving.ServerConfig()
 	diagServer := cp.cfg.Limits.apiServer(cp.diagHandler())
 
-	errc := make(chan error, 10)
+	errc := make(chan error, 16)
 	var wg sync.WaitGroup
 	spawn := func(name string, f func() error) {
 		wg.Add(1)

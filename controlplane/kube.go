@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"k8s.io/client-go/dynamic"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/meshgate/meshgate/kube/gatewayinstance"
 	"github.com/meshgate/meshgate/kube/source"
 	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/store/kubestate"
@@ -50,11 +52,12 @@ const DefaultKubeNamespace = "meshgate-system"
 
 // kubeMode is what Kubernetes mode adds to a control plane.
 type kubeMode struct {
-	cfg    KubeConfig
-	rest   *rest.Config
-	client kubernetes.Interface
-	dyn    dynamic.Interface
-	source *source.Source
+	cfg       KubeConfig
+	rest      *rest.Config
+	client    kubernetes.Interface
+	dyn       dynamic.Interface
+	source    *source.Source
+	instances *gatewayinstance.Controller
 }
 
 func (cp *ControlPlane) kubernetes() bool { return cp.kube != nil }
@@ -116,12 +119,12 @@ func newKubeMode(cfg KubeConfig) (*kubeMode, error) {
 
 // openKubeStore keeps resources (the mirror of the cluster, rebuilt at every start) in the
 // embedded store in dataDir and meshgate's own state in Secrets in its namespace.
-func (k *kubeMode) openStore(ctx context.Context, dataDir string) (store.Store, error) {
+func (k *kubeMode) openStore(ctx context.Context, dataDir string, log *slog.Logger) (store.Store, error) {
 	records, err := sqlite.OpenDir(ctx, dataDir)
 	if err != nil {
 		return nil, err
 	}
-	s, err := kubestate.New(ctx, kubestate.Options{Client: k.client, Namespace: k.cfg.Namespace, Records: records})
+	s, err := kubestate.New(ctx, kubestate.Options{Client: k.client, Namespace: k.cfg.Namespace, Records: records, Logger: log})
 	if err != nil {
 		_ = records.Close()
 		return nil, err
@@ -152,10 +155,22 @@ func (cp *ControlPlane) setUpKube() error {
 		return err
 	}
 	cp.kube.source = src
-	return nil
+	ca := cp.serving.CAPEM()
+	if len(ca) == 0 {
+		return errors.New("--environment kubernetes: the serving certificate (--tls-cert-file) carries no CA, " +
+			"and gateway pods need one to verify the control plane; give the whole chain or let meshgate issue its certificate")
+	}
+	cp.kube.instances, err = gatewayinstance.New(gatewayinstance.Options{
+		Client: cp.kube.client, Dynamic: cp.kube.dyn, Image: cp.kube.cfg.GatewayImage,
+		ControlPlaneAddress: cp.kube.cfg.ControlPlaneAddress, ControlPlaneCA: ca,
+		Logger: cp.log.With("component", "gateway-instances"),
+	})
+	return err
 }
 
 // startKube starts the informers (and, on the lease holder, the controllers).
 func (cp *ControlPlane) startKube(ctx context.Context, spawn func(string, func() error)) {
 	spawn("kubernetes source", func() error { return cp.kube.source.Run(ctx) })
+	spawn("MeshGatewayInstance controller", func() error { return cp.kube.instances.Run(ctx) })
+	spawn("admission webhook caBundle", func() error { return cp.keepWebhookCA(ctx) })
 }

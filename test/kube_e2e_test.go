@@ -15,9 +15,9 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -313,6 +313,7 @@ func startKubeCP(t *testing.T, ns string) *runningCP {
 		c.Environment = controlplane.EnvironmentKubernetes
 		c.Kube.Kubeconfig = kubetest.KubeconfigPath(t)
 		c.Kube.Namespace = ns
+		c.Kube.GatewayImage = "meshgate/meshgate:test"
 	})
 }
 
