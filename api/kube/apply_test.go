@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -139,4 +140,75 @@ func deleteAtEnd(t *testing.T, client dynamic.ResourceInterface, kind, name stri
 			t.Errorf("delete %s %s: %v", kind, name, err)
 		}
 	})
+}
+
+// TestWebhookCABundleSurvivesReapply: the control plane sets the caBundle of the printed
+// webhook configuration (an update, field manager meshgate); applying the printed file again
+// (server-side, without --force-conflicts) must neither fail nor clear it. The printed
+// configuration leaves caBundle out for that reason. The configuration gets a name of its own
+// and its kuma.io webhook an objectSelector no object matches: registered for real, it would
+// otherwise refuse every test's kuma.io writes (failurePolicy Fail, no control plane here).
+func TestWebhookCABundleSurvivesReapply(t *testing.T) {
+	cfg := kubetest.Config(t)
+	client := kubetest.Client(t)
+	dyn, err := dynamic.NewForConfig(cfg)
+	require.NoError(t, err)
+	b := make([]byte, 4)
+	_, err = rand.Read(b)
+	require.NoError(t, err)
+	suffix := hex.EncodeToString(b)
+
+	objs, err := kube.ControlPlane(kube.ControlPlaneOptions{
+		Namespace: "meshgate-reapply-" + suffix, Image: "example.com/meshgate:v0.0.0-test", AdminTokenSecret: "token",
+	})
+	require.NoError(t, err)
+	printed, err := kube.WriteDocuments(objs)
+	require.NoError(t, err)
+	var vwc *unstructured.Unstructured
+	for _, u := range parseDocuments(t, printed) {
+		if u.GetKind() == "ValidatingWebhookConfiguration" {
+			vwc = u
+		}
+	}
+	require.NotNil(t, vwc)
+	vwc.SetName("meshgate-reapply-" + suffix)
+	webhooks, _, _ := unstructured.NestedSlice(vwc.Object, "webhooks")
+	require.NotEmpty(t, webhooks)
+	for _, w := range webhooks {
+		w.(map[string]any)["objectSelector"] = map[string]any{"matchLabels": map[string]any{"meshgate.io/reapply-test": suffix}}
+	}
+	require.NoError(t, unstructured.SetNestedSlice(vwc.Object, webhooks, "webhooks"))
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gvr := admissionGVR("validatingwebhookconfigurations")
+	apply := func() error {
+		_, err := dyn.Resource(gvr).Apply(ctx, vwc.GetName(), vwc, metav1.ApplyOptions{FieldManager: "kubectl"})
+		return err
+	}
+	require.NoError(t, apply(), "server-side apply of the printed ValidatingWebhookConfiguration")
+	deleteAtEnd(t, dyn.Resource(gvr), "ValidatingWebhookConfiguration", vwc.GetName())
+
+	// What the control plane does at start (controlplane/kubewebhook.go): get, set, update.
+	ca := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	api := client.AdmissionregistrationV1().ValidatingWebhookConfigurations()
+	live, err := api.Get(ctx, vwc.GetName(), metav1.GetOptions{})
+	require.NoError(t, err)
+	for i := range live.Webhooks {
+		live.Webhooks[i].ClientConfig.CABundle = ca
+	}
+	_, err = api.Update(ctx, live, metav1.UpdateOptions{FieldManager: "meshgate"})
+	require.NoError(t, err, "set the caBundle as the control plane does")
+
+	require.NoError(t, apply(), "re-applying the printed file conflicts with the control plane's caBundle")
+	live, err = api.Get(ctx, vwc.GetName(), metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Len(t, live.Webhooks, len(webhooks))
+	for _, w := range live.Webhooks {
+		assert.Equal(t, string(ca), string(w.ClientConfig.CABundle), "%s: re-applying kept the caBundle", w.Name)
+	}
+}
+
+func admissionGVR(resource string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: resource}
 }

@@ -51,9 +51,9 @@ var dnsLabels = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 
 // ControlPlane returns every object needed to run meshgate in a cluster, in the order
 // `kubectl apply` needs them: the CRDs, the namespace, the ServiceAccount, RBAC, the Deployment,
-// the Service and the ValidatingWebhookConfiguration. The webhook configuration's caBundle is a
-// *yaml.Node (empty, with a comment for the printed YAML): encode the objects with
-// WriteDocuments, not encoding/json.
+// the Service and the ValidatingWebhookConfiguration. The webhooks' clientConfig is a *yaml.Node
+// (for a comment in the printed YAML): encode the objects with WriteDocuments, not
+// encoding/json.
 func ControlPlane(o ControlPlaneOptions) ([]map[string]any, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func deployment(o ControlPlaneOptions) map[string]any {
 		// The MeshGatewayInstance controller's gateway pods run `meshgate dataplane` from the
 		// same image.
 		"--gateway-image=" + o.Image,
-		// Its caBundle is empty until the control plane sets it to its CA.
+		// Its caBundle is unset until the control plane sets it to its CA.
 		"--webhook-configuration=" + WebhookConfigurationName,
 		fmt.Sprintf("--xds-address=:%d", portXDS),
 		fmt.Sprintf("--api-address=127.0.0.1:%d", portAPIHTTP),

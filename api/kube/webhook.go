@@ -22,11 +22,15 @@ const (
 	WebhookTimeoutSeconds = 5
 )
 
-// caBundleComment explains the empty caBundle in the printed YAML. With an empty caBundle the
-// API server verifies the webhook's certificate against its own system roots, which do not
-// hold meshgate's CA: with failurePolicy Fail, kuma.io objects cannot be created or updated
-// until the control plane has patched the caBundle.
-const caBundleComment = "set by the meshgate control plane at start (its CA); until then the API server refuses what this webhook checks"
+// caBundleComment explains, in the printed YAML, why the clientConfig has no caBundle. Without
+// one the API server verifies the webhook's certificate against its own system roots, which do
+// not hold meshgate's CA: with failurePolicy Fail, what the webhook checks is refused until the
+// control plane has set the caBundle. An empty `caBundle: ""` would behave the same on the
+// first apply, but re-applying the file (kubectl apply's three-way merge, or server-side apply
+// with --force-conflicts) would then clear the CA the control plane set.
+const caBundleComment = "caBundle: set by the meshgate control plane at start (run --webhook-configuration) to its CA;\n" +
+	"until then the API server refuses what this webhook checks. Left out here so that\n" +
+	"re-applying this file does not clear it."
 
 // webhookConfiguration sends creates and updates of every kuma.io/v1alpha1 resource, and of
 // Kuma mesh Secrets in the control plane's namespace (where it reads them), to the control
@@ -34,15 +38,15 @@ const caBundleComment = "set by the meshgate control plane at start (its CA); un
 // rather than admitted unchecked. Only the main resources ("*", no "*/*"): the control plane
 // writes the status of objects that are invalid.
 func webhookConfiguration(namespace string) map[string]any {
-	clientConfig := func() map[string]any {
-		return map[string]any{
-			"service": map[string]any{
-				"namespace": namespace, "name": Name, "path": WebhookPath, "port": portAPIHTTPS,
-			},
-			// A yaml.Node so that the printed manifest carries the comment.
-			"caBundle": &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "", Style: yaml.DoubleQuotedStyle,
-				LineComment: caBundleComment},
-		}
+	// A yaml.Node so that the printed manifest carries the comment.
+	clientConfig := func() *yaml.Node {
+		var n yaml.Node
+		// A mapping of strings and ints always encodes.
+		_ = n.Encode(map[string]any{"service": map[string]any{
+			"namespace": namespace, "name": Name, "path": WebhookPath, "port": portAPIHTTPS,
+		}})
+		n.Content[0].HeadComment = caBundleComment
+		return &n
 	}
 	common := func(name string) map[string]any {
 		return map[string]any{
@@ -81,9 +85,9 @@ func webhookConfiguration(namespace string) map[string]any {
 const kumaSecretType = "system.kuma.io/secret"
 
 // webhookRBAC lets the control plane set the caBundle of its own webhook configuration, and of
-// no other.
+// no other (by update or patch).
 func webhookRBAC() map[string]any {
-	r := rule("admissionregistration.k8s.io", []string{"validatingwebhookconfigurations"}, "get", "patch")
+	r := rule("admissionregistration.k8s.io", []string{"validatingwebhookconfigurations"}, "get", "update", "patch")
 	r["resourceNames"] = []any{WebhookConfigurationName}
 	return r
 }

@@ -110,7 +110,8 @@ func TestInstallControlPlane(t *testing.T) {
 	assert.Equal(t, []string{"xds/TCP", "https-api/TCP", "diag/TCP", "dns-udp/UDP", "dns-tcp/TCP"}, ports)
 
 	// The webhooks call the meshgate Service's HTTPS API port; the control plane sets the
-	// caBundle at start, which the printed YAML says next to the empty value.
+	// caBundle at start, which the printed YAML says where it is left out (so that re-applying
+	// the file does not clear it).
 	webhooks := byKind["ValidatingWebhookConfiguration"]["webhooks"].([]any)
 	require.Len(t, webhooks, 2)
 	for _, w := range webhooks {
@@ -118,7 +119,7 @@ func TestInstallControlPlane(t *testing.T) {
 		cc := wh["clientConfig"].(map[string]any)
 		assert.Equal(t, map[string]any{"namespace": "meshgate-system", "name": "meshgate", "path": "/validate", "port": 5682},
 			cc["service"], wh["name"])
-		assert.Equal(t, "", cc["caBundle"], wh["name"])
+		assert.NotContains(t, cc, "caBundle", wh["name"])
 		assert.Equal(t, "Fail", wh["failurePolicy"], wh["name"])
 		assert.Equal(t, "None", wh["sideEffects"], wh["name"])
 		assert.Equal(t, 5, wh["timeoutSeconds"], wh["name"])
@@ -127,12 +128,12 @@ func TestInstallControlPlane(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"apiGroups": []any{"kuma.io"}, "apiVersions": []any{"v1alpha1"},
 		"operations": []any{"CREATE", "UPDATE"}, "resources": []any{"*"}, "scope": "*"}},
 		webhooks[0].(map[string]any)["rules"])
-	assert.Contains(t, out, `caBundle: "" # set by the meshgate control plane at start`)
+	assert.Contains(t, out, "    clientConfig:\n      # caBundle: set by the meshgate control plane at start (run --webhook-configuration) to its CA;\n")
 
 	// RBAC to patch that caBundle, for this configuration only.
 	assert.Contains(t, byKind["ClusterRole"]["rules"], map[string]any{
 		"apiGroups": []any{"admissionregistration.k8s.io"}, "resources": []any{"validatingwebhookconfigurations"},
-		"resourceNames": []any{"meshgate"}, "verbs": []any{"get", "patch"}})
+		"resourceNames": []any{"meshgate"}, "verbs": []any{"get", "update", "patch"}})
 }
 
 func TestInstallControlPlaneFlags(t *testing.T) {
