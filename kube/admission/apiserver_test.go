@@ -77,7 +77,15 @@ func TestWebhookWithAPIServer(t *testing.T) {
 	suffix := randomSuffix(t)
 
 	var calls atomic.Int32
-	h := Handler(Options{Logger: testLogger(t)})
+	// The longest time a Check was given: the API server's `timeout` (the configuration's
+	// timeoutSeconds) bounds it.
+	var longestCheck atomic.Int64
+	h := Handler(Options{Logger: testLogger(t), Check: func(ctx context.Context, obj api.Object) api.ErrorList {
+		if d, ok := ctx.Deadline(); ok && int64(time.Until(d)) > longestCheck.Load() {
+			longestCheck.Store(int64(time.Until(d)))
+		}
+		return nil
+	}})
 	mux := http.NewServeMux()
 	mux.Handle(Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
@@ -163,6 +171,8 @@ func TestWebhookWithAPIServer(t *testing.T) {
 	validName := "webhook-valid-" + suffix
 	require.NoError(t, create(validName, routeYAML(validName, suffix, "/"), false), "create a valid MeshGatewayRoute")
 	assert.Greater(t, calls.Load(), before, "the valid route went through the webhook")
+	assert.True(t, longestCheck.Load() > 0 && time.Duration(longestCheck.Load()) <= kube.WebhookTimeoutSeconds*time.Second,
+		"Check ran within the API server's timeout, got %v", time.Duration(longestCheck.Load()))
 
 	// An update that breaks the route is refused as well.
 	got, err := routes.Get(ctx, validName, metav1.GetOptions{})
