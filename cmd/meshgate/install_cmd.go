@@ -33,8 +33,9 @@ func newInstallCRDsCmd() *cobra.Command {
 func newInstallControlPlaneCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "control-plane",
-		Short: "Print the CRDs, namespace, ServiceAccount, RBAC, Deployment and Service that run meshgate",
-		Long: "Print the CRDs, namespace, ServiceAccount, RBAC, Deployment and Service that run meshgate.\n" +
+		Short: "Print the CRDs, namespace, ServiceAccount, RBAC, Deployment, Service and admission webhook that run meshgate",
+		Long: "Print the CRDs, namespace, ServiceAccount, RBAC, Deployment, Service and admission webhook that run meshgate.\n" +
+			"The webhook refuses invalid Kuma resources at apply time; the control plane sets its caBundle at start.\n" +
 			"The Deployment reads the admin token of the HTTPS API from the Secret --admin-token-secret\n" +
 			"(key `token`), which must exist: kubectl -n NAMESPACE create secret generic NAME --from-literal=token=...",
 		Args: cobra.NoArgs,
