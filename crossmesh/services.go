@@ -42,7 +42,7 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []api.Fi
 		for _, dp := range mesh.Dataplanes {
 			for i, in := range dp.Spec.Networking.Inbound {
 				svc := in.Tags[api.ServiceTag]
-				if svc == "" {
+				if svc == "" || in.Port == api.ServicelessPort {
 					continue
 				}
 				if _, ok := services[svc]; ok {

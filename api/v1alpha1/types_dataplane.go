@@ -91,3 +91,8 @@ func (t *TransparentProxying) RedirectsIPv6() bool {
 type Admin struct {
 	Port uint32 `json:"port,omitempty"`
 }
+
+// ServicelessPort is the inbound port Kuma gives a Kubernetes pod that no Service selects
+// (IANA reserved: nothing listens there). Such an inbound carries the pod's identity and
+// tags only: it gets no listener, no endpoint and no `.mesh` name, as in Kuma.
+const ServicelessPort = 49151

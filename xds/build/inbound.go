@@ -25,6 +25,9 @@ func (b *builder) inbounds() {
 			b.diag(&b.dp.Meta, field+".address", "must be an IP address, not %q; inbound skipped", addr)
 			continue
 		}
+		if in.Port == api.ServicelessPort {
+			continue
+		}
 		name := names.InboundListener(addr, in.Port)
 		if listeners[name] {
 			// A second inbound on the same address and port (a StatefulSet pod behind its

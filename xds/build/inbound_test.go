@@ -117,3 +117,40 @@ networking:
 	}
 	assert.Equal(t, []string{"inbound:10.0.0.9:5432"}, inbound)
 }
+
+// A pod no Service selects has Kuma's service-less inbound on port 49151: it carries the pod's
+// identity, but nothing listens there and nobody can call it.
+func TestServicelessInboundHasNoListener(t *testing.T) {
+	m := sidecarModel(t, `
+type: Mesh
+name: default
+---
+type: Dataplane
+name: job-0.ns
+mesh: default
+networking:
+  address: 10.0.0.7
+  inbound:
+    - {port: 49151, tags: {kuma.io/service: job_ns_svc, kuma.io/instance: job-0}}
+---
+type: Dataplane
+name: web-0.ns
+mesh: default
+networking:
+  address: 10.0.0.8
+  inbound:
+    - {port: 8080, tags: {kuma.io/service: web_ns_svc_8080}}
+  transparentProxying: {redirectPortInbound: 15006, redirectPortOutbound: 15001}
+`)
+	p, err := Proxy(Request{Model: m, Mesh: "default", Name: "job-0.ns", Options: DefaultOptions()})
+	require.NoError(t, err)
+	require.NoError(t, p.Validate())
+	for _, l := range p.Listeners {
+		assert.NotEqual(t, ir.DirectionInbound, l.Direction, "listener %s", l.Name)
+	}
+	web, err := Proxy(Request{Model: m, Mesh: "default", Name: "web-0.ns", Options: DefaultOptions()})
+	require.NoError(t, err)
+	for _, c := range web.Clusters {
+		assert.NotContains(t, c.Name, "job_ns_svc", "a service-less inbound is no service to call")
+	}
+}

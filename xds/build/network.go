@@ -131,7 +131,7 @@ func indexServices(mesh *model.Mesh) *meshServices {
 	for _, dp := range mesh.Dataplanes {
 		for _, in := range dp.Spec.Networking.Inbound {
 			name := in.Tags[api.ServiceTag]
-			if name == "" {
+			if name == "" || in.Port == api.ServicelessPort {
 				continue
 			}
 			s := ms.byName[name]
