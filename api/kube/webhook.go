@@ -84,10 +84,11 @@ func webhookConfiguration(namespace string) map[string]any {
 // kumaSecretType is the type of the core Secrets Kuma reads as mesh Secrets.
 const kumaSecretType = "system.kuma.io/secret"
 
-// webhookRBAC lets the control plane set the caBundle of its own webhook configuration, and of
-// no other (by update or patch).
+// webhookRBAC lets the control plane watch its own webhook configuration and set its caBundle
+// (by patch), and no other: list and watch with the field selector metadata.name are
+// authorized against resourceNames.
 func webhookRBAC() map[string]any {
-	r := rule("admissionregistration.k8s.io", []string{"validatingwebhookconfigurations"}, "get", "update", "patch")
+	r := rule("admissionregistration.k8s.io", []string{"validatingwebhookconfigurations"}, "get", "list", "watch", "patch")
 	r["resourceNames"] = []any{WebhookConfigurationName}
 	return r
 }

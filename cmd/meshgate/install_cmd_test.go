@@ -130,10 +130,10 @@ func TestInstallControlPlane(t *testing.T) {
 		webhooks[0].(map[string]any)["rules"])
 	assert.Contains(t, out, "    clientConfig:\n      # caBundle: set by the meshgate control plane at start (run --webhook-configuration) to its CA;\n")
 
-	// RBAC to patch that caBundle, for this configuration only.
+	// RBAC to watch this configuration and patch its caBundle, for this configuration only.
 	assert.Contains(t, byKind["ClusterRole"]["rules"], map[string]any{
 		"apiGroups": []any{"admissionregistration.k8s.io"}, "resources": []any{"validatingwebhookconfigurations"},
-		"resourceNames": []any{"meshgate"}, "verbs": []any{"get", "update", "patch"}})
+		"resourceNames": []any{"meshgate"}, "verbs": []any{"get", "list", "watch", "patch"}})
 }
 
 func TestInstallControlPlaneFlags(t *testing.T) {
