@@ -242,6 +242,12 @@ func (w *kubeWorld) pod(name, serviceAccount, ip string, labels, annotations map
 			Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1", Ports: cports}}},
 	}, metav1.CreateOptions{})
 	require.NoError(w.t, err, "create pod %s", name)
+	w.t.Cleanup(func() {
+		// Without a kubelet only an immediate deletion removes a pod, and nothing finishes
+		// deleting the namespace: left behind, the pod would be seen by later tests.
+		zero := int64(0)
+		_ = w.client.CoreV1().Pods(w.ns).Delete(context.Background(), name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	})
 	p.Status.Phase = corev1.PodRunning
 	p.Status.PodIP = ip
 	p.Status.PodIPs = []corev1.PodIP{{IP: ip}}

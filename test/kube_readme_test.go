@@ -20,7 +20,6 @@ import (
 
 	"github.com/meshgate/meshgate/controlplane"
 	"github.com/meshgate/meshgate/kube/gatewayinstance"
-	"github.com/meshgate/meshgate/test/kubetest"
 )
 
 // readmeKubernetesExample is the YAML block that follows README's <!-- kubernetes-example -->
@@ -67,7 +66,8 @@ func webhookFor(t *testing.T, w *kubeWorld, name, url, label string) {
 }
 
 // TestKubernetesReadmeExample applies README's Kubernetes example to a real API server with
-// meshgate running in Kubernetes mode, and checks what the README says appears: nothing but a
+// meshgate running in Kubernetes mode as the ServiceAccount `meshgate install control-plane`
+// creates, with its RBAC, and checks what the README says appears: nothing but a
 // waiting instance before the MeshGateway; then a Deployment and a Service as asked; gateway
 // pods that become Dataplanes served the route over ADS with their ServiceAccount token; an
 // invalid route refused by the admission webhook with `meshgate validate`'s message; and the
@@ -85,9 +85,12 @@ func TestKubernetesReadmeExample(t *testing.T) {
 	label := hex.EncodeToString(b)
 	hookName := "meshgate-test-" + label
 
+	// The control plane runs as the ServiceAccount the printed manifests create, with their
+	// RBAC: a permission they lack fails this test.
+	kubeconfig := installedIdentity(t, w, label, hookName)
 	cp := startCP(t, t.TempDir(), func(c *controlplane.Config) {
 		c.Environment = controlplane.EnvironmentKubernetes
-		c.Kube.Kubeconfig = kubetest.KubeconfigPath(t)
+		c.Kube.Kubeconfig = kubeconfig
 		c.Kube.Namespace = w.ns
 		c.Kube.GatewayImage = "meshgate/meshgate:test"
 		c.Kube.WebhookConfiguration = hookName
