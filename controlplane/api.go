@@ -20,6 +20,7 @@ func (cp *ControlPlane) apiHandler() http.Handler {
 		Inspect:    cp.inspectDataplane,
 		AdminToken: cp.cfg.AdminToken,
 		Logger:     cp.log,
+		Writable:   writable(cp.mode, cp.cfg.MultiZone.Zone),
 	})
 	if cp.kube != nil {
 		return readOnlyInKubernetes(h)

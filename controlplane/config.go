@@ -30,6 +30,9 @@ type Config struct {
 	// the cluster is the source of resources (kube.go).
 	Environment string
 	Kube        KubeConfig
+	// Mode is ModeStandalone (also when empty), ModeGlobal or ModeZone (zones.go).
+	Mode      string
+	MultiZone MultiZoneConfig
 	// ResourcesDir, when set, is loaded at start and watched; its files own the resources they
 	// define.
 	ResourcesDir string

@@ -45,6 +45,8 @@ type ControlPlane struct {
 	health *storeHealth
 	// kube is set in Kubernetes mode (kube.go).
 	kube *kubeMode
+	// mode is ModeStandalone, ModeGlobal or ModeZone (zones.go).
+	mode string
 }
 
 // Addrs are the addresses the control plane actually listens on (ports resolved). APITLS is
@@ -83,6 +85,9 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	}()
 	env, err := cfg.environment()
 	if err != nil {
+		return nil, err
+	}
+	if cp.mode, err = cfg.mode(); err != nil {
 		return nil, err
 	}
 	if env == EnvironmentKubernetes {
@@ -148,7 +153,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	if cfg.ResourcesDir != "" {
-		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger}
+		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger, writable: writable(cp.mode, cfg.MultiZone.Zone)}
 	}
 	if cp.kube != nil {
 		if err := cp.setUpKube(); err != nil {

@@ -27,6 +27,9 @@ type fileSync struct {
 	dir   string
 	store store.Store
 	log   *slog.Logger
+	// writable, when set, refuses resources this control plane may not define (a global
+	// resource on a zone): the directory is then invalid like any other error.
+	writable func(key store.Key, cur *store.Record) error
 }
 
 // sync applies the directory's current content. It returns the load errors, if any.
@@ -34,6 +37,14 @@ func (f *fileSync) sync(ctx context.Context) error {
 	objs, errs := api.LoadFiles([]string{f.dir})
 	if _, merrs := model.Build(objs); len(merrs) > 0 {
 		errs = append(errs, merrs...)
+	}
+	if f.writable != nil {
+		for _, o := range objs {
+			m := o.GetMeta()
+			if err := f.writable(store.Key{Kind: string(m.Kind), Mesh: meshOf(m), Name: m.Name}, nil); err != nil {
+				errs = append(errs, api.FieldError{File: m.Source.File, Line: m.Source.Line, Resource: m.DisplayName(), Field: "type", Message: err.Error()})
+			}
+		}
 	}
 	if len(errs) > 0 {
 		errs.Sort()

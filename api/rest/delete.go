@@ -59,6 +59,9 @@ func (h *handler) tryDelete(r *http.Request, t target, pre preconditions) error 
 	if err := pre.check(t, &cur); err != nil {
 		return err
 	}
+	if err := h.writable(t.key(), &cur); err != nil {
+		return err
+	}
 	if t.info.Kind == api.KindMesh {
 		if err := h.requireEmpty(r.Context(), t.name); err != nil {
 			return err

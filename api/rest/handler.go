@@ -28,6 +28,10 @@ type Options struct {
 	Inspect func(ctx context.Context, mesh, name string) (any, error)
 	// AdminToken, when non-empty, is required on every request as `Authorization: Bearer <token>`.
 	AdminToken string
+	// Writable, when set, is asked before a resource is created, replaced or deleted, with the
+	// record it replaces (nil for a new one); its error refuses the whole request with 403 and
+	// the error's text (a zone's copy of a global resource, say).
+	Writable func(key store.Key, cur *store.Record) error
 	Logger     *slog.Logger
 }
 

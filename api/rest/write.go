@@ -67,6 +67,9 @@ func (h *handler) tryWrite(ctx context.Context, objs []api.Object, check func(*c
 		}
 		c := &change{obj: obj, key: keyOf(obj), spec: spec}
 		c.cur = current[c.key]
+		if err := h.writable(c.key, c.cur); err != nil {
+			return nil, err
+		}
 		if check != nil {
 			if err := check(c); err != nil {
 				return nil, err
@@ -162,4 +165,15 @@ func crossCheck(stored []store.Record, changes []*change) api.ErrorList {
 		}
 	}
 	return mine
+}
+
+// writable asks Options.Writable, if set, whether key may be written.
+func (h *handler) writable(key store.Key, cur *store.Record) error {
+	if h.opts.Writable == nil {
+		return nil
+	}
+	if err := h.opts.Writable(key, cur); err != nil {
+		return &apiError{status: http.StatusForbidden, title: "Forbidden", details: err.Error()}
+	}
+	return nil
 }
