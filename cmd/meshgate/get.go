@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -118,22 +119,46 @@ func printList(w io.Writer, items []client.Resource, format string) error {
 	return printJSON(w, bytes.TrimSpace(raw.Bytes()), format)
 }
 
-// printTable prints the columns every kind has, so kinds registered later print too.
+// printTable prints the columns every kind has, so kinds registered later print too, and a
+// ZONE column when some resource came from a zone (a global control plane's listing).
 func printTable(w io.Writer, info api.KindInfo, items []client.Resource, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
-	if info.Global {
-		fmt.Fprintln(tw, "NAME\tAGE")
-	} else {
-		fmt.Fprintln(tw, "MESH\tNAME\tAGE")
-	}
-	for _, r := range items {
-		if !info.Global {
-			fmt.Fprint(tw, r.Mesh+"\t")
+	zones := make([]string, len(items))
+	withZone := false
+	for i, r := range items {
+		var labeled struct {
+			Labels map[string]string `json:"labels"`
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", r.Name, age(r.CreationTime, now))
+		if json.Unmarshal(r.Raw, &labeled) == nil {
+			zones[i] = labeled.Labels[zoneLabel]
+			withZone = withZone || zones[i] != ""
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	var header []string
+	if !info.Global {
+		header = append(header, "MESH")
+	}
+	header = append(header, "NAME")
+	if withZone {
+		header = append(header, "ZONE")
+	}
+	fmt.Fprintln(tw, strings.Join(append(header, "AGE"), "\t"))
+	for i, r := range items {
+		var row []string
+		if !info.Global {
+			row = append(row, r.Mesh)
+		}
+		row = append(row, r.Name)
+		if withZone {
+			row = append(row, zones[i])
+		}
+		fmt.Fprintln(tw, strings.Join(append(row, age(r.CreationTime, now)), "\t"))
 	}
 	return tw.Flush()
 }
+
+// zoneLabel is the label global puts on the resources a zone reports (Kuma's).
+const zoneLabel = "kuma.io/zone"
 
 // age is kubectl's short form: 45s, 12m, 5h, 3d.
 func age(created, now time.Time) string {
