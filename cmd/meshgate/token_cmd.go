@@ -14,10 +14,10 @@ import (
 func newTokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Issue and revoke dataplane tokens, which dataplanes present to the xDS server",
+		Short: "Issue and revoke dataplane tokens (dataplanes present them to the xDS server) and zone tokens",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newTokenDataplaneCmd(), newTokenRevokeCmd())
+	cmd.AddCommand(newTokenDataplaneCmd(), newTokenRevokeCmd(), newTokenZoneCmd())
 	return cmd
 }
 

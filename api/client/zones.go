@@ -1,0 +1,42 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// ZoneTokenPath issues zone tokens on a global control plane (admin only).
+const ZoneTokenPath = "/tokens/zone"
+
+// ZonesPath lists the zones a global control plane knows and their sync state.
+const ZonesPath = "/zones"
+
+// ZoneTokenRequest asks for a token a zone control plane presents to global.
+type ZoneTokenRequest struct {
+	Zone     string `json:"zone"`
+	ValidFor string `json:"validFor,omitempty"`
+}
+
+// ZoneToken issues a zone token (`meshgate token zone`).
+func (c *Client) ZoneToken(ctx context.Context, zone string, validFor time.Duration) (string, error) {
+	req := ZoneTokenRequest{Zone: zone}
+	if validFor > 0 {
+		req.ValidFor = validFor.String()
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: ZoneTokenPath, body: body})
+	if err != nil {
+		return "", err
+	}
+	return string(resp.body), nil
+}
+
+// Zones returns global's view of its zones as JSON.
+func (c *Client) Zones(ctx context.Context) (json.RawMessage, error) {
+	return c.getJSON(ctx, ZonesPath)
+}
