@@ -42,6 +42,9 @@ type KubeConfig struct {
 	// XDSAddress is the xDS address (host:port) put in the bootstraps pods get. Empty:
 	// meshgate.<Namespace>.svc:5678.
 	XDSAddress string
+	// GatewayInstanceNamespace limits the MeshGatewayInstance controller to one namespace
+	// ("" : every namespace).
+	GatewayInstanceNamespace string
 	// WebhookConfiguration is the ValidatingWebhookConfiguration whose caBundle meshgate keeps
 	// set to the CA of its serving certificate ("" leaves webhooks alone).
 	WebhookConfiguration string
@@ -163,7 +166,8 @@ func (cp *ControlPlane) setUpKube() error {
 	cp.kube.instances, err = gatewayinstance.New(gatewayinstance.Options{
 		Client: cp.kube.client, Dynamic: cp.kube.dyn, Image: cp.kube.cfg.GatewayImage,
 		ControlPlaneAddress: cp.kube.cfg.ControlPlaneAddress, ControlPlaneCA: ca,
-		Logger: cp.log.With("component", "gateway-instances"),
+		Namespace: cp.kube.cfg.GatewayInstanceNamespace,
+		Logger:    cp.log.With("component", "gateway-instances"),
 	})
 	return err
 }

@@ -320,6 +320,8 @@ func startKubeCP(t *testing.T, ns string) *runningCP {
 		c.Kube.Kubeconfig = kubetest.KubeconfigPath(t)
 		c.Kube.Namespace = ns
 		c.Kube.GatewayImage = "meshgate/meshgate:test"
+		// Tests share the API server: each control plane serves its own test's instances.
+		c.Kube.GatewayInstanceNamespace = c.Kube.Namespace
 	})
 }
 

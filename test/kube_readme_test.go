@@ -93,6 +93,8 @@ func TestKubernetesReadmeExample(t *testing.T) {
 		c.Kube.Kubeconfig = kubeconfig
 		c.Kube.Namespace = w.ns
 		c.Kube.GatewayImage = "meshgate/meshgate:test"
+		// Tests share the API server: each control plane serves its own test's instances.
+		c.Kube.GatewayInstanceNamespace = c.Kube.Namespace
 		c.Kube.WebhookConfiguration = hookName
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -46,6 +46,7 @@ func newRunCmd() *cobra.Command {
 	f.StringVar(&cfg.Kube.GatewayImage, "gateway-image", defaultImage(), "image of the gateway pods MeshGatewayInstances get (meshgate with Envoy; they run `meshgate dataplane`)")
 	f.StringVar(&cfg.Kube.ControlPlaneAddress, "kube-cp-address", "", "HTTPS API URL pods fetch their bootstrap from (default: https://meshgate.<kube-namespace>.svc:5682)")
 	f.StringVar(&cfg.Kube.XDSAddress, "kube-xds-address", "", "xDS host:port in the bootstraps pods get (default: meshgate.<kube-namespace>.svc:5678)")
+	f.StringVar(&cfg.Kube.GatewayInstanceNamespace, "gateway-instance-namespace", "", "serve the MeshGatewayInstances of this namespace only (default: every namespace)")
 	f.StringVar(&cfg.Kube.WebhookConfiguration, "webhook-configuration", "", "ValidatingWebhookConfiguration whose caBundle meshgate sets to its CA at start (meshgate install control-plane creates one named meshgate); empty: leave it alone")
 	f.StringVar(&cfg.AdminToken, "admin-token", os.Getenv("MESHGATE_ADMIN_TOKEN"), "bearer token required by the HTTP API (env MESHGATE_ADMIN_TOKEN)")
 	f.StringVar(&cfg.XDSAuth, "xds-auth", cfg.XDSAuth, "xDS authentication: token (every dataplane presents its dataplane token) or none (anyone may connect as any dataplane; local experiments only)")
