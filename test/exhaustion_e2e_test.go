@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,8 +27,13 @@ import (
 type binaryCP struct {
 	bin            string
 	xds, api, diag string
-	pid            int
-	environ        []string
+	// kds is where zones connect, on a global control plane.
+	kds     string
+	pid     int
+	environ []string
+	// stop interrupts the process and waits for it (at most 15 s, then kills it); later
+	// calls do nothing.
+	stop func()
 }
 
 // startBinaryCP runs the real binary on loopback with the example gateway and waits until it
@@ -40,9 +47,17 @@ func startBinaryCP(t *testing.T, extra ...string) *binaryCP {
 // waits until it is ready and stops it when the test ends; its log is shown if the test fails.
 func launchBinaryCP(t *testing.T, flags ...string) *binaryCP {
 	t.Helper()
-	bin := buildBinary(t)
+	return launchBinaryCPIn(t, buildBinary(t), t.TempDir(), flags...)
+}
+
+var kdsLine = regexp.MustCompile(` kds=([^"\s]\S*)`)
+
+// launchBinaryCPIn is launchBinaryCP with a given binary and data dir, so a test can stop a
+// control plane and start it again on the same state.
+func launchBinaryCPIn(t *testing.T, bin, dataDir string, flags ...string) *binaryCP {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	args := append([]string{"run", "--data-dir", t.TempDir(),
+	args := append([]string{"run", "--data-dir", dataDir,
 		"--xds-address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--diag-address", "127.0.0.1:0",
 		"--dns-address", "127.0.0.1:0", "--dns-forward=false", "--api-tls-address", ""}, flags...)
 	srv := exec.CommandContext(ctx, bin, args...)
@@ -50,27 +65,36 @@ func launchBinaryCP(t *testing.T, flags ...string) *binaryCP {
 	require.NoError(t, err)
 	require.NoError(t, srv.Start())
 	var logs syncBuffer
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = srv.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { _ = srv.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				cancel()
+				<-done
+			}
 			cancel()
-			<-done
-		}
-		cancel()
+		})
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
-			t.Logf("control plane log:\n%s", logs.String())
+			t.Logf("control plane log (%s):\n%s", strings.Join(flags, " "), logs.String())
 		}
 	})
-	cp := &binaryCP{bin: bin, pid: srv.Process.Pid}
+	cp := &binaryCP{bin: bin, pid: srv.Process.Pid, stop: stop}
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
 		_, _ = logs.Write(append(sc.Bytes(), '\n'))
 		if m := runningLine.FindStringSubmatch(sc.Text()); m != nil {
 			cp.xds, cp.api, cp.diag = m[1], m[2], m[3]
+			if k := kdsLine.FindStringSubmatch(sc.Text()); k != nil {
+				cp.kds = k[1]
+			}
 			break
 		}
 	}
