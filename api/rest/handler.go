@@ -32,7 +32,7 @@ type Options struct {
 	// record it replaces (nil for a new one); its error refuses the whole request with 403 and
 	// the error's text (a zone's copy of a global resource, say).
 	Writable func(key store.Key, cur *store.Record) error
-	Logger     *slog.Logger
+	Logger   *slog.Logger
 }
 
 type handler struct {
