@@ -162,9 +162,13 @@ func (c *Client) session(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("opening ZoneToGlobalSync: %w", err)
 	}
+	snd := &sender{st: c.opts.Store, kinds: zoneToGlobalKinds,
+		include: func(rec store.Record) bool { return rec.Origin != OriginGlobal },
+		send:    func(r *discovery.DeltaDiscoveryResponse) error { return z2g.SendMsg(r) },
+		sent:    func(n int) { c.metrics.sent.WithLabelValues(c.opts.Zone).Add(float64(n)) }}
 	return race(ctx, func(ctx context.Context) error { return c.globalToZone(ctx, g2z) },
-		func(ctx context.Context) error { return c.zoneToGlobalSend(ctx, z2g) },
-		func(ctx context.Context) error { return c.zoneToGlobalAcks(z2g) })
+		func(ctx context.Context) error { return c.zoneToGlobalSend(ctx, snd) },
+		func(ctx context.Context) error { return c.zoneToGlobalAcks(z2g, snd) })
 }
 
 // globalToZone subscribes to every kind, then applies global's responses and answers each.
@@ -210,11 +214,7 @@ func (c *Client) globalToZone(ctx context.Context, s grpc.ClientStream) error {
 	}
 }
 
-func (c *Client) zoneToGlobalSend(ctx context.Context, s grpc.ClientStream) error {
-	snd := &sender{st: c.opts.Store, kinds: zoneToGlobalKinds,
-		include: func(rec store.Record) bool { return rec.Origin != OriginGlobal },
-		send:    func(r *discovery.DeltaDiscoveryResponse) error { return s.SendMsg(r) },
-		sent:    func(n int) { c.metrics.sent.WithLabelValues(c.opts.Zone).Add(float64(n)) }}
+func (c *Client) zoneToGlobalSend(ctx context.Context, snd *sender) error {
 	if err := snd.run(ctx); err != nil {
 		return fmt.Errorf("ZoneToGlobalSync: %w", err)
 	}
@@ -222,13 +222,14 @@ func (c *Client) zoneToGlobalSend(ctx context.Context, s grpc.ClientStream) erro
 }
 
 // zoneToGlobalAcks reads global's subscriptions and ACKs/NACKs of the zone's resources.
-func (c *Client) zoneToGlobalAcks(s grpc.ClientStream) error {
+func (c *Client) zoneToGlobalAcks(s grpc.ClientStream, snd *sender) error {
 	for {
 		req := new(discovery.DeltaDiscoveryRequest)
 		if err := s.RecvMsg(req); err != nil {
 			return fmt.Errorf("ZoneToGlobalSync: %w", err)
 		}
 		if d := req.GetErrorDetail(); d != nil {
+			snd.nacked(req.GetTypeUrl())
 			c.metrics.nacks.WithLabelValues(c.opts.Zone, "global").Inc()
 			c.setStatus(func(s *ClientStatus) { s.LastError = "global NACKed " + req.GetTypeUrl() + ": " + d.GetMessage() })
 			c.log.Warn("global refused zone resources", "type", req.GetTypeUrl(), "error", d.GetMessage())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -24,6 +25,29 @@ type sender struct {
 	include func(store.Record) bool
 	send    func(*discovery.DeltaDiscoveryResponse) error
 	sent    func(n int)
+
+	mu sync.Mutex
+	// refused holds the types the receiver NACKed: each is sent as a full set again at the next
+	// change (not at once, so a resource the receiver cannot take does not make a loop).
+	refused map[string]bool
+}
+
+// nacked records that the receiver refused a response of a type.
+func (s *sender) nacked(typeURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refused == nil {
+		s.refused = map[string]bool{}
+	}
+	s.refused[typeURL] = true
+}
+
+func (s *sender) takeRefused() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.refused
+	s.refused = nil
+	return r
 }
 
 func (s *sender) run(ctx context.Context) error {
@@ -54,11 +78,13 @@ func (s *sender) run(ctx context.Context) error {
 			cur[tu][name] = &discovery.Resource{Name: name, Version: specVersion(rec.Spec),
 				Resource: &anypb.Any{TypeUrl: tu, Value: rec.Spec}}
 		}
-		full := last == nil
+		first := last == nil
+		refused := s.takeRefused()
 		next := map[string]map[string]string{}
 		for _, kind := range s.kinds {
 			tu := typeURL(kind)
 			prev := last[tu]
+			full := first || refused[tu]
 			versions := map[string]string{}
 			resp := &discovery.DeltaDiscoveryResponse{TypeUrl: tu,
 				Nonce: strconv.FormatUint(nonces.Add(1), 10), SystemVersionInfo: strconv.FormatInt(snap.Revision, 10)}

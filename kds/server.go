@@ -181,6 +181,7 @@ func (s *Server) globalToZone(ss grpc.ServerStream) error {
 				return err
 			}
 			if d := req.GetErrorDetail(); d != nil {
+				snd.nacked(req.GetTypeUrl())
 				s.metrics.nacks.WithLabelValues(zone, "zone").Inc()
 				s.update(zone, func(st *ZoneStatus) { st.LastError = "zone NACKed " + req.GetTypeUrl() + ": " + d.GetMessage() })
 				s.log.Warn("zone refused resources", "zone", zone, "type", req.GetTypeUrl(), "error", d.GetMessage())

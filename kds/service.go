@@ -73,6 +73,8 @@ type signResponse struct {
 }
 
 // GRPCServerOptions are the keepalive and message-size settings a server hosting KDS should use.
+// Serve TLS through grpc.Creds(credentials.NewTLS(cfg)) on a plain listener, not tls.Listen: gRPC
+// clients require the h2 ALPN that only the credentials negotiate.
 func GRPCServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
