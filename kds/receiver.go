@@ -28,15 +28,13 @@ func (r *receiver) apply(ctx context.Context, resp *discovery.DeltaDiscoveryResp
 		return 0, err
 	}
 	full := strings.HasPrefix(resp.GetSystemVersionInfo(), fullPrefix)
-	snap, err := r.st.All(ctx)
+	list, err := r.st.List(ctx, store.ListRequest{Kind: kind})
 	if err != nil {
-		return 0, fmt.Errorf("reading the store: %w", err)
+		return 0, fmt.Errorf("listing %s records: %w", kind, err)
 	}
 	existing := map[store.Key]store.Record{}
-	for _, rec := range snap.Records {
-		if rec.Kind == kind {
-			existing[rec.Key] = rec
-		}
+	for _, rec := range list.Records {
+		existing[rec.Key] = rec
 	}
 	var req store.ApplyRequest
 	keep := map[store.Key]bool{}
