@@ -18,6 +18,8 @@ import (
 	"time"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -152,7 +154,8 @@ func TestZoneDataplanesOnGlobal(t *testing.T) {
 	gst, zst := openStore(t, t.TempDir()), openStore(t, t.TempDir())
 	put(t, gst, "", "type: Mesh\nname: default\n")
 	put(t, zst, "", zoneDataplane)
-	g := startGlobal(t, ca, gst, "127.0.0.1:0", ServerOptions{})
+	reg := prometheus.NewRegistry()
+	g := startGlobal(t, ca, gst, "127.0.0.1:0", ServerOptions{Registerer: reg})
 	c := startZone(t, ca, g, "zone-1", g.token(t, "zone-1"), zst, nil)
 	waitSynced(t, c)
 
@@ -177,6 +180,13 @@ func TestZoneDataplanesOnGlobal(t *testing.T) {
 	del(t, zst, store.Key{Kind: "Dataplane", Mesh: "default", Name: "edge-1"})
 	eventually(t, "the deleted Dataplane gone from global", func() error { return absent(gst, onGlobal) })
 	require.Positive(t, g.srv.Zones()[0].ResourcesReceived)
+
+	require.Equal(t, 1.0, testutil.ToFloat64(g.srv.metrics.connected.WithLabelValues("zone-1")))
+	require.Positive(t, testutil.ToFloat64(g.srv.metrics.received.WithLabelValues("zone-1")))
+	require.Positive(t, testutil.ToFloat64(g.srv.metrics.sent.WithLabelValues("zone-1")))
+	names, err := testutil.GatherAndCount(reg, "meshgate_kds_connected_zones", "meshgate_kds_resources_sent_total", "meshgate_kds_resources_received_total")
+	require.NoError(t, err)
+	require.Equal(t, 3, names, "the metrics are registered")
 }
 
 // rawZoneToGlobal opens a ZoneToGlobalSync stream as a zone would, without the client, to
