@@ -96,6 +96,10 @@ func (s *Server) Zones() []ZoneStatus {
 
 func (s *Server) authenticate(ctx context.Context) (string, error) {
 	zone, err := s.opts.Verify(ctx, bearer(ctx))
+	if errors.Is(err, store.ErrUnavailable) {
+		// The token could not be checked: the zone should retry, not give up on its token.
+		return "", status.Errorf(codes.Unavailable, "checking the zone token: %v", err)
+	}
 	if err != nil {
 		s.log.Warn("zone refused", "error", err)
 		return "", status.Errorf(codes.Unauthenticated, "zone token: %v", err)
