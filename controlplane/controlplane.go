@@ -34,7 +34,7 @@ type ControlPlane struct {
 	// lease is the singleton lease this replica holds or follows (lease.go).
 	lease *leaseRunner
 
-	xdsLis, apiLis, apiTLSLis, diagLis net.Listener
+	xdsLis, apiLis, apiTLSLis, diagLis, kdsLis net.Listener
 	// serving is the certificate xDS and the HTTPS API present.
 	serving  *servingtls.Source
 	exposure exposure
@@ -45,14 +45,18 @@ type ControlPlane struct {
 	health *storeHealth
 	// kube is set in Kubernetes mode (kube.go).
 	kube *kubeMode
-	// mode is ModeStandalone, ModeGlobal or ModeZone (zones.go).
+	// mode is ModeStandalone, ModeGlobal or ModeZone (zones.go); mz is the sync with the other
+	// side (multizone.go).
 	mode string
+	mz   *multiZone
 }
 
 // Addrs are the addresses the control plane actually listens on (ports resolved). APITLS is
 // empty when the HTTPS API is not served.
 type Addrs struct {
 	XDS, API, APITLS, Diag, DNS string
+	// KDS is where zones connect (global mode only).
+	KDS string
 }
 
 // New opens the store and binds every listener, so that a port already in use or a
@@ -160,6 +164,9 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 			return nil, err
 		}
 	}
+	if err := cp.setUpMultiZone(); err != nil {
+		return nil, err
+	}
 	raiseFileLimit(cfg.Limits, ex.apiTLS, cfg.Logger)
 	if err := cp.listen(); err != nil {
 		return nil, err
@@ -177,6 +184,9 @@ func (cp *ControlPlane) Addrs() Addrs {
 	a := Addrs{XDS: cp.xdsLis.Addr().String(), API: cp.apiLis.Addr().String(), Diag: cp.diagLis.Addr().String(), DNS: udp}
 	if cp.apiTLSLis != nil {
 		a.APITLS = cp.apiTLSLis.Addr().String()
+	}
+	if cp.kdsLis != nil {
+		a.KDS = cp.kdsLis.Addr().String()
 	}
 	return a
 }
@@ -201,7 +211,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 
 	grpcServer := grpc.NewServer(append(cp.cfg.Limits.grpcOptions(), cp.xdsCredentials())...)
 	cp.xds.Register(grpcServer)
-	api := cp.withKubeWebhook(cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler()))))))
+	api := cp.withZonesAPI(cp.withKubeWebhook(cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withTokenAPI(cp.apiHandler())))))))
 	apiServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer.TLSConfig = cp.serving.ServerConfig()
@@ -230,6 +240,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	if cp.kube != nil {
 		cp.startKube(ctx, spawn)
 	}
+	stopKDS := cp.runMultiZone(ctx, spawn)
 	spawn("reconciler", func() error {
 		if cp.kube != nil {
 			// The first configuration must already hold the cluster's resources.
@@ -245,7 +256,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 		spawn("resource file watcher", func() error { return cp.files.watch(ctx, cp.cfg.Debounce) })
 	}
 	a := cp.Addrs()
-	cp.log.Info("meshgate running", "xds", a.XDS, "api", a.API, "diagnostics", a.Diag, "dns", a.DNS, "apiTLS", a.APITLS, "xdsTLS", !cp.cfg.TLS.XDSInsecure)
+	cp.log.Info("meshgate running", "xds", a.XDS, "api", a.API, "diagnostics", a.Diag, "dns", a.DNS, "apiTLS", a.APITLS, "xdsTLS", !cp.cfg.TLS.XDSInsecure, "mode", cp.mode, "kds", a.KDS)
 
 	var runErr error
 	select {
@@ -262,6 +273,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 	_ = diagServer.Shutdown(shutdownCtx)
 	// xDS streams never end by themselves; end them so GracefulStop can return.
 	cp.xds.Close()
+	stopKDS()
 	stopped := make(chan struct{})
 	go func() { grpcServer.GracefulStop(); close(stopped) }()
 	select {
@@ -278,7 +290,7 @@ func (cp *ControlPlane) closeListeners() {
 	if cp.dns != nil && cp.dns.server != nil {
 		cp.dns.server.Close()
 	}
-	for _, l := range []net.Listener{cp.xdsLis, cp.apiLis, cp.apiTLSLis, cp.diagLis} {
+	for _, l := range []net.Listener{cp.xdsLis, cp.apiLis, cp.apiTLSLis, cp.diagLis, cp.kdsLis} {
 		if l != nil {
 			_ = l.Close()
 		}

@@ -28,6 +28,10 @@ func (cp *ControlPlane) listen() error {
 	if cp.exposure.apiTLS {
 		binds = append(binds, bind{&cp.apiTLSLis, cp.cfg.APITLSAddress, "api-tls", l.APIMaxConnections, l.APIMaxConnectionsPerAddress})
 	}
+	if cp.mode == ModeGlobal {
+		// Zones are few; the xDS limits are generous for them and bound a flood all the same.
+		binds = append(binds, bind{&cp.kdsLis, cp.cfg.MultiZone.kdsAddress(), "kds", l.XDSMaxConnections, l.XDSMaxConnectionsPerAddress})
+	}
 	for _, b := range binds {
 		raw, err := net.Listen("tcp", b.addr)
 		if err != nil {

@@ -1,0 +1,71 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/meshgate/meshgate/api/client"
+	"github.com/meshgate/meshgate/api/rest"
+	"github.com/meshgate/meshgate/ca/zonetokens"
+)
+
+// withZonesAPI serves, on a global control plane, POST /tokens/zone (admin: a token for `run
+// --mode zone --zone-token-file`) and GET /zones (every zone's sync state).
+func (cp *ControlPlane) withZonesAPI(next http.Handler) http.Handler {
+	if cp.mode != ModeGlobal || cp.mz == nil {
+		return next
+	}
+	issue := rest.RequireAdmin(cp.cfg.AdminToken, postOnly(cp.issueZoneToken))
+	zones := rest.RequireAdmin(cp.cfg.AdminToken, http.HandlerFunc(cp.listZones))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case client.ZoneTokenPath:
+			issue.ServeHTTP(w, r)
+		case client.ZonesPath:
+			zones.ServeHTTP(w, r)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func (cp *ControlPlane) issueZoneToken(w http.ResponseWriter, r *http.Request) {
+	var req client.ZoneTokenRequest
+	if !decodeTokenRequest(w, r, &req) {
+		return
+	}
+	var validFor time.Duration
+	if req.ValidFor != "" {
+		d, err := time.ParseDuration(req.ValidFor)
+		if err != nil {
+			writeTokenError(w, http.StatusBadRequest, "Bad request", "validFor "+req.ValidFor+": want a duration such as 8760h")
+			return
+		}
+		validFor = d
+	}
+	token, err := cp.mz.tokens.Issue(r.Context(), zonetokens.IssueRequest{Zone: req.Zone, ValidFor: validFor})
+	switch {
+	case errors.Is(err, zonetokens.ErrBadRequest):
+		writeTokenError(w, http.StatusBadRequest, "Bad request", err.Error())
+		return
+	case err != nil:
+		cp.log.Error("issuing a zone token", "zone", req.Zone, "error", err)
+		writeTokenError(w, http.StatusServiceUnavailable, "Unavailable", "cannot issue the token right now; retry")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(token))
+}
+
+func (cp *ControlPlane) listZones(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeTokenError(w, http.StatusMethodNotAllowed, "Method not allowed", "GET the zones")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"zones": cp.mz.server.Zones()})
+}
