@@ -90,6 +90,7 @@ func TestCRDNamesAndScopesAreKumas(t *testing.T) {
 		"VirtualOutbound":     {"virtualoutbounds", "Cluster", ""},
 		"ExternalService":     {"externalservices", "Cluster", ""},
 		"ProxyTemplate":       {"proxytemplates", "Cluster", ""},
+		"ZoneIngress":         {"zoneingresses", "Cluster", ""},
 	}
 	require.Len(t, crds, len(want), "Secret stays a core v1 Secret; every other kind is a CRD")
 	for kind, w := range want {
@@ -109,7 +110,7 @@ func TestCRDNamesAndScopesAreKumas(t *testing.T) {
 		assert.Equal(t, "v1alpha1", dig(crd, "spec", "versions", 0, "name"), kind)
 		props := rootSchema(crd)["properties"].(map[string]any)
 		_, hasMesh := props["mesh"]
-		assert.Equal(t, kind != "Mesh" && kind != "MeshGatewayInstance", hasMesh, "%s: top-level mesh as in Kuma's CRD", kind)
+		assert.Equal(t, kind != "Mesh" && kind != "ZoneIngress" && kind != "MeshGatewayInstance", hasMesh, "%s: top-level mesh as in Kuma's CRD", kind)
 	}
 }
 

@@ -498,7 +498,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"kubernetes-only type", "type: MeshGatewayInstance\nname: gw\n", []string{
 			`test.yaml:1: type: MeshGatewayInstance exists only on Kubernetes: write it as a kuma.io/v1alpha1 object`}},
 		{"unknown type", "type: MeshHTTPRoute\nname: gw\n", []string{
-			`test.yaml:1: type: unknown type "MeshHTTPRoute" (known: CircuitBreaker, Dataplane, ExternalService, FaultInjection, HealthCheck, Mesh, MeshGateway, MeshGatewayRoute, ProxyTemplate, RateLimit, Retry, Secret, Timeout, TrafficLog, TrafficPermission, TrafficRoute, VirtualOutbound)`}},
+			`test.yaml:1: type: unknown type "MeshHTTPRoute" (known: CircuitBreaker, Dataplane, ExternalService, FaultInjection, HealthCheck, Mesh, MeshGateway, MeshGatewayRoute, ProxyTemplate, RateLimit, Retry, Secret, Timeout, TrafficLog, TrafficPermission, TrafficRoute, VirtualOutbound, ZoneIngress)`}},
 		{"missing name", "type: Mesh\nmtls: {}\n", []string{
 			`test.yaml:1: name: cannot be empty`}},
 		{"mesh on a Mesh", "type: Mesh\nname: m\nmesh: default\n", []string{

@@ -11,7 +11,7 @@ import (
 func TestKubernetesForm(t *testing.T) {
 	runErrCases(t, []errCase{
 		{"unknown kind", "apiVersion: kuma.io/v1alpha1\nkind: MeshHTTPRoute\nmetadata: {name: gw}\n", []string{
-			`test.yaml:2: kind: unknown kind "MeshHTTPRoute" (known: CircuitBreaker, Dataplane, ExternalService, FaultInjection, HealthCheck, Mesh, MeshGateway, MeshGatewayInstance, MeshGatewayRoute, ProxyTemplate, RateLimit, Retry, Secret, Timeout, TrafficLog, TrafficPermission, TrafficRoute, VirtualOutbound)`}},
+			`test.yaml:2: kind: unknown kind "MeshHTTPRoute" (known: CircuitBreaker, Dataplane, ExternalService, FaultInjection, HealthCheck, Mesh, MeshGateway, MeshGatewayInstance, MeshGatewayRoute, ProxyTemplate, RateLimit, Retry, Secret, Timeout, TrafficLog, TrafficPermission, TrafficRoute, VirtualOutbound, ZoneIngress)`}},
 		{"missing kind", "apiVersion: kuma.io/v1alpha1\nmetadata: {name: gw}\n", []string{
 			`test.yaml:1: kind: cannot be empty`}},
 		{"missing apiVersion", "kind: Mesh\nmetadata: {name: m}\n", []string{

@@ -131,6 +131,7 @@ func decodeSeeds(tb testing.TB) [][]byte {
 		"",
 		"---\n---\n",
 		"type: Secret\nmesh: default\nname: s\ndata: aGVsbG8=\n",
+		"type: ZoneIngress\nname: zi\nzone: z\nnetworking: {address: 10.0.0.1, port: 1, advertisedAddress: 1.2.3.4, advertisedPort: 2}\navailableServices: [{mesh: default, tags: {kuma.io/service: a}, instances: 1}]\n",
 		"apiVersion: v1\nkind: Secret\ntype: system.kuma.io/secret\nmetadata: {name: s, labels: {kuma.io/mesh: m}}\ndata: {value: aGVsbG8=}\n",
 		"apiVersion: v1\nkind: Secret\ntype: system.kuma.io/secret\nmetadata: {name: s}\nstringData: {value: hello}\n",
 		"type: Mesh\nname: m\ntracing: &a {b: *a}\n",

@@ -66,7 +66,7 @@ func TestRegistry(t *testing.T) {
 	assert.Equal(t, []Kind{KindCircuitBreaker, KindDataplane, KindExternalService, KindFaultInjection,
 		KindHealthCheck, KindMesh, KindMeshGateway, KindMeshGatewayRoute, KindProxyTemplate, KindRateLimit,
 		KindRetry, KindSecret, KindTimeout, KindTrafficLog, KindTrafficPermission, KindTrafficRoute,
-		KindVirtualOutbound}, Kinds())
+		KindVirtualOutbound, KindZoneIngress}, Kinds())
 	info, ok := LookupKind(KindMesh)
 	assert.True(t, ok)
 	assert.True(t, info.Global)

@@ -104,6 +104,7 @@ func init() {
 	Register(KindInfo{Kind: KindTrafficRoute, New: func() Object { return &TrafficRoute{} }})
 	Register(KindInfo{Kind: KindVirtualOutbound, New: func() Object { return &VirtualOutbound{} }})
 	Register(KindInfo{Kind: KindProxyTemplate, New: func() Object { return &ProxyTemplate{} }})
+	Register(KindInfo{Kind: KindZoneIngress, New: func() Object { return &ZoneIngress{} }, Global: true})
 	Register(KindInfo{Kind: KindMeshGatewayInstance, New: func() Object { return &MeshGatewayInstance{} },
 		Namespaced: true, KubernetesOnly: true})
 }

@@ -87,7 +87,7 @@ func (m *Meta) Key() string {
 
 // DisplayName is how errors name the resource: `MeshGatewayRoute default/edge-route`, `Mesh default`.
 func (m *Meta) DisplayName() string {
-	if m.Kind == KindMesh {
+	if m.Kind == KindMesh || m.Kind == KindZoneIngress {
 		return string(m.Kind) + " " + m.Name
 	}
 	return string(m.Kind) + " " + m.Mesh + "/" + m.Name
