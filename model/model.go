@@ -13,6 +13,8 @@ import (
 type Model struct {
 	meshes map[string]*Mesh
 	names  []string
+	// ingresses are the ZoneIngresses (local and received from other zones), sorted by name.
+	ingresses []*api.ZoneIngress
 }
 
 // Mesh is one mesh's resources, each list sorted by name.
@@ -87,6 +89,12 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 		if meta.Kind == api.KindMesh {
 			continue
 		}
+		if zi, ok := o.(*api.ZoneIngress); ok {
+			if unique(meta) {
+				m.ingresses = append(m.ingresses, zi)
+			}
+			continue
+		}
 		mesh := m.meshes[meta.Mesh]
 		if mesh == nil {
 			errs = append(errs, api.FieldError{
@@ -132,6 +140,7 @@ func Build(objs []api.Object) (*Model, api.ErrorList) {
 		}
 	}
 	sort.Strings(m.names)
+	sortByName(m.ingresses)
 	errs.Sort()
 	return m, errs
 }
