@@ -354,6 +354,12 @@ type Endpoint struct {
 	Weight  uint32 `json:"weight,omitempty"`
 	// Tags are the endpoint's inbound tags.
 	Tags map[string]string `json:"tags,omitempty"`
+	// Zone is the endpoint's locality zone: empty for the local zone, the remote zone's name
+	// for an endpoint that is another zone's ZoneIngress.
+	Zone string `json:"zone,omitempty"`
+	// Priority is Envoy's locality priority: 0 (local) is used first, 1 (other zones' ingresses)
+	// only when priority 0 has no healthy endpoint.
+	Priority uint32 `json:"priority,omitempty"`
 }
 
 // UpstreamMTLS references, by name only, the secrets the CA delivers over SDS.

@@ -232,6 +232,7 @@ func (v *validator) clusterEndpoints(path string, c Cluster) {
 		}
 		v.port(p+".port", e.Port)
 	}
+	v.endpointPriorities(path, c.Endpoints)
 }
 
 // hostname accepts a DNS name or an IP literal.

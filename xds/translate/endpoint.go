@@ -34,11 +34,7 @@ func loadAssignment(c ir.Cluster) *endpointv3.ClusterLoadAssignment {
 		}
 		return cmp.Compare(a.Port, b.Port)
 	})
-	group := &endpointv3.LocalityLbEndpoints{}
-	for _, e := range eps {
-		group.LbEndpoints = append(group.LbEndpoints, lbEndpoint(e))
-	}
-	out.Endpoints = []*endpointv3.LocalityLbEndpoints{group}
+	out.Endpoints = localityGroups(eps)
 	return out
 }
 
