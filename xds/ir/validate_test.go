@@ -194,7 +194,9 @@ func TestValidateRejects(t *testing.T) {
 		{"endpoint hostname", func(p *ir.Proxy) { clusterAt(p, 0).Endpoints[0].Address = "api.local" }, "clusters[0].endpoints[0].address: must be an IP address"},
 		{"endpoint port", func(p *ir.Proxy) { clusterAt(p, 0).Endpoints[0].Port = 0 }, "clusters[0].endpoints[0].port: must be in [1, 65535]"},
 		{"remote endpoint without zone", func(p *ir.Proxy) { clusterAt(p, 0).Endpoints[0].Priority = 1 }, "clusters[0].endpoints[0].zone: must be set for an endpoint of priority 1"},
-		{"priority gap", func(p *ir.Proxy) { clusterAt(p, 0).Endpoints[0].Priority, clusterAt(p, 0).Endpoints[0].Zone = 1, "zone-2" }, "clusters[0].endpoints: priority 0 has no endpoint while priority 1 has some"},
+		{"priority gap", func(p *ir.Proxy) {
+			clusterAt(p, 0).Endpoints[0].Priority, clusterAt(p, 0).Endpoints[0].Zone = 1, "zone-2"
+		}, "clusters[0].endpoints: priority 0 has no endpoint while priority 1 has some"},
 		{"mtls identity", func(p *ir.Proxy) { clusterAt(p, 1).MTLS.IdentitySecret = "" }, "clusters[1].mtls.identitySecret: must be set"},
 		{"mtls validation", func(p *ir.Proxy) { clusterAt(p, 1).MTLS.ValidationSecret = "" }, "clusters[1].mtls.validationSecret: must be set"},
 		{"mtls san", func(p *ir.Proxy) { clusterAt(p, 1).MTLS.SAN = "" }, "clusters[1].mtls.san: must be set"},
