@@ -15,6 +15,8 @@ type Options struct {
 	HTTP ir.HTTPOptions
 	// ReadFile loads `file:` certificate data sources.
 	ReadFile func(string) ([]byte, error)
+	// Zone is the local zone; "" (standalone) uses no other zone's ZoneIngress.
+	Zone string
 }
 
 // DefaultOptions returns settings that work for a gateway at the edge.

@@ -1,0 +1,105 @@
+package build
+
+import (
+	"net"
+	"sort"
+
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/model"
+	"github.com/meshgate/meshgate/xds/ir"
+)
+
+// remotePriority is the Envoy priority of other zones' ingresses: used only when no local
+// endpoint is healthy, as Kuma's zone-aware load balancing prefers the local zone.
+const remotePriority = 1
+
+// AvailableServices is what a zone control plane writes into its ZoneIngress before syncing it
+// to global: every (mesh, service) with its tags kuma.io/service and kuma.io/protocol, and the
+// number of ready inbounds. Sorted by mesh, then service.
+func AvailableServices(m *model.Model) []api.AvailableService {
+	var out []api.AvailableService
+	for _, mesh := range m.Meshes() {
+		type svc struct {
+			protocol  string
+			instances uint32
+		}
+		byName := map[string]*svc{}
+		for _, dp := range mesh.Dataplanes {
+			for _, in := range dp.Spec.Networking.Inbound {
+				name := in.Tags[api.ServiceTag]
+				if name == "" || in.Port == api.ServicelessPort {
+					continue
+				}
+				s := byName[name]
+				if s == nil {
+					s = &svc{protocol: in.Tags[api.ProtocolTag]}
+					byName[name] = s
+				}
+				if in.Health == nil || in.Health.Ready {
+					s.instances++
+				}
+			}
+		}
+		names := make([]string, 0, len(byName))
+		for n := range byName {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			tags := map[string]string{api.ServiceTag: n}
+			if p := byName[n].protocol; p != "" {
+				tags[api.ProtocolTag] = p
+			}
+			out = append(out, api.AvailableService{Mesh: mesh.Name, Tags: tags, Instances: byName[n].instances})
+		}
+	}
+	return out
+}
+
+// remoteEndpoints are the other zones' ingresses that serve dest's service in the builder's
+// mesh: one endpoint each at the advertised address, weighted by its instances, at
+// remotePriority. Standalone (no Options.Zone) has none. Only kuma.io/service is matched:
+// availableServices carry no subset tags, so a subset (version: v1) stays local.
+func (b *builder) remoteEndpoints(dest map[string]string) []ir.Endpoint {
+	if b.opts.Zone == "" || b.model == nil {
+		return nil
+	}
+	var out []ir.Endpoint
+	for _, zi := range b.model.ZoneIngresses() {
+		n := zi.Spec.Networking
+		if zi.Spec.Zone == "" || zi.Spec.Zone == b.opts.Zone || n == nil || n.AdvertisedAddress == "" {
+			continue
+		}
+		for _, s := range zi.Spec.AvailableServices {
+			if s.Mesh != b.mesh.Name || s.Instances == 0 || !onlyServiceTags(dest, s.Tags) {
+				continue
+			}
+			if net.ParseIP(n.AdvertisedAddress) == nil {
+				b.diag(&zi.Meta, "networking.advertisedAddress", "%q is not an IP address; not used as an endpoint of %s", n.AdvertisedAddress, dest[api.ServiceTag])
+				continue
+			}
+			out = append(out, ir.Endpoint{
+				Address: n.AdvertisedAddress, Port: n.AdvertisedPort, Weight: s.Instances,
+				Tags: map[string]string{api.ServiceTag: dest[api.ServiceTag]}, Zone: zi.Spec.Zone, Priority: remotePriority,
+			})
+		}
+	}
+	return out
+}
+
+// onlyServiceTags reports whether dest asks for the available service's kuma.io/service and no
+// subset tag (other than kuma.io/protocol, which names the same service).
+func onlyServiceTags(dest, available map[string]string) bool {
+	for k, v := range dest {
+		switch k {
+		case api.ServiceTag:
+			if available[k] != v {
+				return false
+			}
+		case api.ProtocolTag:
+		default:
+			return false
+		}
+	}
+	return true
+}
