@@ -63,6 +63,9 @@ func (m *Manager) rootBelongs(st builtinState, created time.Time) bool {
 func stateKey(mesh, backendName string) string { return "ca/" + mesh + "/" + backendName }
 
 func (m *Manager) loadBuiltin(ctx context.Context, mesh string, created time.Time, b api.CABackend, lifetime time.Duration) (*backend, error) {
+	if m.opts.ZoneIntermediates != nil {
+		return m.loadZoneBuiltin(ctx, mesh, created, b, lifetime)
+	}
 	var conf builtinConf
 	if err := decodeConf(b.Conf, &conf); err != nil {
 		return nil, err

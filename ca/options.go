@@ -35,6 +35,9 @@ type Options struct {
 	RootLifetime time.Duration
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// ZoneIntermediates, set in zone mode, makes every builtin backend an intermediate that
+	// global signs (see loadZoneBuiltin); the zone never creates or holds a root key.
+	ZoneIntermediates ZoneIntermediatesFunc
 }
 
 func (o Options) withDefaults() (Options, error) {
