@@ -34,6 +34,7 @@ func (e *explainer) backend(name string, weight, notFound uint32) Backend {
 	}
 	e.describeCluster(c, &b)
 	e.describeClusterPolicies(c, &b)
+	e.noteRemoteZones(c, &b)
 	n, known, noCLA := e.healthyEndpoints(c)
 	if !known {
 		return b
