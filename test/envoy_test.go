@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,14 +22,6 @@ import (
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/bootstrap"
 )
-
-func freePort(t *testing.T) uint32 {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return uint32(l.Addr().(*net.TCPAddr).Port)
-}
 
 // TestRealEnvoy boots a stock Envoy from `meshgate bootstrap` and checks it accepts (ACKs) the
 // example gateway's listener, routes and clusters.

@@ -1,0 +1,218 @@
+package test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// mzWorld is a global control plane and two universal zones, each its own `meshgate run`
+// process on loopback, connected as an operator connects them (README "Multi-zone").
+type mzWorld struct {
+	t       *testing.T
+	bin     string
+	dir     string
+	global  *binaryCP
+	zones   map[string]*binaryCP
+	globalF []string // global's flags, to start it again on the same data dir
+}
+
+func startMultiZone(t *testing.T, zones ...string) *mzWorld {
+	t.Helper()
+	w := &mzWorld{t: t, bin: buildBinary(t), dir: t.TempDir(), zones: map[string]*binaryCP{}}
+	// A fixed port, so that global can be restarted where the zones look for it.
+	w.globalF = []string{"--mode", "global", "--kds-address", fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	w.global = launchBinaryCPIn(t, w.bin, filepath.Join(w.dir, "global"), w.globalF...)
+	require.NotEmpty(t, w.global.kds, "global logged no KDS address")
+	ca := filepath.Join(w.dir, "global-ca.pem")
+	require.NoError(t, os.WriteFile(ca, []byte(w.global.cli(t, "ca", "control-plane")), 0o600))
+	for _, z := range zones {
+		token := filepath.Join(w.dir, z+".token")
+		require.NoError(t, os.WriteFile(token, []byte(strings.TrimSpace(w.global.cli(t, "token", "zone", "--zone", z))), 0o600))
+		w.zones[z] = launchBinaryCPIn(t, w.bin, filepath.Join(w.dir, z), "--mode", "zone", "--zone", z,
+			"--global-address", "grpcs://"+w.global.kds, "--zone-token-file", token, "--global-ca-file", ca)
+	}
+	return w
+}
+
+// apply runs `meshgate apply -f` with a YAML document against cp and returns its error.
+func (w *mzWorld) apply(cp *binaryCP, yaml string) (string, error) {
+	w.t.Helper()
+	f := filepath.Join(w.t.TempDir(), "r.yaml")
+	require.NoError(w.t, os.WriteFile(f, []byte(yaml), 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cp.bin, "apply", "-f", f)
+	cmd.Env = cp.environ
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// eventuallyGet is one API GET against cp, retried until want returns true or 10 s pass.
+func eventuallyGet(t *testing.T, cp *binaryCP, path string, want func(code int, body string) bool) string {
+	t.Helper()
+	var code int
+	var body string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + cp.api + path)
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			code, body = resp.StatusCode, string(raw)
+			if want(code, body) {
+				return body
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: never as wanted; last %d %s", path, code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const mzGatewayResources = `type: MeshGateway
+mesh: default
+name: edge-gateway
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+conf:
+  listeners:
+    - port: 8080
+      protocol: HTTP
+      hostname: foo.example.com
+      tags:
+        port: http/8080
+---
+type: MeshGatewayRoute
+mesh: default
+name: api-route
+selectors:
+  - match:
+      kuma.io/service: edge-gateway
+      port: http/8080
+conf:
+  http:
+    rules:
+      - matches:
+          - path:
+              match: PREFIX
+              value: /api
+        backends:
+          - destination:
+              kuma.io/service: api
+`
+
+const mzGatewayDataplane = `type: Dataplane
+mesh: default
+name: gateway-1
+networking:
+  address: 127.0.0.1
+  gateway:
+    type: BUILTIN
+    tags:
+      kuma.io/service: edge-gateway
+`
+
+// TestMultiZoneSync: the seed's gateway and routes created on global reach a builtin gateway in
+// zone 1; the zone's Dataplane appears on global labelled with its zone; a route created on a
+// zone is refused with the "create it on global" error; a zone resource on global too.
+func TestMultiZoneSync(t *testing.T) {
+	w := startMultiZone(t, "zone-1", "zone-2")
+	out, err := w.apply(w.global, mzGatewayResources)
+	require.NoError(t, err, out)
+	z1 := w.zones["zone-1"]
+	out, err = w.apply(z1, mzGatewayDataplane)
+	require.NoError(t, err, out)
+
+	eventuallyGet(t, z1, "/meshes/default/meshgatewayroutes/api-route", func(code int, _ string) bool { return code == 200 })
+	eventuallyGet(t, w.global, "/meshes/default/dataplanes/zone-1.gateway-1", func(code int, body string) bool {
+		return code == 200 && strings.Contains(body, `"kuma.io/zone":"zone-1"`)
+	})
+
+	out, err = w.apply(z1, strings.Replace(mzGatewayResources[strings.Index(mzGatewayResources, "type: MeshGatewayRoute"):], "api-route", "zone-route", 1))
+	require.Error(t, err)
+	require.Contains(t, out, "create, change and delete it on the global control plane")
+	out, err = w.apply(w.global, mzGatewayDataplane)
+	require.Error(t, err)
+	require.Contains(t, out, "belongs to a zone")
+}
+
+// restartGlobal stops global and starts it again on the same data dir and KDS address.
+func (w *mzWorld) restartGlobal() {
+	w.t.Helper()
+	w.global.stop()
+	w.global = launchBinaryCPIn(w.t, w.bin, filepath.Join(w.dir, "global"), w.globalF...)
+}
+
+// gatewayEnvoy connects to a zone's xDS as its gateway Dataplane, with a token the zone
+// issued, and returns it started.
+func (w *mzWorld) gatewayEnvoy(zone *binaryCP, name string) *miniEnvoy {
+	w.t.Helper()
+	xdsCAs.Store(zone.xds, []byte(zone.cli(w.t, "ca", "control-plane")))
+	w.t.Cleanup(func() { xdsCAs.Delete(zone.xds) })
+	token := strings.TrimSpace(zone.cli(w.t, "token", "dataplane", "--mesh", "default", "--name", name))
+	e := newMiniEnvoy(w.t, newSotW(w.t, dialADS(w.t, zone.xds), "default."+name, token))
+	e.start()
+	return e
+}
+
+// routePaths are the path prefixes of a gateway's routes.
+func routePaths(e *miniEnvoy) map[string]bool {
+	out := map[string]bool{}
+	for _, rc := range e.routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			for _, r := range vh.GetRoutes() {
+				out[r.GetMatch().GetPrefix()+r.GetMatch().GetPath()] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestMultiZoneGatewayOverADS: the gateway in zone 1 gets global's routes over ADS, a route
+// changed on global reaches it, and with global down the zone keeps serving; a dataplane
+// created in the zone meanwhile reaches global once it is back.
+func TestMultiZoneGatewayOverADS(t *testing.T) {
+	w := startMultiZone(t, "zone-1")
+	z1 := w.zones["zone-1"]
+	out, err := w.apply(w.global, mzGatewayResources)
+	require.NoError(t, err, out)
+	eventuallyGet(t, z1, "/meshes/default/meshgatewayroutes/api-route", func(code int, _ string) bool { return code == 200 })
+	out, err = w.apply(z1, mzGatewayDataplane)
+	require.NoError(t, err, out)
+
+	e := w.gatewayEnvoy(z1, "gateway-1")
+	require.True(t, routePaths(e)["/api"], "routes: %v", routePaths(e))
+
+	// A route added on global reaches the gateway in the zone.
+	start := time.Now()
+	out, err = w.apply(w.global, strings.ReplaceAll(mzGatewayResources[strings.Index(mzGatewayResources, "type: MeshGatewayRoute"):], "api", "v2"))
+	require.NoError(t, err, out)
+	for !routePaths(e)["/v2"] {
+		require.Less(t, time.Since(start), 10*time.Second, "the route made on global never reached zone 1's gateway")
+		e.drain(200 * time.Millisecond)
+	}
+	t.Logf("a route made on global reached the gateway in zone 1 in %s", time.Since(start))
+
+	// Global down: the zone keeps serving and accepts a new dataplane.
+	w.global.stop()
+	out, err = w.apply(z1, strings.ReplaceAll(mzGatewayDataplane, "gateway-1", "gateway-2"))
+	require.NoError(t, err, out)
+	e2 := w.gatewayEnvoy(z1, "gateway-2")
+	require.True(t, routePaths(e2)["/api"] && routePaths(e2)["/v2"], "zone 1 serves its last synced routes without global")
+
+	// Global back: what the zone did meanwhile is synced up.
+	w.restartGlobal()
+	eventuallyGet(t, w.global, "/meshes/default/dataplanes/zone-1.gateway-2", func(code int, _ string) bool { return code == 200 })
+}
