@@ -117,6 +117,9 @@ func (m *Manager) SignZoneIntermediate(ctx context.Context, req SignZoneRequest)
 	wrap := func(err error) error {
 		return fmt.Errorf("sign intermediate for zone %q, mesh %q, backend %q: %w", req.Zone, name, req.Backend, err)
 	}
+	if err := m.refuseRevokedZone(ctx, name, req.Backend, req.Zone); err != nil {
+		return nil, wrap(err)
+	}
 	root, rootKey, spec, err := m.rootOf(ctx, req.Mesh, req.Backend)
 	if err != nil {
 		return nil, wrap(err)
@@ -292,4 +295,30 @@ func (m *Manager) CRL(ctx context.Context, mesh *api.Mesh) ([]byte, error) {
 		return nil, fmt.Errorf("crl of mesh %q: %w", mesh.Name, err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), nil
+}
+
+// ErrZoneRevoked: the zone's intermediates were revoked; it gets no new one.
+var ErrZoneRevoked = errors.New("the zone's intermediates were revoked")
+
+// refuseRevokedZone keeps a revoked zone from replacing its revoked intermediate: otherwise
+// revoking would cut a compromised zone off only until it asked again.
+func (m *Manager) refuseRevokedZone(ctx context.Context, mesh, backendName, zone string) error {
+	key := zonesStateKey(mesh, backendName)
+	val, _, err := m.store.GetState(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state %s: %w", key, err)
+	}
+	var st zonesState
+	if err := json.Unmarshal(val, &st); err != nil {
+		return fmt.Errorf("state %s: %w", key, err)
+	}
+	for _, in := range st.Zones[zone] {
+		if in.Revoked {
+			return ErrZoneRevoked
+		}
+	}
+	return nil
 }

@@ -96,6 +96,13 @@ func TestZoneIntermediatesVerifyAgainstMeshRoot(t *testing.T) {
 	require.NoError(t, crl.CheckSignatureFrom(root))
 	require.Len(t, crl.RevokedCertificateEntries, 1)
 	require.Equal(t, 0, crl.RevokedCertificateEntries[0].SerialNumber.Cmp(inters[0].SerialNumber))
+
+	// A revoked zone gets no new intermediate; the other zone still does.
+	_, csr := zoneCSR(t)
+	_, err = mgr.SignZoneIntermediate(ctx, ca.SignZoneRequest{Mesh: mesh, Backend: "ca-1", Zone: "zone-1", CSRPEM: csr})
+	require.ErrorIs(t, err, ca.ErrZoneRevoked)
+	_, err = mgr.SignZoneIntermediate(ctx, ca.SignZoneRequest{Mesh: mesh, Backend: "ca-1", Zone: "zone-2", CSRPEM: csr})
+	require.NoError(t, err)
 }
 
 func TestZoneIntermediateRefusesNonBuiltinAndBadCSR(t *testing.T) {
