@@ -46,6 +46,8 @@ type goldenCase struct {
 	// only built with them). The generated PEM is replaced by `@@PEM identity <mesh>@@` and
 	// `@@PEM bundle <mesh>@@` in the outputs.
 	CA bool `json:"ca"`
+	// Zone is build.Options.Zone: the local zone of a multi-zone case, "" for standalone.
+	Zone string `json:"zone"`
 }
 
 // TestGolden renders every case under testdata/golden and compares the IR (ir.yaml) and each
@@ -100,6 +102,7 @@ func renderCase(t *testing.T, c goldenCase, m *model.Model, gen *generatedCerts)
 	var out *render.Output
 	if c.CA {
 		req, pems := caRequest(t, m, mesh, name)
+		req.Options.Zone = c.Zone
 		out, err = render.Render(req)
 		for pem, ph := range pems {
 			gen.pems = append(gen.pems, pemPlaceholder{pem: pem, placeholder: ph})
@@ -110,7 +113,9 @@ func renderCase(t *testing.T, c goldenCase, m *model.Model, gen *generatedCerts)
 			return len(a.pem) > len(b.pem) || len(a.pem) == len(b.pem) && a.pem < b.pem
 		})
 	} else {
-		out, err = render.Dataplane(m, mesh, name, build.DefaultOptions())
+		opts := build.DefaultOptions()
+		opts.Zone = c.Zone
+		out, err = render.Dataplane(m, mesh, name, opts)
 	}
 	require.NoError(t, err)
 	require.NoError(t, out.Snapshot.Consistent())
