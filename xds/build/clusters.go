@@ -29,7 +29,7 @@ func (b *builder) cluster(dest map[string]string, proto ir.ClusterProtocol, list
 		Service:     dest[api.ServiceTag],
 		Destination: dest,
 		Protocol:    clusterProtocol(dest, proto),
-		Endpoints:   append(b.endpoints(dest), b.remoteEndpoints(dest)...),
+		Endpoints:   b.withRemote(b.endpoints(dest), dest),
 	}
 	if b.mesh.MTLSEnabled() {
 		c.MTLS = b.upstreamMTLS(dest)

@@ -103,3 +103,15 @@ func onlyServiceTags(dest, available map[string]string) bool {
 	}
 	return true
 }
+
+// withRemote adds the other zones' ingresses to the local endpoints. Without any local one
+// they become priority 0: Envoy's priorities have no gaps, and there is nothing to prefer.
+func (b *builder) withRemote(local []ir.Endpoint, dest map[string]string) []ir.Endpoint {
+	remote := b.remoteEndpoints(dest)
+	if len(local) == 0 {
+		for i := range remote {
+			remote[i].Priority = 0
+		}
+	}
+	return append(local, remote...)
+}
