@@ -155,7 +155,9 @@ func (m *Manager) SignZoneIntermediate(ctx context.Context, req SignZoneRequest)
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
-		PermittedURIDomains:   []string{td.String()},
+		// The mesh's trust domain, and kuma.io for the `kuma://kuma.io/service/...` URIs Kuma
+		// puts in leaves next to the SPIFFE ID: a zone cannot mint identities of another mesh.
+		PermittedURIDomains: []string{td.String(), "kuma.io"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, csr.PublicKey, rootKey)
 	if err != nil {

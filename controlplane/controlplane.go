@@ -49,6 +49,7 @@ type ControlPlane struct {
 	// side (multizone.go).
 	mode string
 	mz   *multiZone
+	ids  *identity.Service
 }
 
 // Addrs are the addresses the control plane actually listens on (ports resolved). APITLS is
@@ -143,13 +144,19 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if rotation == (identity.RotationOptions{}) {
 		rotation = identity.DefaultRotationOptions()
 	}
-	ids, err := identity.New(identity.Config{Store: cp.store, Rotation: rotation, Log: cfg.Logger, Now: time.Now})
+	// Before the identities: on a zone they get their CA intermediates through the sync.
+	if err := cp.setUpMultiZone(); err != nil {
+		return nil, err
+	}
+	ids, err := identity.New(identity.Config{Store: cp.store, Rotation: rotation, Log: cfg.Logger, Now: time.Now,
+		ZoneIntermediates: cp.zoneIntermediates()})
 	if err != nil {
 		return nil, err
 	}
 	if cp.dns, err = newMeshDNS(cfg.DNS, cp.store, cp.registry, cfg.Logger); err != nil {
 		return nil, err
 	}
+	cp.ids = ids
 	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
 		onModel: cp.dns.update, onRender: m.observeRender, presence: present}
 	cp.rec.keys = newMeshKeys(cp.store, cp.tokens, ids, cp.xds, cfg.XDSAuth, cp.registry, cfg.Logger)
@@ -163,9 +170,6 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		if err := cp.setUpKube(); err != nil {
 			return nil, err
 		}
-	}
-	if err := cp.setUpMultiZone(); err != nil {
-		return nil, err
 	}
 	raiseFileLimit(cfg.Limits, ex.apiTLS, cfg.Logger)
 	if err := cp.listen(); err != nil {

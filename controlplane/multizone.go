@@ -12,8 +12,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	api "github.com/meshgate/meshgate/api/v1alpha1"
+	"github.com/meshgate/meshgate/ca"
+
 	"github.com/meshgate/meshgate/ca/zonetokens"
 	"github.com/meshgate/meshgate/kds"
+	"github.com/meshgate/meshgate/store"
 )
 
 // multiZone is what --mode global or --mode zone adds to a control plane.
@@ -85,8 +89,31 @@ func (cp *ControlPlane) runMultiZone(ctx context.Context, spawn func(string, fun
 	}
 }
 
-// signZoneIntermediate is how global answers a zone's request for its mesh CA intermediate;
-// nil until the CA can sign them.
+// signZoneIntermediate is how global answers a zone's request for its intermediate of a
+// mesh's builtin CA: signed with the mesh's root, whose key never leaves global.
 func (cp *ControlPlane) signZoneIntermediate() func(ctx context.Context, zone, mesh, backend string, csrPEM []byte) ([]byte, error) {
-	return nil
+	return func(ctx context.Context, zone, mesh, backend string, csrPEM []byte) ([]byte, error) {
+		rec, err := cp.store.Get(ctx, store.Key{Kind: string(api.KindMesh), Name: mesh})
+		if err != nil {
+			return nil, fmt.Errorf("mesh %q: %w", mesh, err)
+		}
+		objs, errs := api.Decode(mesh, rec.Spec)
+		if len(errs) > 0 || len(objs) != 1 {
+			return nil, fmt.Errorf("mesh %q does not decode: %v", mesh, errs)
+		}
+		m, ok := objs[0].(*api.Mesh)
+		if !ok {
+			return nil, fmt.Errorf("mesh %q: not a Mesh", mesh)
+		}
+		return cp.ids.CA().SignZoneIntermediate(ctx, ca.SignZoneRequest{Mesh: m, Backend: backend, Zone: zone, CSRPEM: csrPEM})
+	}
+}
+
+// zoneIntermediates is, on a zone, how its builtin mesh CAs get their intermediates: from
+// global over the sync.
+func (cp *ControlPlane) zoneIntermediates() ca.ZoneIntermediatesFunc {
+	if cp.mz == nil || cp.mz.client == nil {
+		return nil
+	}
+	return cp.mz.client.SignIntermediate
 }

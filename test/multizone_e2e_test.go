@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/bundle/spiffebundle"
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshgate/meshgate/certs"
 )
 
 // mzWorld is a global control plane and two universal zones, each its own `meshgate run`
@@ -215,4 +221,59 @@ func TestMultiZoneGatewayOverADS(t *testing.T) {
 	// Global back: what the zone did meanwhile is synced up.
 	w.restartGlobal()
 	eventuallyGet(t, w.global, "/meshes/default/dataplanes/zone-1.gateway-2", func(code int, _ string) bool { return code == 200 })
+}
+
+// TestMultiZoneIdentities: with an mTLS mesh created on global, a gateway in zone 1 and one in
+// zone 2 each get an identity from their zone's own intermediate, and both chain to the one
+// root global serves as the mesh's bundle.
+func TestMultiZoneIdentities(t *testing.T) {
+	w := startMultiZone(t, "zone-1", "zone-2")
+	mesh := `type: Mesh
+name: shop
+mtls:
+  enabledBackend: ca-1
+  backends:
+    - name: ca-1
+      type: builtin
+---
+`
+	out, err := w.apply(w.global, mesh+strings.ReplaceAll(mzGatewayResources, "mesh: default", "mesh: shop"))
+	require.NoError(t, err, out)
+	roots := func() *x509.CertPool {
+		body := eventuallyGet(t, w.global, "/meshes/shop/bundle", func(code int, _ string) bool { return code == 200 })
+		bundle, err := x509bundle.Parse(spiffeid.RequireTrustDomainFromString("shop"), []byte(body))
+		if err != nil { // the JWKS form
+			bundle2, err2 := spiffebundle.Parse(spiffeid.RequireTrustDomainFromString("shop"), []byte(body))
+			require.NoError(t, err2, "bundle: %s", body)
+			bundle = bundle2.X509Bundle()
+		}
+		pool := x509.NewCertPool()
+		for _, c := range bundle.X509Authorities() {
+			pool.AddCert(c)
+		}
+		return pool
+	}()
+	var intermediates []*x509.Certificate
+	for _, z := range []string{"zone-1", "zone-2"} {
+		zone := w.zones[z]
+		eventuallyGet(t, zone, "/meshes/shop/meshgateways/edge-gateway", func(code int, _ string) bool { return code == 200 })
+		out, err := w.apply(zone, strings.ReplaceAll(mzGatewayDataplane, "mesh: default", "mesh: shop"))
+		require.NoError(t, err, out)
+		xdsCAs.Store(zone.xds, []byte(zone.cli(t, "ca", "control-plane")))
+		token := strings.TrimSpace(zone.cli(t, "token", "dataplane", "--mesh", "shop", "--name", "gateway-1"))
+		e := newMiniEnvoy(t, newSotW(t, dialADS(t, zone.xds), "shop.gateway-1", token))
+		e.start()
+		id := e.secrets["identity_cert:secret:shop"]
+		require.NotNil(t, id, "%s: no identity secret", z)
+		chain, err := certs.ParseCertificates([]byte(id.GetTlsCertificate().GetCertificateChain().GetInlineString()))
+		require.NoError(t, err)
+		require.Len(t, chain, 2, "%s: leaf and the zone's intermediate", z)
+		inter := x509.NewCertPool()
+		inter.AddCert(chain[1])
+		_, err = chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		require.NoError(t, err, "%s: the leaf must chain to global's root through the zone's intermediate", z)
+		require.Contains(t, chain[1].Subject.OrganizationalUnit, "Zone "+z)
+		intermediates = append(intermediates, chain[1])
+	}
+	require.False(t, intermediates[0].Equal(intermediates[1]), "each zone has its own intermediate")
 }

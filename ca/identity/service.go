@@ -104,20 +104,26 @@ type Config struct {
 	Rotation RotationOptions
 	Log      *slog.Logger
 	Now      func() time.Time
+	// ZoneIntermediates, on a zone control plane, gets builtin backends' intermediates from
+	// global instead of creating roots here (ca.Options.ZoneIntermediates).
+	ZoneIntermediates ca.ZoneIntermediatesFunc
 }
 
 // New builds the identity service and the CA manager behind it.
 func New(cfg Config) (*Service, error) {
-	return newIdentitiesWith(cfg.Store, cfg.Rotation, cfg.Log, cfg.Now)
+	return newIdentitiesWith(cfg.Store, cfg.Rotation, cfg.Log, cfg.Now, cfg.ZoneIntermediates)
 }
 
-func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, now func() time.Time) (*Service, error) {
+// CA is the CA manager behind the identities (global signs zones' intermediates with it).
+func (i *Service) CA() *ca.Manager { return i.ca.Manager }
+
+func newIdentitiesWith(st store.Store, opts RotationOptions, log *slog.Logger, now func() time.Time, zone ca.ZoneIntermediatesFunc) (*Service, error) {
 	i := &Service{
 		now: now, opts: opts, store: st, log: log, byNode: map[Dataplane]cachedIdentity{}, views: map[string]preparedView{},
 		limiter: newTokenBucket(opts.Rate, opts.Burst), roots: map[string]*meshRoots{},
 		index: newStoreIndex(),
 	}
-	m, err := ca.New(st, ca.Options{Secrets: i.resolveSecret, Now: now})
+	m, err := ca.New(st, ca.Options{Secrets: i.resolveSecret, Now: now, ZoneIntermediates: zone})
 	if err != nil {
 		return nil, err
 	}
