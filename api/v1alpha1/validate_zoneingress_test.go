@@ -35,7 +35,7 @@ networking: {address: 10.0.2.1, port: 1}
 availableServices:
   - tags: {version: v1}
 `, []string{
-			e(3, "zone: " + nameCharsetMsg),
+			e(3, "zone: "+nameCharsetMsg),
 			e(6, "availableServices[0].mesh: cannot be empty"),
 			e(6, `availableServices[0].tags: mandatory tag "kuma.io/service" is missing`),
 		}},
