@@ -157,8 +157,12 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	cp.ids = ids
+	if cp.mode == ModeZone {
+		// Consumers here also route to other zones' services, through their ingresses.
+		cfg.Build.Zone = cfg.MultiZone.Zone
+	}
 	cp.rec = &reconciler{store: cp.store, sink: cp.xds, opts: cfg.Build, log: cfg.Logger, onRun: m.observeRebuild, ids: ids,
-		onModel: cp.dns.update, onRender: m.observeRender, presence: present}
+		onModel: cp.onModel, onRender: m.observeRender, presence: present}
 	cp.rec.keys = newMeshKeys(cp.store, cp.tokens, ids, cp.xds, cfg.XDSAuth, cp.registry, cfg.Logger)
 	if err := cp.setUpLease(); err != nil {
 		return nil, err

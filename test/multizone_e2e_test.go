@@ -277,3 +277,55 @@ mtls:
 	}
 	require.False(t, intermediates[0].Equal(intermediates[1]), "each zone has its own intermediate")
 }
+
+// TestMultiZoneServiceInAnotherZone: service api runs only in zone 2, behind zone 2's
+// ZoneIngress; zone 2 advertises it on the ingress, the ingress reaches zone 1 through global,
+// and zone 1's gateway sends /api to zone 2's ingress.
+func TestMultiZoneServiceInAnotherZone(t *testing.T) {
+	w := startMultiZone(t, "zone-1", "zone-2")
+	out, err := w.apply(w.global, mzGatewayResources)
+	require.NoError(t, err, out)
+	z1, z2 := w.zones["zone-1"], w.zones["zone-2"]
+	eventuallyGet(t, z1, "/meshes/default/meshgatewayroutes/api-route", func(code int, _ string) bool { return code == 200 })
+	out, err = w.apply(z2, `type: Dataplane
+mesh: default
+name: api-1
+networking:
+  address: 127.0.0.1
+  inbound:
+    - port: 9002
+      tags:
+        kuma.io/service: api
+        kuma.io/protocol: http
+---
+type: ZoneIngress
+name: ingress
+networking:
+  address: 127.0.0.1
+  port: 10001
+  advertisedAddress: 203.0.113.2
+  advertisedPort: 10001
+`)
+	require.NoError(t, err, out)
+	// Zone 2 fills in what its ingress offers; global and then zone 1 get it.
+	eventuallyGet(t, z1, "/zoneingresses/zone-2.ingress", func(code int, body string) bool {
+		return code == 200 && strings.Contains(body, `"kuma.io/service":"api"`)
+	})
+
+	out, err = w.apply(z1, mzGatewayDataplane)
+	require.NoError(t, err, out)
+	e := w.gatewayEnvoy(z1, "gateway-1")
+	var endpoints []string
+	for _, cla := range e.endpoints {
+		if !strings.Contains(cla.GetClusterName(), "api") {
+			continue
+		}
+		for _, loc := range cla.GetEndpoints() {
+			for _, lb := range loc.GetLbEndpoints() {
+				a := lb.GetEndpoint().GetAddress().GetSocketAddress()
+				endpoints = append(endpoints, fmt.Sprintf("%s:%d@%s", a.GetAddress(), a.GetPortValue(), loc.GetLocality().GetZone()))
+			}
+		}
+	}
+	require.Equal(t, []string{"203.0.113.2:10001@zone-2"}, endpoints, "zone 1's gateway reaches api through zone 2's ingress")
+}
