@@ -146,6 +146,14 @@ func TestMultiZoneSync(t *testing.T) {
 		return code == 200 && strings.Contains(body, `"kuma.io/zone":"zone-1"`)
 	})
 
+	listing := w.global.cli(t, "get", "dataplanes", "--mesh", "default")
+	require.Regexp(t, `MESH\s+NAME\s+ZONE\s+AGE`, listing)
+	require.Regexp(t, `default\s+zone-1\.gateway-1\s+zone-1\s`, listing)
+	zones := eventuallyGet(t, w.global, "/zones", func(code int, body string) bool {
+		return code == 200 && strings.Contains(body, `"zone-1"`) && strings.Contains(body, `"zone-2"`)
+	})
+	require.Contains(t, zones, `"connected":true`)
+
 	out, err = w.apply(z1, strings.Replace(mzGatewayResources[strings.Index(mzGatewayResources, "type: MeshGatewayRoute"):], "api-route", "zone-route", 1))
 	require.Error(t, err)
 	require.Contains(t, out, "create, change and delete it on the global control plane")
