@@ -83,6 +83,14 @@ func FuzzBuild(f *testing.F) {
 // inModel reports whether o itself (not just a resource of the same name) is in m.
 func inModel(m *Model, o api.Object) bool {
 	meta := o.GetMeta()
+	if meta.Kind == api.KindZoneIngress {
+		for _, zi := range m.ZoneIngresses() {
+			if api.Object(zi) == o {
+				return true
+			}
+		}
+		return false
+	}
 	if meta.Kind == api.KindMesh {
 		ms := m.Mesh(meta.Name)
 		return ms != nil && api.Object(ms.Resource) == o

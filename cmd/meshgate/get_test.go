@@ -81,7 +81,7 @@ func TestGetErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"get", "widgets"}, `error: unknown resource type "widgets" (known: circuitbreakers, dataplanes, externalservices, faultinjections, healthchecks, meshes, meshgateways, meshgatewayroutes, proxytemplates, ratelimits, retries, secrets, timeouts, trafficlogs, trafficpermissions, trafficroutes, virtualoutbounds)`},
+		{[]string{"get", "widgets"}, `error: unknown resource type "widgets" (known: circuitbreakers, dataplanes, externalservices, faultinjections, healthchecks, meshes, meshgateways, meshgatewayroutes, proxytemplates, ratelimits, retries, secrets, timeouts, trafficlogs, trafficpermissions, trafficroutes, virtualoutbounds, zoneingresses)`},
 		{[]string{"get", "dataplane", "nope"}, "error: Dataplane default/nope not found"},
 		{[]string{"get", "dataplanes", "--mesh", "nope"}, `error: mesh "nope" not found`},
 		{[]string{"get", "dataplanes", "-o", "xml"}, `error: output format "xml"`},

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshgate/meshgate/api/kube"
 	"gopkg.in/yaml.v3"
 )
 
@@ -57,7 +59,7 @@ func TestInstallCRDs(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	checkGolden(t, "crds.yaml", out)
 	docs := installDocs(t, out)
-	require.Len(t, docs, 17)
+	require.Len(t, docs, len(kube.CRDs()))
 	for _, d := range docs {
 		assert.Equal(t, "CustomResourceDefinition", d["kind"])
 	}
@@ -72,7 +74,7 @@ func TestInstallControlPlane(t *testing.T) {
 	require.True(t, strings.HasPrefix(out, crds), "control-plane starts with exactly the CRDs")
 	var kinds []string
 	byKind := map[string]map[string]any{}
-	for _, d := range installDocs(t, out)[17:] {
+	for _, d := range installDocs(t, out)[len(kube.CRDs()):] {
 		kind := d["kind"].(string)
 		kinds = append(kinds, kind)
 		byKind[kind] = d

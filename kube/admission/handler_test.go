@@ -121,7 +121,7 @@ func TestHandlerDecides(t *testing.T) {
 			req: request(admissionv1.Update, kumaKind("MeshGatewayRoute"), deleted)},
 		{name: "status subresource is the control plane's", req: statusReq},
 		{name: "kuma.io kind meshgate does not serve",
-			req: request(admissionv1.Create, kumaKind("ZoneIngress"), `{"kind":"ZoneIngress","spec":{"bogus":1}}`)},
+			req: request(admissionv1.Create, kumaKind("ZoneEgress"), `{"kind":"ZoneEgress","spec":{"bogus":1}}`)},
 		{name: "invalid Kuma secret", req: secretReq,
 			code: 422, message: "secrets/tls.meshgate-system: Secret default/tls: data: must be valid base64"},
 		{name: "Kuma secret without data", req: request(admissionv1.Create, secretKind,

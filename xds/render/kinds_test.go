@@ -54,6 +54,7 @@ var kindUses = map[api.Kind]kindUse{
 	api.KindProxyTemplate:     {Case: "proxytemplate-cluster-patch", Shows: `"circuitBreaker":{"maxConnections":100,"maxPendingRequests":50`},
 	api.KindTrafficRoute:      {Case: "policy-trafficroute-ignored", Ignored: true},
 	api.KindVirtualOutbound:   {Case: "policy-virtualoutbound-ignored", Ignored: true},
+	api.KindZoneIngress:       {Case: "multizone-gateway-remote-only", Shows: `ZoneIngress of zone zone-2`},
 }
 
 // TestEveryKindBuiltOrIgnored fails when a registered kind is neither built nor listed as
