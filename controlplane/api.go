@@ -14,32 +14,13 @@ import (
 )
 
 func (cp *ControlPlane) apiHandler() http.Handler {
-	h := rest.NewHandler(rest.Options{
+	return rest.NewHandler(rest.Options{
 		Store:      cp.store,
 		Render:     cp.renderDataplane,
 		Inspect:    cp.inspectDataplane,
 		AdminToken: cp.cfg.AdminToken,
 		Logger:     cp.log,
-		Writable:   writable(cp.mode, cp.cfg.MultiZone.Zone),
-	})
-	if cp.kube != nil {
-		return readOnlyInKubernetes(h)
-	}
-	return h
-}
-
-// readOnlyInKubernetes refuses resource writes through the API: in Kubernetes mode the cluster
-// is the source of resources, and a write here would be undone by the next sync.
-func readOnlyInKubernetes(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			next.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("Allow", "GET, HEAD")
-		writeTokenError(w, http.StatusMethodNotAllowed, "Read-only in Kubernetes mode",
-			"meshgate runs with --environment kubernetes: resources come from the cluster; change them with kubectl (kubectl apply -f ...)")
+		Writable:   writable(cp.kube != nil, cp.mode, cp.cfg.MultiZone.Zone),
 	})
 }
 

@@ -168,7 +168,7 @@ func New(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	if cfg.ResourcesDir != "" {
-		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger, writable: writable(cp.mode, cfg.MultiZone.Zone)}
+		cp.files = &fileSync{dir: cfg.ResourcesDir, store: cp.store, log: cfg.Logger, writable: writable(cp.kube != nil, cp.mode, cfg.MultiZone.Zone)}
 	}
 	if cp.kube != nil {
 		if err := cp.setUpKube(); err != nil {

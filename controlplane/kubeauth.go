@@ -15,6 +15,7 @@ import (
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/ca/tokens"
+	"github.com/meshgate/meshgate/kube/podconv"
 	"github.com/meshgate/meshgate/store"
 )
 
@@ -48,16 +49,6 @@ const reviewCacheTTL = time.Minute
 
 const saPrefix = "system:serviceaccount:"
 
-// podOfDataplane reads Kuma's `<pod>.<namespace>` Dataplane name; a namespace has no dots, a
-// pod name may.
-func podOfDataplane(name string) (pod, namespace string, ok bool) {
-	i := strings.LastIndexByte(name, '.')
-	if i <= 0 || i == len(name)-1 {
-		return "", "", false
-	}
-	return name[:i], name[i+1:], true
-}
-
 func (a *saTokenAuth) verify(ctx context.Context, token, mesh, name string) (tokens.Info, error) {
 	ns, sa, err := a.review(ctx, token)
 	if errors.Is(err, errNotServiceAccount) && a.fallback != nil {
@@ -66,7 +57,7 @@ func (a *saTokenAuth) verify(ctx context.Context, token, mesh, name string) (tok
 	if err != nil {
 		return tokens.Info{}, err
 	}
-	pod, podNS, ok := podOfDataplane(name)
+	podNS, pod, ok := podconv.PodOf(name)
 	if !ok {
 		return tokens.Info{}, fmt.Errorf("%w: dataplane %q is not a pod's (<pod>.<namespace>)", tokens.ErrWrongDataplane, name)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/meshgate/meshgate/api/rest/wire"
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/ca/tokens"
+	"github.com/meshgate/meshgate/kube/podconv"
 	"github.com/meshgate/meshgate/store"
 	"github.com/meshgate/meshgate/xds/bootstrap"
 	"github.com/meshgate/meshgate/xds/render"
@@ -46,10 +47,26 @@ func (cp *ControlPlane) withKubeBootstrapAPI(next http.Handler) http.Handler {
 			writeTokenError(w, http.StatusBadRequest, "Bad request", "pod and namespace are required")
 			return
 		}
-		name := req.Pod + "." + req.Namespace
+		// Whose token it is comes first: an unauthenticated caller learns nothing of which pods
+		// are Dataplanes.
+		if _, _, err := auth.review(r.Context(), token); err != nil {
+			if errors.Is(err, tokens.ErrInvalid) {
+				writeTokenError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
+			} else {
+				cp.log.Error("cannot review a pod's ServiceAccount token", "error", err)
+				writeTokenError(w, http.StatusServiceUnavailable, "Unavailable", "cannot check the token right now; retry")
+			}
+			return
+		}
+		name := podconv.DataplaneName(req.Namespace, req.Pod)
 		dp, err := cp.dataplaneNamed(r, name)
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			writeTokenError(w, http.StatusNotFound, "Not found", err.Error())
+			return
+		case err != nil:
+			cp.log.Error("cannot read a pod's Dataplane", "pod", name, "error", err)
+			writeTokenError(w, http.StatusServiceUnavailable, "Unavailable", "cannot read the store right now; retry")
 			return
 		}
 		if _, err := auth.verify(r.Context(), token, dp.Mesh, name); err != nil {
@@ -89,15 +106,26 @@ func (cp *ControlPlane) withKubeBootstrapAPI(next http.Handler) http.Handler {
 	})
 }
 
-// dataplaneNamed finds the Dataplane of that name in whichever mesh the pod is in.
+// dataplaneNamed finds the Dataplane of that name in whichever mesh the pod is in: a few key
+// reads (one per mesh), not a listing of every Dataplane, since pods of a rollout all ask.
 func (cp *ControlPlane) dataplaneNamed(r *http.Request, name string) (*api.Dataplane, error) {
-	list, err := cp.store.List(r.Context(), store.ListRequest{Kind: string(api.KindDataplane)})
+	meshes, err := cp.store.List(r.Context(), store.ListRequest{Kind: string(api.KindMesh)})
 	if err != nil {
 		return nil, err
 	}
-	for _, rec := range list.Records {
-		if rec.Name != name {
+	names := []string{api.DefaultMesh}
+	for _, m := range meshes.Records {
+		if m.Name != api.DefaultMesh {
+			names = append(names, m.Name)
+		}
+	}
+	for _, mesh := range names {
+		rec, err := cp.store.Get(r.Context(), store.Key{Kind: string(api.KindDataplane), Mesh: mesh, Name: name})
+		if errors.Is(err, store.ErrNotFound) {
 			continue
+		}
+		if err != nil {
+			return nil, err
 		}
 		objs, errs := api.Decode(rec.Name, rec.Spec)
 		if len(errs) > 0 || len(objs) != 1 {
@@ -107,5 +135,5 @@ func (cp *ControlPlane) dataplaneNamed(r *http.Request, name string) (*api.Datap
 			return dp, nil
 		}
 	}
-	return nil, fmt.Errorf("no Dataplane %s: the pod is not (yet) part of a mesh, or has no IP yet", name)
+	return nil, fmt.Errorf("%w: no Dataplane %s: the pod is not (yet) part of a mesh, or has no IP yet", store.ErrNotFound, name)
 }

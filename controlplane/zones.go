@@ -71,14 +71,14 @@ func (cfg Config) mode() (string, error) {
 		return ModeGlobal, nil
 	case ModeZone:
 		var missing []string
-		for flag, v := range map[string]string{"--zone": mz.Zone, "--global-address": mz.GlobalAddress,
-			"--zone-token-file": mz.ZoneTokenFile, "--global-ca-file": mz.GlobalCAFile} {
-			if v == "" {
-				missing = append(missing, flag)
+		for _, f := range []struct{ flag, value string }{{"--zone", mz.Zone}, {"--global-address", mz.GlobalAddress},
+			{"--zone-token-file", mz.ZoneTokenFile}, {"--global-ca-file", mz.GlobalCAFile}} {
+			if f.value == "" {
+				missing = append(missing, f.flag)
 			}
 		}
 		if len(missing) > 0 {
-			return "", fmt.Errorf("--mode zone needs %s", strings.Join(sorted(missing), ", "))
+			return "", fmt.Errorf("--mode zone needs %s", strings.Join(missing, ", "))
 		}
 		if !zoneName.MatchString(mz.Zone) {
 			return "", fmt.Errorf("--zone %q: a zone name is a DNS label (lower-case letters, digits, '-')", mz.Zone)
@@ -117,20 +117,17 @@ func (mz MultiZoneConfig) globalHostPort() (string, error) {
 	return addr, nil
 }
 
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
+// writable says which resources this control plane's API (and resource files) may write: in
+// Kubernetes mode none, since the cluster is the source and the next sync would undo the
+// write; on a zone nothing created on global, on global nothing a zone owns (DESIGN.md: global
+// resources are read-only in zones).
+func writable(kubernetes bool, mode, zone string) func(key store.Key, cur *store.Record) error {
+	if kubernetes {
+		return func(key store.Key, _ *store.Record) error {
+			return fmt.Errorf("%s %s: meshgate runs with --environment kubernetes, where resources come from the cluster: "+
+				"change them with kubectl (kubectl apply -f ...)", key.Kind, displayKey(key))
 		}
 	}
-	return out
-}
-
-// writable says which resources this control plane's API may write: on a zone nothing created
-// on global, on global nothing a zone owns (DESIGN.md: global resources are read-only in
-// zones).
-func writable(mode, zone string) func(key store.Key, cur *store.Record) error {
 	switch mode {
 	case ModeZone:
 		return func(key store.Key, cur *store.Record) error {

@@ -399,6 +399,14 @@ func TestKubernetesGatewayPodOverADS(t *testing.T) {
 	var apiErr *client.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusForbidden, apiErr.StatusCode, "%v", err)
+	// A token the API server does not know: 401, whether or not the pod is a Dataplane.
+	c3, err := client.New("http://"+cp.addrs.API, "not-a-token")
+	require.NoError(t, err)
+	for _, pod := range []string{"edge-0", "no-such-pod"} {
+		_, err = c3.KubernetesBootstrap(ctx, client.KubernetesBootstrapRequest{Pod: pod, Namespace: w.ns})
+		require.ErrorAs(t, err, &apiErr)
+		require.Equal(t, http.StatusUnauthorized, apiErr.StatusCode, "%s: %v", pod, err)
+	}
 
 	// What the gateway container runs: `meshgate dataplane` fetches the same bootstrap over the
 	// HTTPS API, verified with the CA the controller puts in its environment, and writes it.
@@ -425,8 +433,8 @@ func TestKubernetesGatewayPodOverADS(t *testing.T) {
 
 	// Resources are the cluster's: the API refuses writes.
 	code, body := cp.call(t, http.MethodDelete, "/meshes/"+w.mesh+"/meshgateways/"+w.gwService, "", nil)
-	require.Equal(t, http.StatusMethodNotAllowed, code, string(body))
-	require.Contains(t, string(body), "kubectl")
+	require.Equal(t, http.StatusForbidden, code, string(body))
+	require.Contains(t, string(body), "change them with kubectl")
 }
 
 // universalDataplanes are the Dataplanes a universal user writes for the world's three pods:

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -92,7 +93,7 @@ func fetchPodBootstrap(ctx context.Context, cmd *cobra.Command, addr string, caP
 		if err != nil {
 			return nil, fmt.Errorf("ServiceAccount token: %w", err)
 		}
-		c, err := client.New(addr, string(trimSpace(token)))
+		c, err := client.New(addr, strings.TrimSpace(string(token)))
 		if err != nil {
 			return nil, err
 		}
@@ -117,11 +118,4 @@ func fetchPodBootstrap(ctx context.Context, cmd *cobra.Command, addr string, caP
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

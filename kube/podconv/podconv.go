@@ -97,6 +97,15 @@ func Convert(req Request) Result {
 // kinds `<name>.<namespace>` outside Kubernetes.
 func DataplaneName(namespace, pod string) string { return pod + "." + namespace }
 
+// PodOf reads DataplaneName back: a namespace has no dots, a pod name may.
+func PodOf(dataplane string) (namespace, pod string, ok bool) {
+	i := strings.LastIndexByte(dataplane, '.')
+	if i <= 0 || i == len(dataplane)-1 {
+		return "", "", false
+	}
+	return dataplane[i+1:], dataplane[:i], true
+}
+
 type converter struct {
 	namespaces map[string]*corev1.Namespace
 	services   map[string][]*corev1.Service

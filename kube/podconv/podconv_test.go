@@ -355,3 +355,14 @@ func TestWorkloadName(t *testing.T) {
 		require.Equal(t, want, workloadName(pod), fmt.Sprintf("pod %s", pod))
 	}
 }
+
+func TestPodOfReadsDataplaneName(t *testing.T) {
+	ns, pod, ok := PodOf(DataplaneName("shop", "web.v2-0"))
+	require.True(t, ok)
+	require.Equal(t, "shop", ns)
+	require.Equal(t, "web.v2-0", pod, "a pod name may hold dots; the namespace cannot")
+	for _, bad := range []string{"", "nodot", ".ns", "pod."} {
+		_, _, ok := PodOf(bad)
+		require.False(t, ok, bad)
+	}
+}

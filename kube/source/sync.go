@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -130,11 +129,11 @@ type origin struct {
 
 // podOf finds the pod a Dataplane was derived from (`<pod>.<namespace>`).
 func (s *Source) podOf(dataplane string) *corev1.Pod {
-	i := strings.LastIndexByte(dataplane, '.')
-	if i <= 0 {
+	ns, name, ok := podconv.PodOf(dataplane)
+	if !ok {
 		return nil
 	}
-	p, _ := s.Pod(dataplane[i+1:], dataplane[:i])
+	p, _ := s.Pod(ns, name)
 	return p
 }
 
