@@ -25,6 +25,8 @@ type multiZone struct {
 	tokens *zonetokens.Issuer // global
 	server *kds.Server        // global
 	client *kds.Client        // zone
+	// ingressTokens issues and verifies the tokens of this zone's ZoneIngresses (zone).
+	ingressTokens *zonetokens.Issuer
 }
 
 // setUpMultiZone builds the KDS server (global) or client (zone) once the store exists.
@@ -66,7 +68,7 @@ func (cp *ControlPlane) setUpMultiZone() error {
 		if err != nil {
 			return err
 		}
-		cp.mz = &multiZone{client: c}
+		cp.mz = &multiZone{client: c, ingressTokens: zonetokens.New(cp.store, zonetokens.Options{Logger: cp.log, Ingress: true})}
 	}
 	return nil
 }

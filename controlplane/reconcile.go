@@ -83,6 +83,8 @@ type reconciler struct {
 	classes map[string]*class
 	// denying are the meshes last seen with mTLS and no TrafficPermission (denying all traffic).
 	denying map[string]bool
+	// ingresses are the nodes of this zone's ZoneIngresses that have a snapshot.
+	ingresses map[string]bool
 
 	mu     sync.RWMutex
 	world  *world
@@ -166,6 +168,7 @@ func (r *reconciler) refresh(ctx context.Context, force bool) error {
 		}
 	}
 	r.renderAll(ctx, w, due)
+	r.renderIngresses(ctx, w)
 	forgetIdentities(r.ids, states)
 	if r.onRun != nil {
 		r.onRun(time.Since(start))
@@ -288,6 +291,10 @@ func (r *reconciler) request(w *world, mesh *model.Mesh, dp *api.Dataplane, id *
 func (r *reconciler) presenceChanges(ctx context.Context) {
 	var due []identity.Request
 	for _, node := range r.presence.take() {
+		if isIngressNode(node) {
+			r.ingressPresence(ctx, node)
+			continue
+		}
 		if req := r.presenceChanged(node); req != nil {
 			due = append(due, *req)
 		}

@@ -45,7 +45,7 @@ func (cp *ControlPlane) xdsAuthenticator() (func(context.Context, *corev3.Node) 
 	if err := cp.registry.Register(results); err != nil {
 		return nil, fmt.Errorf("registering xDS auth metrics: %w", err)
 	}
-	a := &tokenAuth{verify: cp.tokens.Verify, log: cp.log, results: results}
+	a := &tokenAuth{verify: cp.tokens.Verify, ingress: cp.verifyIngressToken, log: cp.log, results: results}
 	if cp.kube != nil {
 		a.verify = cp.kube.auth(cp.store, cp.tokens.Verify).verify
 	}
@@ -54,7 +54,9 @@ func (cp *ControlPlane) xdsAuthenticator() (func(context.Context, *corev3.Node) 
 
 // tokenAuth admits an xDS stream only with a token of the dataplane its node id names.
 type tokenAuth struct {
-	verify  func(ctx context.Context, token, mesh, name string) (tokens.Info, error)
+	verify func(ctx context.Context, token, mesh, name string) (tokens.Info, error)
+	// ingress checks the token of a ZoneIngress node (`.<name>`).
+	ingress func(ctx context.Context, token, name string) error
 	log     *slog.Logger
 	results *prometheus.CounterVec
 }
@@ -88,6 +90,9 @@ func (a *tokenAuth) check(ctx context.Context, nodeID string) error {
 	token, err := bearerToken(ctx)
 	if err != nil {
 		return err
+	}
+	if mesh, name, _ := api.SplitNodeID(nodeID); mesh == "" && name != "" && a.ingress != nil {
+		return a.ingress(ctx, token, name)
 	}
 	mesh, name, err := splitNode(nodeID)
 	if err != nil {

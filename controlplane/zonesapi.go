@@ -14,6 +14,9 @@ import (
 // withZonesAPI serves, on a global control plane, POST /tokens/zone (admin: a token for `run
 // --mode zone --zone-token-file`) and GET /zones (every zone's sync state).
 func (cp *ControlPlane) withZonesAPI(next http.Handler) http.Handler {
+	if cp.mode == ModeZone && cp.mz != nil {
+		return cp.withZoneIngressTokens(next)
+	}
 	if cp.mode != ModeGlobal || cp.mz == nil {
 		return next
 	}
@@ -31,27 +34,49 @@ func (cp *ControlPlane) withZonesAPI(next http.Handler) http.Handler {
 	})
 }
 
+// withZoneIngressTokens serves, on a zone control plane, POST /tokens/zone-ingress (admin: the
+// token a ZoneIngress's Envoy presents to this zone's xDS server).
+func (cp *ControlPlane) withZoneIngressTokens(next http.Handler) http.Handler {
+	issue := rest.RequireAdmin(cp.cfg.AdminToken, postOnly(func(w http.ResponseWriter, r *http.Request) {
+		var req client.ZoneIngressTokenRequest
+		if decodeTokenRequest(w, r, &req) {
+			cp.writeZoneToken(w, r, cp.mz.ingressTokens, req.Name, req.ValidFor)
+		}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == client.ZoneIngressTokenPath {
+			issue.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (cp *ControlPlane) issueZoneToken(w http.ResponseWriter, r *http.Request) {
 	var req client.ZoneTokenRequest
-	if !decodeTokenRequest(w, r, &req) {
-		return
+	if decodeTokenRequest(w, r, &req) {
+		cp.writeZoneToken(w, r, cp.mz.tokens, req.Zone, req.ValidFor)
 	}
+}
+
+// writeZoneToken issues a zone or ZoneIngress token for subject and writes it as text.
+func (cp *ControlPlane) writeZoneToken(w http.ResponseWriter, r *http.Request, is *zonetokens.Issuer, subject, validForText string) {
 	var validFor time.Duration
-	if req.ValidFor != "" {
-		d, err := time.ParseDuration(req.ValidFor)
+	if validForText != "" {
+		d, err := time.ParseDuration(validForText)
 		if err != nil {
-			writeTokenError(w, http.StatusBadRequest, "Bad request", "validFor "+req.ValidFor+": want a duration such as 8760h")
+			writeTokenError(w, http.StatusBadRequest, "Bad request", "validFor "+validForText+": want a duration such as 8760h")
 			return
 		}
 		validFor = d
 	}
-	token, err := cp.mz.tokens.Issue(r.Context(), zonetokens.IssueRequest{Zone: req.Zone, ValidFor: validFor})
+	token, err := is.Issue(r.Context(), zonetokens.IssueRequest{Zone: subject, ValidFor: validFor})
 	switch {
 	case errors.Is(err, zonetokens.ErrBadRequest):
 		writeTokenError(w, http.StatusBadRequest, "Bad request", err.Error())
 		return
 	case err != nil:
-		cp.log.Error("issuing a zone token", "zone", req.Zone, "error", err)
+		cp.log.Error("issuing a token", "for", subject, "error", err)
 		writeTokenError(w, http.StatusServiceUnavailable, "Unavailable", "cannot issue the token right now; retry")
 		return
 	}

@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/spiffe/go-spiffe/v2/bundle/spiffebundle"
 	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
 
 	"github.com/meshgate/meshgate/certs"
 )
@@ -286,15 +289,30 @@ mtls:
 	require.False(t, intermediates[0].Equal(intermediates[1]), "each zone has its own intermediate")
 }
 
+// mzMTLSDefault turns mTLS on in mesh default: cross-zone traffic needs it, since zone
+// ingresses route by the SNI of the client's mTLS session.
+const mzMTLSDefault = `type: Mesh
+name: default
+mtls:
+  enabledBackend: ca-1
+  backends:
+    - name: ca-1
+      type: builtin
+---
+`
+
 // TestMultiZoneServiceInAnotherZone: service api runs only in zone 2, behind zone 2's
 // ZoneIngress; zone 2 advertises it on the ingress, the ingress reaches zone 1 through global,
-// and zone 1's gateway sends /api to zone 2's ingress.
+// and zone 1's gateway sends /api to zone 2's ingress with the SNI the ingress routes by. The
+// ingress's own Envoy, connected to zone 2 with a ZoneIngress token, gets a TLS-inspecting
+// listener whose chain for that SNI passes the connection through to api's local instance.
 func TestMultiZoneServiceInAnotherZone(t *testing.T) {
 	w := startMultiZone(t, "zone-1", "zone-2")
-	out, err := w.apply(w.global, mzGatewayResources)
+	out, err := w.apply(w.global, mzMTLSDefault+mzGatewayResources)
 	require.NoError(t, err, out)
 	z1, z2 := w.zones["zone-1"], w.zones["zone-2"]
 	eventuallyGet(t, z1, "/meshes/default/meshgatewayroutes/api-route", func(code int, _ string) bool { return code == 200 })
+	eventuallyGet(t, z2, "/meshes/default", func(code int, body string) bool { return code == 200 && strings.Contains(body, "ca-1") })
 	out, err = w.apply(z2, `type: Dataplane
 mesh: default
 name: api-1
@@ -336,4 +354,57 @@ networking:
 		}
 	}
 	require.Equal(t, []string{"203.0.113.2:10001@zone-2"}, endpoints, "zone 1's gateway reaches api through zone 2's ingress")
+	var sni string
+	for name, c := range e.clusters {
+		if strings.Contains(name, "api") {
+			sni = upstreamSNI(t, c)
+		}
+	}
+	require.Equal(t, "api{mesh=default}", sni, "the gateway names the service to the ingress by SNI")
+
+	ingress := w.ingressEnvoy(z2, "ingress")
+	require.Len(t, ingress.listeners, 1, "the ingress's one listener")
+	for _, l := range ingress.listeners {
+		a := l.GetAddress().GetSocketAddress()
+		require.Equal(t, "127.0.0.1:10001", fmt.Sprintf("%s:%d", a.GetAddress(), a.GetPortValue()))
+		require.Len(t, l.GetListenerFilters(), 1)
+		require.Equal(t, "envoy.filters.listener.tls_inspector", l.GetListenerFilters()[0].GetName())
+		require.Len(t, l.GetFilterChains(), 1)
+		require.Equal(t, []string{"api{mesh=default}"}, l.GetFilterChains()[0].GetFilterChainMatch().GetServerNames())
+		require.Nil(t, l.GetFilterChains()[0].GetTransportSocket(), "the ingress passes TLS through")
+	}
+	cla := ingress.endpoints["default:api"]
+	require.NotNil(t, cla, "the ingress's cluster of api has endpoints: %v", ingress.endpoints)
+	a := cla.GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
+	require.Equal(t, "127.0.0.1:9002", fmt.Sprintf("%s:%d", a.GetAddress(), a.GetPortValue()), "api's instance in zone 2")
+
+	// Another ingress's token, or a dataplane token, does not admit it.
+	token := strings.TrimSpace(z2.cli(t, "token", "zone-ingress", "--name", "other"))
+	st := firstResponseStatus(t, dialADS(t, z2.xds), ".ingress", token)
+	require.Equal(t, codes.PermissionDenied, st.Code(), st.Message())
+	st = firstResponseStatus(t, dialADS(t, z2.xds), ".ingress", strings.TrimSpace(z2.cli(t, "token", "dataplane", "--mesh", "default", "--name", "api-1")))
+	require.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+}
+
+// ingressEnvoy connects to a zone's xDS as its ZoneIngress, with a token the zone issued.
+func (w *mzWorld) ingressEnvoy(zone *binaryCP, name string) *miniEnvoy {
+	w.t.Helper()
+	xdsCAs.Store(zone.xds, []byte(zone.cli(w.t, "ca", "control-plane")))
+	w.t.Cleanup(func() { xdsCAs.Delete(zone.xds) })
+	token := strings.TrimSpace(zone.cli(w.t, "token", "zone-ingress", "--name", name))
+	e := newMiniEnvoy(w.t, newSotW(w.t, dialADS(w.t, zone.xds), "."+name, token))
+	e.start()
+	return e
+}
+
+// upstreamSNI is the SNI of a cluster's TLS transport socket.
+func upstreamSNI(t *testing.T, c *clusterv3.Cluster) string {
+	t.Helper()
+	ts := c.GetTransportSocket()
+	if ts == nil {
+		return ""
+	}
+	var tlsCtx tlsv3.UpstreamTlsContext
+	require.NoError(t, ts.GetTypedConfig().UnmarshalTo(&tlsCtx))
+	return tlsCtx.GetSni()
 }

@@ -40,3 +40,29 @@ func (c *Client) ZoneToken(ctx context.Context, zone string, validFor time.Durat
 func (c *Client) Zones(ctx context.Context) (json.RawMessage, error) {
 	return c.getJSON(ctx, ZonesPath)
 }
+
+// ZoneIngressTokenPath issues ZoneIngress tokens on a zone control plane (admin only).
+const ZoneIngressTokenPath = "/tokens/zone-ingress"
+
+// ZoneIngressTokenRequest asks for the token a ZoneIngress's Envoy presents to its zone's xDS.
+type ZoneIngressTokenRequest struct {
+	Name     string `json:"name"`
+	ValidFor string `json:"validFor,omitempty"`
+}
+
+// ZoneIngressToken issues a ZoneIngress token (`meshgate token zone-ingress`).
+func (c *Client) ZoneIngressToken(ctx context.Context, name string, validFor time.Duration) (string, error) {
+	req := ZoneIngressTokenRequest{Name: name}
+	if validFor > 0 {
+		req.ValidFor = validFor.String()
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: ZoneIngressTokenPath, body: body})
+	if err != nil {
+		return "", err
+	}
+	return string(resp.body), nil
+}

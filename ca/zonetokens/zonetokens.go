@@ -27,6 +27,9 @@ import (
 const (
 	// Audience separates zone tokens from dataplane tokens signed by the same control plane.
 	Audience = "meshgate-zone"
+	// IngressAudience marks a ZoneIngress token: a zone control plane issues it for one of its
+	// ZoneIngresses (sub = the ingress's name) and its xDS server accepts it for that ingress.
+	IngressAudience = "meshgate-zone-ingress"
 	// DefaultValidFor is the validity of a token issued without one.
 	DefaultValidFor = 365 * 24 * time.Hour
 	keyState        = "zonetokens/signing-key"
@@ -52,12 +55,17 @@ type StateStore interface {
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Ingress makes an issuer of ZoneIngress tokens: its own audience, signing key and
+	// revocations, so neither kind of token is ever accepted as the other.
+	Ingress bool
 }
 
 type Issuer struct {
 	st  StateStore
 	log *slog.Logger
 	now func() time.Time
+	// audience, keyState and revokedPrefix separate zone tokens from ingress tokens.
+	audience, keyState, revokedPrefix, what string
 }
 
 type IssueRequest struct {
@@ -66,7 +74,11 @@ type IssueRequest struct {
 }
 
 func New(st StateStore, opts Options) *Issuer {
-	is := &Issuer{st: st, log: opts.Logger, now: opts.Now}
+	is := &Issuer{st: st, log: opts.Logger, now: opts.Now,
+		audience: Audience, keyState: keyState, revokedPrefix: revokedPrefix, what: "zone"}
+	if opts.Ingress {
+		is.audience, is.keyState, is.revokedPrefix, is.what = IngressAudience, "zoneingresstokens/signing-key", "zoneingresstokens/revoked/", "zone ingress"
+	}
 	if is.log == nil {
 		is.log = slog.New(slog.DiscardHandler)
 	}
@@ -79,7 +91,7 @@ func New(st StateStore, opts Options) *Issuer {
 // Issue signs a token for a zone.
 func (is *Issuer) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	if !zoneName.MatchString(req.Zone) {
-		return "", fmt.Errorf("%w: zone name %q is not a DNS label", ErrBadRequest, req.Zone)
+		return "", fmt.Errorf("%w: %s name %q is not a DNS label", ErrBadRequest, is.what, req.Zone)
 	}
 	if req.ValidFor == 0 {
 		req.ValidFor = DefaultValidFor
@@ -96,16 +108,16 @@ func (is *Issuer) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	now := is.now()
 	claims := jwt.RegisteredClaims{
 		Subject:   req.Zone,
-		Audience:  jwt.ClaimStrings{Audience},
+		Audience:  jwt.ClaimStrings{is.audience},
 		ID:        hex.EncodeToString(id),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(req.ValidFor)),
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(key)
 	if err != nil {
-		return "", fmt.Errorf("signing a token for zone %s: %w", req.Zone, err)
+		return "", fmt.Errorf("signing a token for %s %s: %w", is.what, req.Zone, err)
 	}
-	is.log.Info("zone token issued", "zone", req.Zone, "id", claims.ID, "expires", claims.ExpiresAt.Time)
+	is.log.Info(is.what+" token issued", is.what, req.Zone, "id", claims.ID, "expires", claims.ExpiresAt.Time)
 	return tok, nil
 }
 
@@ -121,7 +133,7 @@ func (is *Issuer) Verify(ctx context.Context, token string) (string, error) {
 	}
 	var c jwt.RegisteredClaims
 	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return &key.PublicKey, nil },
-		jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience(Audience), jwt.WithExpirationRequired(),
+		jwt.WithValidMethods([]string{"ES256"}), jwt.WithAudience(is.audience), jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(is.now))
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -136,7 +148,7 @@ func (is *Issuer) Verify(ctx context.Context, token string) (string, error) {
 		return "", err
 	}
 	if revoked {
-		return "", fmt.Errorf("%w: token %s of zone %s", ErrRevoked, c.ID, c.Subject)
+		return "", fmt.Errorf("%w: token %s of %s %s", ErrRevoked, c.ID, is.what, c.Subject)
 	}
 	return c.Subject, nil
 }
@@ -155,7 +167,7 @@ func (is *Issuer) Revoke(ctx context.Context, id string) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty token id", ErrBadRequest)
 	}
-	_, err := is.st.PutState(ctx, revokedPrefix+id, []byte(is.now().UTC().Format(time.RFC3339)), -1)
+	_, err := is.st.PutState(ctx, is.revokedPrefix+id, []byte(is.now().UTC().Format(time.RFC3339)), -1)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("revoking zone token %s: %w", id, err)
 	}
@@ -164,7 +176,7 @@ func (is *Issuer) Revoke(ctx context.Context, id string) error {
 }
 
 func (is *Issuer) revoked(ctx context.Context, id string) (bool, error) {
-	_, _, err := is.st.GetState(ctx, revokedPrefix+id)
+	_, _, err := is.st.GetState(ctx, is.revokedPrefix+id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil
@@ -178,12 +190,12 @@ func (is *Issuer) revoked(ctx context.Context, id string) (bool, error) {
 // reads the winner's key.
 func (is *Issuer) signingKey(ctx context.Context) (*ecdsa.PrivateKey, error) {
 	for range 3 {
-		raw, _, err := is.st.GetState(ctx, keyState)
+		raw, _, err := is.st.GetState(ctx, is.keyState)
 		if err == nil {
-			return parseKey(raw)
+			return parseKey(is.keyState, raw)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("reading the zone token signing key: %w", err)
+			return nil, fmt.Errorf("reading the %s token signing key: %w", is.what, err)
 		}
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -193,29 +205,29 @@ func (is *Issuer) signingKey(ctx context.Context) (*ecdsa.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = is.st.PutState(ctx, keyState, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), -1)
+		_, err = is.st.PutState(ctx, is.keyState, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), -1)
 		if err == nil {
 			return k, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("storing the zone token signing key: %w", err)
+			return nil, fmt.Errorf("storing the %s token signing key: %w", is.what, err)
 		}
 	}
-	return nil, errors.New("zone token signing key: create raced three times")
+	return nil, fmt.Errorf("%s token signing key: create raced three times", is.what)
 }
 
-func parseKey(raw []byte) (*ecdsa.PrivateKey, error) {
+func parseKey(keyState string, raw []byte) (*ecdsa.PrivateKey, error) {
 	b, _ := pem.Decode(raw)
 	if b == nil {
-		return nil, fmt.Errorf("zone token signing key %s: not PEM", keyState)
+		return nil, fmt.Errorf("token signing key %s: not PEM", keyState)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("zone token signing key %s: %w", keyState, err)
+		return nil, fmt.Errorf("token signing key %s: %w", keyState, err)
 	}
 	ec, ok := k.(*ecdsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("zone token signing key %s: not an ECDSA key", keyState)
+		return nil, fmt.Errorf("token signing key %s: not an ECDSA key", keyState)
 	}
 	return ec, nil
 }

@@ -49,3 +49,32 @@ func TestIssueVerifyRevoke(t *testing.T) {
 	_, err = is.Verify(ctx, short)
 	require.ErrorIs(t, err, ErrExpired)
 }
+
+// TestIngressTokensAreNotZoneTokens: an ingress token and a zone token on one store have their
+// own keys and audiences; neither verifies as the other.
+func TestIngressTokensAreNotZoneTokens(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenDir(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	zones, ingresses := New(st, Options{}), New(st, Options{Ingress: true})
+
+	itok, err := ingresses.Issue(ctx, IssueRequest{Zone: "ingress-1"})
+	require.NoError(t, err)
+	name, err := ingresses.Verify(ctx, itok)
+	require.NoError(t, err)
+	require.Equal(t, "ingress-1", name)
+	_, err = zones.Verify(ctx, itok)
+	require.ErrorIs(t, err, ErrInvalid, "an ingress token is not a zone token")
+
+	ztok, err := zones.Issue(ctx, IssueRequest{Zone: "zone-1"})
+	require.NoError(t, err)
+	_, err = ingresses.Verify(ctx, ztok)
+	require.ErrorIs(t, err, ErrInvalid, "a zone token is not an ingress token")
+
+	id, err := ID(itok)
+	require.NoError(t, err)
+	require.NoError(t, ingresses.Revoke(ctx, id))
+	_, err = ingresses.Verify(ctx, itok)
+	require.ErrorIs(t, err, ErrRevoked)
+}

@@ -17,7 +17,7 @@ func newTokenCmd() *cobra.Command {
 		Short: "Issue and revoke dataplane tokens (dataplanes present them to the xDS server) and zone tokens",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newTokenDataplaneCmd(), newTokenRevokeCmd(), newTokenZoneCmd())
+	cmd.AddCommand(newTokenDataplaneCmd(), newTokenRevokeCmd(), newTokenZoneCmd(), newTokenZoneIngressCmd())
 	return cmd
 }
 

@@ -58,7 +58,8 @@ func AvailableServices(m *model.Model) []api.AvailableService {
 
 // remoteEndpoints are the other zones' ingresses that serve dest's service in the builder's
 // mesh: one endpoint each at the advertised address, weighted by its instances, at
-// remotePriority. Standalone (no Options.Zone) has none. Only kuma.io/service is matched:
+// remotePriority. Standalone (no Options.Zone) has none, nor has a mesh without mTLS (reported).
+// Only kuma.io/service is matched:
 // availableServices carry no subset tags, so a subset (version: v1) stays local.
 func (b *builder) remoteEndpoints(dest map[string]string) []ir.Endpoint {
 	if b.opts.Zone == "" || b.model == nil {
@@ -72,6 +73,12 @@ func (b *builder) remoteEndpoints(dest map[string]string) []ir.Endpoint {
 		}
 		for _, s := range zi.Spec.AvailableServices {
 			if s.Mesh != b.mesh.Name || s.Instances == 0 || !onlyServiceTags(dest, s.Tags) {
+				continue
+			}
+			if !b.mesh.MTLSEnabled() {
+				// The ingress routes by the SNI of the client's mTLS session; a plain-text
+				// connection would reach it with nothing to route by and be dropped.
+				b.diag(&zi.Meta, "availableServices", "%s of mesh %s has instances in zone %s, reachable only through this ZoneIngress, which needs mTLS enabled on the mesh; not used", dest[api.ServiceTag], b.mesh.Name, zi.Spec.Zone)
 				continue
 			}
 			if net.ParseIP(n.AdvertisedAddress) == nil {

@@ -58,9 +58,14 @@ func TestAvailableServices(t *testing.T) {
 
 func apiEndpoints(t *testing.T, zone string) []ir.Endpoint {
 	t.Helper()
+	return apiEndpointsIn(t, ingressMTLSMeshes+zoneResources, zone)
+}
+
+func apiEndpointsIn(t *testing.T, resources, zone string) []ir.Endpoint {
+	t.Helper()
 	opts := DefaultOptions()
 	opts.Zone = zone
-	p, err := Proxy(Request{Model: sidecarModel(t, zoneResources), Mesh: "default", Name: "web", Options: opts})
+	p, err := Proxy(Request{Model: sidecarModel(t, resources), Mesh: "default", Name: "web", Options: opts})
 	require.NoError(t, err)
 	require.NoError(t, p.Validate())
 	for _, c := range p.Clusters {
@@ -80,4 +85,18 @@ func TestRemoteZoneEndpoints(t *testing.T) {
 		Address: "203.0.113.2", Port: 10001, Weight: 2, Tags: map[string]string{api.ServiceTag: "api"},
 		Zone: "zone-2", Priority: 1,
 	}}, apiEndpoints(t, "zone-1"), "the other zone's ingress, at priority 1; not the own zone's, nor other meshes'")
+}
+
+// TestRemoteZoneEndpointsNeedMTLS: without mTLS a client would reach the ingress with no SNI to
+// route by, so the other zone's instances are not used, and the dataplane's diagnostics say why.
+func TestRemoteZoneEndpointsNeedMTLS(t *testing.T) {
+	local := ir.Endpoint{Address: "10.0.1.6", Port: 9090, Weight: 1,
+		Tags: map[string]string{api.ServiceTag: "api", api.ProtocolTag: "http"}}
+	require.Equal(t, []ir.Endpoint{local}, apiEndpointsIn(t, zoneResources, "zone-1"))
+	opts := DefaultOptions()
+	opts.Zone = "zone-1"
+	p, err := Proxy(Request{Model: sidecarModel(t, zoneResources), Mesh: "default", Name: "web", Options: opts})
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Diagnostics)
+	require.Contains(t, p.Diagnostics[0].Message, "needs mTLS enabled on the mesh")
 }

@@ -246,3 +246,11 @@ func AccessLogCluster(backend string) string { return "access_log_sink:" + backe
 // route or a TCP filter chain, of the policy decisions that shaped it: a list of structs
 // {kind, applied, note, lost: [{name, reason}]}, absent when no policy was considered.
 const PoliciesMetadataKey = "policies"
+
+// ZoneIngressNode is the node id of a ZoneIngress's Envoy: `.<name>`, the dataplane form with
+// no mesh, since one ingress serves every mesh of its zone.
+func ZoneIngressNode(name string) string { return api.NodeID("", name) }
+
+// ZoneIngressCluster names an ingress's cluster of one mesh's service: `default:api` (Kuma's
+// `<mesh>:<service>`), so two meshes' `api` never share one.
+func ZoneIngressCluster(mesh, service string) string { return mesh + ":" + service }
