@@ -10,3 +10,14 @@ const (
 	MeshTag            = "kuma.io/mesh"
 	ExternalServiceTag = "kuma.io/external-service-name"
 )
+
+// Labels with a meaning to meshgate (resource labels, not tags).
+const (
+	// ProxyTypeLabel on a Dataplane says what consumes its xDS configuration. Absent, it is an
+	// Envoy (sidecar or gateway). ProxyTypeProxyless (`meshgate.io/proxy-type: proxyless`) is
+	// a gRPC application with its own xDS client and server (gRPC-Go's xds package): it gets
+	// API listeners named as its `xds:///` targets, server listeners for its inbounds and
+	// certificate-provider instances instead of SDS (see README, "Proxyless gRPC").
+	ProxyTypeLabel     = "meshgate.io/proxy-type"
+	ProxyTypeProxyless = "proxyless"
+)

@@ -41,6 +41,7 @@ func (d *Dataplane) Validate() ErrorList {
 		}
 	}
 	v.networking(np, n)
+	v.proxyType(d)
 	return v.errs
 }
 

@@ -66,6 +66,11 @@ func Proxy(req Request) (*ir.Proxy, error) {
 	if b.network == nil {
 		b.network = PreviewNetwork(m)
 	}
+	if dp.IsProxyless() {
+		b.proxyless()
+		b.finish()
+		return b.proxy, nil
+	}
 	if !dp.Spec.IsBuiltin() {
 		b.identitySecrets(req.Identity)
 		b.sidecar()

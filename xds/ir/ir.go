@@ -33,6 +33,9 @@ type Proxy struct {
 	// name the mesh identity and trust bundle secrets that only a running control plane
 	// delivers, and validation does not require them to be in Secrets.
 	Offline bool `json:"offline,omitempty"`
+	// Proxyless marks a gRPC application with its own xDS client instead of an Envoy
+	// (xds/translate/proxyless translates it; see proxyless.go for what its IR may hold).
+	Proxyless bool `json:"proxyless,omitempty"`
 }
 
 type Protocol string
@@ -103,6 +106,10 @@ type DownstreamTLS struct {
 	// secret with SPIFFETrustDomains (a cross-mesh listener), without SANPrefix.
 	ValidationSecret string `json:"validationSecret,omitempty"`
 	SANPrefix        string `json:"sanPrefix,omitempty"`
+	// IdentityProvider and ValidationProvider replace IdentitySecret and ValidationSecret on a
+	// proxyless dataplane: certificate provider instances of its bootstrap.
+	IdentityProvider   string `json:"identityProvider,omitempty"`
+	ValidationProvider string `json:"validationProvider,omitempty"`
 }
 
 // HTTPConnectionManager carries its route configuration inline; translation emits it as RDS.
@@ -174,7 +181,8 @@ func (h HeaderMutation) IsEmpty() bool {
 	return len(h.Set) == 0 && len(h.Add) == 0 && len(h.Remove) == 0
 }
 
-// Route is one Envoy route; exactly one of Forward, Redirect and DirectResponse is set.
+// Route is one Envoy route; exactly one of Forward, Redirect, DirectResponse and NonForwarding
+// is set.
 type Route struct {
 	// Name is readable and unique within its virtual host: `<route>/rules[i]/matches[j]`.
 	Name string `json:"name,omitempty"`
@@ -186,6 +194,9 @@ type Route struct {
 	Forward         *Forward        `json:"forward,omitempty"`
 	Redirect        *Redirect       `json:"redirect,omitempty"`
 	DirectResponse  *DirectResponse `json:"directResponse,omitempty"`
+	// NonForwarding is the route of a proxyless server listener: the gRPC server itself handles
+	// the request (Envoy's non_forwarding_action).
+	NonForwarding bool `json:"nonForwarding,omitempty"`
 }
 
 // RouteOrigin points back at the resource: the MeshGatewayRoute, rule and match indexes.
@@ -370,6 +381,9 @@ type UpstreamMTLS struct {
 	// SAN is the SPIFFE ID the upstream must present.
 	SAN  string   `json:"san,omitempty"`
 	ALPN []string `json:"alpn,omitempty"`
+	// IdentityProvider and ValidationProvider replace the secrets on a proxyless dataplane.
+	IdentityProvider   string `json:"identityProvider,omitempty"`
+	ValidationProvider string `json:"validationProvider,omitempty"`
 }
 
 // Secret is either a certificate with its key (a listener's server certificate, a mesh

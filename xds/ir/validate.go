@@ -26,6 +26,9 @@ func (p *Proxy) Validate() error {
 	if p == nil {
 		return errors.New("proxy: must not be nil")
 	}
+	if p.Proxyless {
+		return p.validateProxyless()
+	}
 	v := &validator{
 		clusters:      map[string]string{},
 		secrets:       map[string]string{},
@@ -58,6 +61,8 @@ type validator struct {
 	errs []error
 	// offline skips the presence checks of CA-delivered secrets (see Proxy.Offline).
 	offline bool
+	// proxyless allows what only gRPC's xDS client and server take (see validateProxyless).
+	proxyless bool
 	// spiffeBundles are the secrets holding a SPIFFE validator.
 	spiffeBundles map[string]bool
 	// Each index maps a name to the path where it was first declared.
@@ -405,8 +410,14 @@ func (v *validator) route(path string, r Route) {
 			v.add(path+".directResponse.status", "must be in [200, 599], got %d", s)
 		}
 	}
+	if r.NonForwarding {
+		actions++
+		if !v.proxyless {
+			v.add(path+".nonForwarding", "only the server routes of a proxyless dataplane may leave the request to the application")
+		}
+	}
 	if actions != 1 {
-		v.add(path, "exactly one action must be set (forward, redirect, directResponse), got %d", actions)
+		v.add(path, "exactly one action must be set (forward, redirect, directResponse, nonForwarding), got %d", actions)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/meshgate/meshgate/xds/modify"
 	"github.com/meshgate/meshgate/xds/snapshot"
 	"github.com/meshgate/meshgate/xds/translate"
+	"github.com/meshgate/meshgate/xds/translate/proxyless"
 )
 
 // Output is everything produced for one dataplane.
@@ -63,7 +64,11 @@ func produce(req build.Request, serve bool) (*Output, *cache.Snapshot, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := translate.Translate(p)
+	translator := translate.Translate
+	if p.Proxyless {
+		translator = proxyless.Translate // a gRPC application, not an Envoy
+	}
+	res, err := translator(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("translating %s/%s: %w", mesh, name, err)
 	}

@@ -15,6 +15,20 @@ import (
 // principal per ir.Principal. Without policies the rules are present but empty, which under
 // ALLOW admits nobody, as the IR requires.
 func rbacFilter(r ir.RBAC) (*listenerv3.Filter, error) {
+	a, err := toAny(&rbacv3.RBAC{StatPrefix: r.StatPrefix, Rules: RBACRules(r)})
+	if err != nil {
+		return nil, err
+	}
+	return &listenerv3.Filter{
+		Name:       wellknown.RoleBasedAccessControl,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: a},
+	}, nil
+}
+
+// RBACRules are the rules of r: action ALLOW, one policy per ir.RBACPolicy keyed by its name,
+// each with the permission `any: true` and one principal per ir.Principal. The network filter
+// above and a proxyless dataplane's HTTP RBAC filter (xds/translate/proxyless) share them.
+func RBACRules(r ir.RBAC) *rbacconfigv3.RBAC {
 	rules := &rbacconfigv3.RBAC{Action: rbacconfigv3.RBAC_ALLOW, Policies: map[string]*rbacconfigv3.Policy{}}
 	for _, p := range r.Policies {
 		policy := &rbacconfigv3.Policy{
@@ -25,14 +39,7 @@ func rbacFilter(r ir.RBAC) (*listenerv3.Filter, error) {
 		}
 		rules.Policies[p.Name] = policy
 	}
-	a, err := toAny(&rbacv3.RBAC{StatPrefix: r.StatPrefix, Rules: rules})
-	if err != nil {
-		return nil, err
-	}
-	return &listenerv3.Filter{
-		Name:       wellknown.RoleBasedAccessControl,
-		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: a},
-	}, nil
+	return rules
 }
 
 // principal is `authenticated{principal_name}` for a single matcher and `and_ids` of those for
