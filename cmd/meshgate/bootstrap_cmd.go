@@ -20,7 +20,7 @@ func newBootstrapCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	f := cmd.Flags()
-	file := f.String("dataplane-file", "", "file holding the Dataplane resource")
+	file := f.String("dataplane-file", "", "file holding the Dataplane resource, or the ZoneIngress for a zone ingress's Envoy")
 	tokenFile := f.String("dataplane-token-file", "", "file holding the dataplane's token (meshgate token dataplane); Envoy presents it to the control plane")
 	cp := f.StringArray("cp-address", []string{"127.0.0.1:5678"}, "control plane xDS address, host:port or grpc://host:port; "+
 		"repeat it for several replicas (Envoy fails over between them; a host name resolving to several addresses uses them all)")
@@ -37,15 +37,28 @@ func newBootstrapCmd() *cobra.Command {
 			return &exitError{code: 1, err: errs}
 		}
 		var dps []*api.Dataplane
+		var zis []*api.ZoneIngress
 		for _, o := range objs {
-			if dp, ok := o.(*api.Dataplane); ok {
-				dps = append(dps, dp)
+			switch o := o.(type) {
+			case *api.Dataplane:
+				dps = append(dps, o)
+			case *api.ZoneIngress:
+				zis = append(zis, o)
 			}
 		}
-		if len(dps) != 1 {
-			return &exitError{code: 1, err: fmt.Errorf("%s: want exactly one Dataplane, found %d", *file, len(dps))}
+		if len(dps)+len(zis) != 1 {
+			return &exitError{code: 1, err: fmt.Errorf("%s: want exactly one Dataplane or ZoneIngress, found %d and %d", *file, len(dps), len(zis))}
 		}
-		token, err := readDataplaneToken(*tokenFile, dps[0])
+		var breq bootstrap.Request
+		var token string
+		var err error
+		if len(zis) == 1 {
+			breq.ZoneIngress = zis[0]
+			token, err = readZoneIngressToken(*tokenFile)
+		} else {
+			breq.Dataplane = dps[0]
+			token, err = readDataplaneToken(*tokenFile, dps[0])
+		}
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -55,8 +68,8 @@ func newBootstrapCmd() *cobra.Command {
 				return err
 			}
 		}
-		b, err := bootstrap.New(bootstrap.Request{Dataplane: dps[0], ControlPlane: (*cp)[0], Replicas: (*cp)[1:], AdminPort: *adminPort, Token: token,
-			ControlPlaneCA: caPEM, Insecure: *insecure})
+		breq.ControlPlane, breq.Replicas, breq.AdminPort, breq.Token, breq.ControlPlaneCA, breq.Insecure = (*cp)[0], (*cp)[1:], *adminPort, token, caPEM, *insecure
+		b, err := bootstrap.New(breq)
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -123,6 +136,22 @@ func writeSecretFile(path string, data []byte) error {
 
 // readDataplaneToken reads the token file, if any, and checks that the token names this
 // dataplane: a mix-up is caught here rather than as a refused xDS stream.
+// readZoneIngressToken reads a `meshgate token zone-ingress` token; the zone checks whose it is.
+func readZoneIngressToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("zone ingress token: %w", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if token == "" {
+		return "", fmt.Errorf("zone ingress token file %s is empty", path)
+	}
+	return token, nil
+}
+
 func readDataplaneToken(path string, dp *api.Dataplane) (string, error) {
 	if path == "" {
 		return "", nil

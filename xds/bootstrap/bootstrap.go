@@ -21,7 +21,6 @@ import (
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/envoyres"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // XDSCluster is the bootstrap's static cluster pointing at the control plane.
@@ -29,7 +28,9 @@ const XDSCluster = "meshgate-xds"
 
 // Request describes the dataplane and where its control plane is.
 type Request struct {
-	Dataplane *api.Dataplane
+	// Exactly one of Dataplane and ZoneIngress is set.
+	Dataplane   *api.Dataplane
+	ZoneIngress *api.ZoneIngress
 	// ControlPlane is `host:port` or `grpc://host:port`.
 	ControlPlane string
 	// Replicas are further control-plane addresses in the same form, for several replicas on
@@ -57,11 +58,14 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 	if err != nil {
 		return nil, err
 	}
-	dp := req.Dataplane
+	who, err := subjectOf(req)
+	if err != nil {
+		return nil, err
+	}
 	var transport *corev3.TransportSocket
 	if !req.Insecure {
 		if transport, err = controlPlaneTLS(cps, req.ControlPlaneCA); err != nil {
-			return nil, fmt.Errorf("bootstrap for %s: %w", dp.Meta.DisplayName(), err)
+			return nil, fmt.Errorf("bootstrap for %s: %w", who.display, err)
 		}
 	}
 	if req.AdminAddress == "" {
@@ -69,19 +73,11 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 	}
 	if req.AdminPort == 0 {
 		req.AdminPort = 9901
-		if dp.Spec.Networking.Admin != nil && dp.Spec.Networking.Admin.Port != 0 {
-			req.AdminPort = dp.Spec.Networking.Admin.Port
+		if who.adminPort != 0 {
+			req.AdminPort = who.adminPort
 		}
 	}
-	spec, err := api.Encode(dp)
-	if err != nil {
-		return nil, err
-	}
-	metadata, err := structpb.NewStruct(map[string]any{
-		"dataplane.resource": string(spec),
-		"meshgate.mesh":      dp.Mesh,
-		"meshgate.name":      dp.Name,
-	})
+	metadata, err := structpb.NewStruct(who.metadata)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +98,7 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 	}
 	if req.Token != "" {
 		if strings.ContainsAny(req.Token, " \t\r\n") {
-			return nil, fmt.Errorf("bootstrap for %s: the dataplane token contains whitespace", dp.Meta.DisplayName())
+			return nil, fmt.Errorf("bootstrap for %s: the token contains whitespace", who.display)
 		}
 		xdsService.InitialMetadata = []*corev3.HeaderValue{{Key: "authorization", Value: "Bearer " + req.Token}}
 	}
@@ -112,8 +108,8 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 	}
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{
-			Id:       names.Node(dp.Mesh, dp.Name),
-			Cluster:  serviceOf(dp),
+			Id:       who.node,
+			Cluster:  who.cluster,
 			Metadata: metadata,
 		},
 		Admin: &bootstrapv3.Admin{Address: socket(req.AdminAddress, req.AdminPort)},
@@ -143,7 +139,7 @@ func New(req Request) (*bootstrapv3.Bootstrap, error) {
 		},
 	}
 	if err := b.ValidateAll(); err != nil {
-		return nil, fmt.Errorf("bootstrap for %s: %w", dp.Meta.DisplayName(), err)
+		return nil, fmt.Errorf("bootstrap for %s: %w", who.display, err)
 	}
 	return b, nil
 }
