@@ -16,8 +16,13 @@ import (
 // ones whose identities are kept.
 
 // dataplaneIdentity is the dataplane's identity as the build takes it (nil when its mesh has no
-// mTLS), and when the identities must be looked at again.
+// mTLS), and when the identities must be looked at again. A proxyless (gRPC) dataplane gets
+// none: its configuration names certificate provider instances, never SDS secrets, so it is
+// served without waiting for the CA; its certificates come from the identity endpoint.
 func dataplaneIdentity(ctx context.Context, ids *identity.Service, mesh *model.Mesh, dp *api.Dataplane) (*build.Identity, time.Time, error) {
+	if dp.IsProxyless() {
+		return nil, time.Time{}, nil
+	}
 	id, wake, err := ids.For(ctx, identity.Request{Mesh: mesh, Dataplane: dp})
 	if err != nil || id == nil {
 		return nil, wake, err
