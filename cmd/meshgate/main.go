@@ -52,5 +52,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newTokenCmd(), newCACmd())
 	root.AddCommand(newMeshCmd())
 	root.AddCommand(newInstallCmd(), newDataplaneCmd())
+	root.AddCommand(newAgentCmd())
 	return root
 }
