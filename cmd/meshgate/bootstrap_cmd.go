@@ -29,6 +29,7 @@ func newBootstrapCmd() *cobra.Command {
 	format := f.String("format", "yaml", "yaml or json")
 	cpCA := f.String("cp-ca-file", "", "PEM CA Envoy verifies the control plane against (meshgate ca control-plane prints it); default: fetched from the control plane's API at --api-address")
 	insecure := f.Bool("xds-insecure", false, "connect to xDS in plain text, for a control plane run with --xds-insecure: the token and private keys cross the network in clear")
+	proxyless := proxylessFlags(cmd)
 	copts := clientFlags(cmd)
 	_ = cmd.MarkFlagRequired("dataplane-file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -61,6 +62,9 @@ func newBootstrapCmd() *cobra.Command {
 		}
 		if err != nil {
 			return &exitError{code: 1, err: err}
+		}
+		if proxyless.enabled {
+			return proxyless.run(cmd, breq.Dataplane, *tokenFile, *cp, *cpCA, *insecure, *out, copts)
 		}
 		var caPEM []byte
 		if !*insecure {
