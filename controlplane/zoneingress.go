@@ -17,11 +17,11 @@ import (
 // to global and from there to the other zones, whose consumers route through the ingress.
 // It runs after each model build; a write it makes triggers one more build that changes
 // nothing, so it converges.
-func (cp *ControlPlane) advertiseServices(ctx context.Context, m *model.Model) {
+func (cp *ControlPlane) advertiseServices(ctx context.Context, m *model.Model, n *build.Network) {
 	if cp.mode != ModeZone {
 		return
 	}
-	want := build.AvailableServices(m)
+	want := build.AvailableServices(m, n)
 	for _, zi := range m.ZoneIngresses() {
 		if zi.Spec.Zone != "" && zi.Spec.Zone != cp.cfg.MultiZone.Zone {
 			continue // another zone's, received from global
@@ -62,6 +62,8 @@ func (cp *ControlPlane) writeAvailable(ctx context.Context, key store.Key, want 
 // onModel publishes what the whole model gives besides xDS: DNS names and VIPs, and on a zone
 // the services its ingresses advertise.
 func (cp *ControlPlane) onModel(ctx context.Context, m *model.Model) (*build.Network, error) {
-	cp.advertiseServices(ctx, m)
-	return cp.dns.update(ctx, m)
+	n, err := cp.dns.update(ctx, m)
+	// Without VIPs (a store error) the exposures are still known: nil makes the build resolve them.
+	cp.advertiseServices(ctx, m, n)
+	return n, err
 }

@@ -184,7 +184,7 @@ func TestCrossMeshConsumerOverADS(t *testing.T) {
 	assert.Equal(t, "mesh_ca:secret:payments", ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig().GetName(), "the gateway is checked against its own mesh's CA")
 	assert.Equal(t, []string{gatewaySPIFFEID}, sanExact(up))
 	assert.Equal(t, []string{"kuma"}, ctx.GetAlpnProtocols())
-	assert.Equal(t, "payments-gateway{mesh=payments}", up.GetSni())
+	assert.Equal(t, "payments-gateway{mesh=payments,port=8080}", up.GetSni())
 
 	require.Contains(t, cart.endpoints, crossMeshCluster)
 	assert.Equal(t, []string{"127.0.1.10:8080"}, endpointAddrs(cart.endpoints[crossMeshCluster]))

@@ -253,14 +253,22 @@ func (b *builder) crossMeshCluster(field string, e *crossmesh.Exposure) (string,
 		MTLS: &ir.UpstreamMTLS{
 			IdentitySecret:   names.IdentitySecret(b.mesh.Name),
 			ValidationSecret: names.MeshCASecret(e.Mesh),
-			SNI:              names.UpstreamSNI(e.Mesh, map[string]string{api.ServiceTag: e.GatewayService}),
-			SAN:              e.SPIFFEID.String(),
-			ALPN:             []string{names.MeshALPN},
+			// The port names the listener, so another zone's ingress can route to it.
+			SNI:  names.UpstreamSNI(e.Mesh, dest),
+			SAN:  e.SPIFFEID.String(),
+			ALPN: []string{names.MeshALPN},
 		},
 	}
 	for _, ep := range e.Endpoints {
 		c.Endpoints = append(c.Endpoints, ir.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 1, Tags: map[string]string{api.ServiceTag: e.GatewayService}})
 	}
+	remote := b.remoteCrossMesh(e)
+	if len(c.Endpoints) == 0 {
+		for i := range remote {
+			remote[i].Priority = 0
+		}
+	}
+	c.Endpoints = append(c.Endpoints, remote...)
 	b.clusters[name] = c
 	if pem := b.bundles[e.Mesh]; pem != "" && b.identity != nil {
 		b.secrets[names.MeshCASecret(e.Mesh)] = ir.Secret{Name: names.MeshCASecret(e.Mesh), TrustedCA: pem}

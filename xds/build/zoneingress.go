@@ -16,7 +16,14 @@ const remotePriority = 1
 // AvailableServices is what a zone control plane writes into its ZoneIngress before syncing it
 // to global: every (mesh, service) with its tags kuma.io/service and kuma.io/protocol, and the
 // number of ready inbounds. Sorted by mesh, then service.
-func AvailableServices(m *model.Model) []api.AvailableService {
+//
+// Cross-mesh gateway listeners with a gateway dataplane in the zone are offered too, as
+// (gateway mesh, {kuma.io/service: <gateway service>, port: <listener port>}): a consumer in
+// another mesh and zone reaches the listener through this zone's ingress (crossMeshCluster).
+func AvailableServices(m *model.Model, n *Network) []api.AvailableService {
+	if n == nil {
+		n = PreviewNetwork(m)
+	}
 	var out []api.AvailableService
 	for _, mesh := range m.Meshes() {
 		type svc struct {
@@ -41,18 +48,22 @@ func AvailableServices(m *model.Model) []api.AvailableService {
 			}
 		}
 		names := make([]string, 0, len(byName))
-		for n := range byName {
-			names = append(names, n)
+		for name := range byName {
+			names = append(names, name)
 		}
 		sort.Strings(names)
-		for _, n := range names {
-			tags := map[string]string{api.ServiceTag: n}
-			if p := byName[n].protocol; p != "" {
+		for _, name := range names {
+			tags := map[string]string{api.ServiceTag: name}
+			if p := byName[name].protocol; p != "" {
 				tags[api.ProtocolTag] = p
 			}
-			out = append(out, api.AvailableService{Mesh: mesh.Name, Tags: tags, Instances: byName[n].instances})
+			out = append(out, api.AvailableService{Mesh: mesh.Name, Tags: tags, Instances: byName[name].instances})
 		}
 	}
+	for _, e := range localExposures(n) {
+		out = append(out, api.AvailableService{Mesh: e.Mesh, Tags: crossMeshDestination(e), Instances: uint32(len(e.Endpoints))})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Mesh < out[j].Mesh })
 	return out
 }
 
@@ -97,6 +108,11 @@ func (b *builder) remoteEndpoints(dest map[string]string) []ir.Endpoint {
 // onlyServiceTags reports whether dest asks for the available service's kuma.io/service and no
 // subset tag (other than kuma.io/protocol, which names the same service).
 func onlyServiceTags(dest, available map[string]string) bool {
+	for k := range available {
+		if k != api.ServiceTag && k != api.ProtocolTag {
+			return false // a cross-mesh listener (port), not the service itself
+		}
+	}
 	for k, v := range dest {
 		switch k {
 		case api.ServiceTag:

@@ -77,6 +77,12 @@ func ZoneIngress(req ZoneIngressRequest) (*ir.Proxy, error) {
 			})
 		}
 	}
+	chains, clusters := ingressCrossMeshChains(network, func(mesh string) bool {
+		ms := req.Model.Mesh(mesh)
+		return ms != nil && ms.MTLSEnabled()
+	})
+	l.FilterChains = append(l.FilterChains, chains...)
+	p.Clusters = append(p.Clusters, clusters...)
 	// Envoy refuses a listener without filter chains: with nothing to reach yet, the ingress
 	// binds nothing until a service appears.
 	if len(l.FilterChains) > 0 {

@@ -53,7 +53,7 @@ func TestAvailableServices(t *testing.T) {
 	require.Equal(t, []api.AvailableService{
 		{Mesh: "default", Tags: map[string]string{api.ServiceTag: "api", api.ProtocolTag: "http"}, Instances: 1},
 		{Mesh: "default", Tags: map[string]string{api.ServiceTag: "web", api.ProtocolTag: "http"}, Instances: 1},
-	}, AvailableServices(m), "not-ready inbounds are not instances; every service is listed")
+	}, AvailableServices(m, nil), "not-ready inbounds are not instances; every service is listed")
 }
 
 func apiEndpoints(t *testing.T, zone string) []ir.Endpoint {

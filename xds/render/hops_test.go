@@ -45,7 +45,7 @@ func TestFollowCrossMesh(t *testing.T) {
 		gw := hops[1]
 		assert.Equal(t, "10.0.1.10", gw.Request.Address)
 		assert.Equal(t, uint32(8080), gw.Request.Port)
-		assert.Equal(t, "payments-gateway{mesh=payments}", gw.Request.SNI)
+		assert.Equal(t, "payments-gateway{mesh=payments,port=8080}", gw.Request.SNI)
 		assert.Equal(t, []string{"kuma"}, gw.Request.ALPN)
 		require.NotNil(t, gw.Request.Source)
 		assert.Equal(t, []string{"spiffe://shop/checkout", "kuma://kuma.io/protocol/http", "kuma://kuma.io/service/checkout"}, gw.Request.Source.URIs)
