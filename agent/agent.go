@@ -75,26 +75,30 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	h := newHub()
 	srv := newWorkloadServer(h)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := make(chan error, 1)
+	go func() {
+		// The socket failing ends the agent: the workload would get nothing.
+		if err := srv.Serve(lis); err != nil {
+			failed <- err
+		}
+		cancel()
+	}()
 	cfg.Log.Info("SPIFFE Workload API listening", "socket", cfg.Socket)
 	if cfg.Ready != nil {
 		cfg.Ready(cfg.Socket)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		// The socket failing ends the agent: the workload would get nothing.
-		if err := <-served; err != nil {
-			cfg.Log.Error("Workload API server stopped", "error", err)
-		}
-		cancel()
-	}()
 	renew(ctx, cfg, h)
-	// Streams never end by themselves: Stop ends them.
+	// Streams never end by themselves: Stop ends them, and closing the listener removes the
+	// socket file.
 	srv.Stop()
-	_ = os.Remove(cfg.Socket)
-	return nil
+	select {
+	case err := <-failed:
+		return fmt.Errorf("Workload API on %s: %w", cfg.Socket, err)
+	default:
+		return nil
+	}
 }
 
 // renew fetches the identity, publishes and writes it, and sleeps until the next fetch is due:
