@@ -27,10 +27,19 @@ when the dataplane uses transparent proxying). --source MESH/DATAPLANE or --sour
 present a client certificate, which listeners requiring one validate and RBAC filters
 authorize; --source also sends the x-kuma-tags header that dataplane's proxy sets (unless
 --header gives one), by which inbounds choose FaultInjections and RateLimits. A request
-leaving through an outbound is followed to every dataplane it reaches.`,
+leaving through an outbound is followed to every dataplane it reaches.
+
+--server asks the running control plane at --api-address instead of -f files: it explains
+the request on the configuration it serves the dataplane now (on a zone: global's routes and
+other zones' ZoneIngresses), one dataplane, without --source or --follow.`,
 		Args: cobra.NoArgs,
 	}
 	files := fileFlag(cmd)
+	co := clientFlags(cmd)
+	server := cmd.Flags().Bool("server", false, "explain on the running control plane at --api-address (what it serves the dataplane now) instead of -f files")
+	_ = cmd.Flags().SetAnnotation("file", cobra.BashCompOneRequiredFlag, []string{"false"})
+	cmd.MarkFlagsOneRequired("file", "server")
+	cmd.MarkFlagsMutuallyExclusive("file", "server")
 	opts := gatewayFlags(cmd)
 	var req explain.Request
 	var headers, sourceURIs []string
@@ -63,6 +72,9 @@ leaving through an outbound is followed to every dataplane it reaches.`,
 		mesh, name, err := render.ParseDataplane(*dataplane)
 		if err != nil {
 			return fail(err)
+		}
+		if *server {
+			return explainOnServer(cmd, co, mesh, name, req, sourceURIs, *output)
 		}
 		m, err := render.Load(*files)
 		if err != nil {
