@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/meshgate/meshgate/api/client"
@@ -22,12 +23,24 @@ func (cp *ControlPlane) withZonesAPI(next http.Handler) http.Handler {
 	}
 	issue := rest.RequireAdmin(cp.cfg.AdminToken, postOnly(cp.issueZoneToken))
 	zones := rest.RequireAdmin(cp.cfg.AdminToken, http.HandlerFunc(cp.listZones))
+	revoke := rest.RequireAdmin(cp.cfg.AdminToken, postOnly(func(w http.ResponseWriter, r *http.Request) {
+		zone := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, client.ZonesPath+"/"), "/revoke")
+		cp.revokeZone(w, r, zone)
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case client.ZoneTokenPath:
+		switch p := r.URL.Path; {
+		case p == client.ZoneTokenPath:
 			issue.ServeHTTP(w, r)
-		case client.ZonesPath:
+		case p == client.ZonesPath:
 			zones.ServeHTTP(w, r)
+		case strings.HasPrefix(p, client.ZonesPath+"/") && strings.HasSuffix(p, "/revoke") && strings.Count(p, "/") == 3:
+			revoke.ServeHTTP(w, r)
+		case r.Method == http.MethodGet && strings.HasSuffix(p, "/crl"):
+			if mesh, ok := crlPath(p); ok {
+				cp.serveCRL(w, r, mesh)
+				return
+			}
+			next.ServeHTTP(w, r)
 		default:
 			next.ServeHTTP(w, r)
 		}

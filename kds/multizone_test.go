@@ -1,6 +1,7 @@
 package kds
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -69,4 +70,32 @@ func TestSecondStreamReplacesFirst(t *testing.T) {
 	zs := g.srv.Zones()
 	require.Len(t, zs, 1)
 	require.True(t, zs[0].Connected, "the second stream keeps the zone connected")
+}
+
+// TestRevokedZoneIsCutOff: revoking a zone ends its open stream with PermissionDenied, and its
+// token no longer opens one.
+func TestRevokedZoneIsCutOff(t *testing.T) {
+	ca := newTestCA(t)
+	gst := openStore(t, t.TempDir())
+	g := startGlobal(t, ca, gst, "127.0.0.1:0", ServerOptions{})
+	tok := g.token(t, "zone-1")
+	stream := rawZoneToGlobal(t, ca, g, tok)
+	ack := exchange(t, stream, &discovery.DeltaDiscoveryResponse{TypeUrl: typeURL("Dataplane"), Nonce: "1", SystemVersionInfo: fullPrefix + "1"})
+	require.Nil(t, ack.GetErrorDetail())
+
+	require.NoError(t, g.tokens.RevokeSubject(context.Background(), "zone-1"))
+	require.Equal(t, 1, g.srv.Disconnect("zone-1"))
+	var err error
+	for range 10 {
+		if err = stream.RecvMsg(new(discovery.DeltaDiscoveryRequest)); err != nil {
+			break
+		}
+	}
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "the open stream ends: %v", err)
+	require.Contains(t, status.Convert(err).Message(), "revoked")
+
+	again := rawZoneToGlobal(t, ca, g, tok)
+	err = again.RecvMsg(new(discovery.DeltaDiscoveryRequest))
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "a revoked zone's token opens nothing: %v", err)
+	require.Zero(t, g.srv.Disconnect("zone-2"), "an unknown zone has nothing to end")
 }

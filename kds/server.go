@@ -64,6 +64,9 @@ type streamSlot struct{ cancel context.CancelCauseFunc }
 
 var errReplaced = errors.New("replaced by a newer stream from the same zone")
 
+// errRevoked ends the streams of a zone that was revoked.
+var errRevoked = errors.New("the zone was revoked on the global control plane")
+
 func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.Store == nil || opts.Verify == nil {
 		return nil, errors.New("kds: a server needs a store and a token verifier")
@@ -92,6 +95,21 @@ func (s *Server) Zones() []ZoneStatus {
 	}
 	slices.SortFunc(out, func(a, b ZoneStatus) int { return strings.Compare(a.Zone, b.Zone) })
 	return out
+}
+
+// Disconnect ends every open stream of zone (after it was revoked: its token no longer
+// verifies, so it cannot open another).
+func (s *Server) Disconnect(zone string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.zones[zone]
+	if z == nil {
+		return 0
+	}
+	for _, slot := range z.streams {
+		slot.cancel(errRevoked)
+	}
+	return len(z.streams)
 }
 
 func (s *Server) authenticate(ctx context.Context) (string, error) {
@@ -152,6 +170,8 @@ func (s *Server) update(zone string, f func(*ZoneStatus)) {
 func (s *Server) streamEnded(ctx context.Context, zone, method string, err error) error {
 	if cause := context.Cause(ctx); errors.Is(cause, errReplaced) {
 		return status.Error(codes.Aborted, errReplaced.Error())
+	} else if errors.Is(cause, errRevoked) {
+		return status.Error(codes.PermissionDenied, errRevoked.Error())
 	}
 	if errors.Is(err, io.EOF) {
 		return nil

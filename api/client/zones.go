@@ -66,3 +66,26 @@ func (c *Client) ZoneIngressToken(ctx context.Context, name string, validFor tim
 	}
 	return string(resp.body), nil
 }
+
+// ZoneRevokePath is POST /zones/{zone}/revoke on global (admin): cut a zone off.
+func ZoneRevokePath(zone string) string { return ZonesPath + "/" + zone + "/revoke" }
+
+// ZoneRevocation is what revoking a zone did.
+type ZoneRevocation struct {
+	Zone string `json:"zone"`
+	// StreamsEnded counts the zone's sync streams that were open and are now closed.
+	StreamsEnded int `json:"streamsEnded"`
+	// Intermediates are the `<mesh>/<backend>` builtin CAs whose zone intermediates were revoked.
+	Intermediates []string `json:"intermediates"`
+}
+
+// RevokeZone cuts a zone off (`meshgate zone revoke`).
+func (c *Client) RevokeZone(ctx context.Context, zone string) (ZoneRevocation, error) {
+	var out ZoneRevocation
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: ZoneRevokePath(zone)})
+	if err != nil {
+		return out, err
+	}
+	err = json.Unmarshal(resp.body, &out)
+	return out, err
+}

@@ -150,6 +150,12 @@ func (is *Issuer) Verify(ctx context.Context, token string) (string, error) {
 	if revoked {
 		return "", fmt.Errorf("%w: token %s of %s %s", ErrRevoked, c.ID, is.what, c.Subject)
 	}
+	if revoked, err = is.SubjectRevoked(ctx, c.Subject); err != nil {
+		return "", err
+	}
+	if revoked {
+		return "", fmt.Errorf("%w: %s %s was revoked, with every token issued to it", ErrRevoked, is.what, c.Subject)
+	}
 	return c.Subject, nil
 }
 
@@ -230,4 +236,31 @@ func parseKey(keyState string, raw []byte) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("token signing key %s: not an ECDSA key", keyState)
 	}
 	return ec, nil
+}
+
+// RevokeSubject refuses every token of a zone (or ingress), issued before or after: what
+// `meshgate zone revoke` does to a zone whose control plane may be compromised, whose tokens
+// the operator may not all know.
+func (is *Issuer) RevokeSubject(ctx context.Context, subject string) error {
+	if !zoneName.MatchString(subject) {
+		return fmt.Errorf("%w: %s name %q is not a DNS label", ErrBadRequest, is.what, subject)
+	}
+	_, err := is.st.PutState(ctx, is.revokedPrefix+"subject/"+subject, []byte(is.now().UTC().Format(time.RFC3339)), -1)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("revoking %s %s: %w", is.what, subject, err)
+	}
+	is.log.Warn(is.what+" revoked", is.what, subject)
+	return nil
+}
+
+// SubjectRevoked reports whether RevokeSubject was called for subject.
+func (is *Issuer) SubjectRevoked(ctx context.Context, subject string) (bool, error) {
+	_, _, err := is.st.GetState(ctx, is.revokedPrefix+"subject/"+subject)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("checking revocation of %s %s: %w", is.what, subject, err)
+	}
+	return true, nil
 }

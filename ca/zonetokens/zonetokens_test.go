@@ -78,3 +78,31 @@ func TestIngressTokensAreNotZoneTokens(t *testing.T) {
 	_, err = ingresses.Verify(ctx, itok)
 	require.ErrorIs(t, err, ErrRevoked)
 }
+
+// TestRevokeSubject: revoking a zone refuses its tokens, those issued before and after, and
+// no other zone's.
+func TestRevokeSubject(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenDir(ctx, t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	is := New(st, Options{})
+	before, err := is.Issue(ctx, IssueRequest{Zone: "zone-1"})
+	require.NoError(t, err)
+	other, err := is.Issue(ctx, IssueRequest{Zone: "zone-2"})
+	require.NoError(t, err)
+
+	require.NoError(t, is.RevokeSubject(ctx, "zone-1"))
+	require.NoError(t, is.RevokeSubject(ctx, "zone-1"), "revoking twice is not an error")
+	_, err = is.Verify(ctx, before)
+	require.ErrorIs(t, err, ErrRevoked)
+	require.ErrorContains(t, err, "zone zone-1 was revoked")
+	after, err := is.Issue(ctx, IssueRequest{Zone: "zone-1"})
+	require.NoError(t, err)
+	_, err = is.Verify(ctx, after)
+	require.ErrorIs(t, err, ErrRevoked)
+	zone, err := is.Verify(ctx, other)
+	require.NoError(t, err)
+	require.Equal(t, "zone-2", zone)
+	require.ErrorIs(t, is.RevokeSubject(ctx, "Bad Zone"), ErrBadRequest)
+}

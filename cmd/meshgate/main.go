@@ -50,7 +50,7 @@ func newRootCmd() *cobra.Command {
 		newApplyCmd(), newGetCmd(), newDeleteCmd(), newInspectCmd())
 	root.AddCommand(newRunCmd(), newBootstrapCmd())
 	root.AddCommand(newTokenCmd(), newCACmd())
-	root.AddCommand(newMeshCmd())
+	root.AddCommand(newMeshCmd(), newZoneCmd())
 	root.AddCommand(newInstallCmd(), newDataplaneCmd())
 	root.AddCommand(newAgentCmd())
 	return root
