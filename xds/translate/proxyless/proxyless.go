@@ -287,11 +287,15 @@ func cluster(c ir.Cluster) (*clusterv3.Cluster, error) {
 	return out, nil
 }
 
-// loadAssignment is xds/translate's, with every locality weighted by its endpoints' weights:
-// gRPC ignores a locality without load_balancing_weight.
+// loadAssignment is xds/translate's, with every locality weighted by its endpoints' weights
+// (gRPC ignores a locality without load_balancing_weight) and named: gRPC NACKs a locality
+// without one, so the local zone's is the empty locality.
 func loadAssignment(c ir.Cluster) *endpointv3.ClusterLoadAssignment {
 	cla := translate.LoadAssignment(c)
 	for _, g := range cla.Endpoints {
+		if g.Locality == nil {
+			g.Locality = &corev3.Locality{}
+		}
 		var w uint32
 		for _, e := range g.LbEndpoints {
 			if ew := e.GetLoadBalancingWeight().GetValue(); ew > 0 {
