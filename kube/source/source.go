@@ -50,6 +50,9 @@ type Options struct {
 	// Resync re-lists everything this often, repairing anything a lost watch event missed
 	// (0: never).
 	Resync time.Duration
+	// Zone is set in a Kubernetes zone of a multi-zone deployment (zone.go); nil: the cluster
+	// is the source of every kind.
+	Zone   *Zone
 	Logger *slog.Logger
 }
 
@@ -176,6 +179,11 @@ func (s *Source) Run(ctx context.Context) error {
 		}
 		return errors.New("kubernetes informers did not sync")
 	}
+	var zoneErr chan error // nil outside a zone: never ready
+	if s.opts.Zone != nil {
+		zoneErr = make(chan error, 1)
+		go func() { zoneErr <- s.watchZone(ctx) }()
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		err := s.sync(ctx)
@@ -194,6 +202,8 @@ func (s *Source) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-zoneErr:
+			return err // nil only once ctx ended
 		case <-retry:
 			continue
 		case <-s.changed:

@@ -19,8 +19,13 @@ import (
 
 // sync writes the cluster's current resources to the store.
 func (s *Source) sync(ctx context.Context) error {
+	// Read first: in a zone, the model check needs what global synced.
+	snap, err := s.opts.Store.All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the store: %w", err)
+	}
 	objs, origins := s.collect()
-	objs = s.dropModelErrors(objs, origins)
+	objs = s.dropModelErrors(objs, origins, s.zoneObjects(snap))
 	defer s.report.flush(ctx)
 	want := map[store.Key]store.Put{}
 	for _, o := range objs {
@@ -28,17 +33,8 @@ func (s *Source) sync(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", o.GetMeta().DisplayName(), err)
 		}
-		m := o.GetMeta()
-		mesh := m.Mesh
-		if m.Kind == api.KindMesh {
-			mesh = ""
-		}
-		key := store.Key{Kind: string(m.Kind), Mesh: mesh, Name: m.Name}
+		key := recordKey(o.GetMeta())
 		want[key] = store.Put{Key: key, Spec: spec, Origin: Origin}
-	}
-	snap, err := s.opts.Store.All(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the store: %w", err)
 	}
 	var req store.ApplyRequest
 	for _, rec := range snap.Records {
@@ -71,6 +67,15 @@ func (s *Source) sync(ctx context.Context) error {
 	return nil
 }
 
+// recordKey is the store key of a resource: a Mesh is in no mesh.
+func recordKey(m *api.Meta) store.Key {
+	mesh := m.Mesh
+	if m.Kind == api.KindMesh {
+		mesh = ""
+	}
+	return store.Key{Kind: string(m.Kind), Mesh: mesh, Name: m.Name}
+}
+
 func keyLess(a, b store.Key) bool {
 	if a.Kind != b.Kind {
 		return a.Kind < b.Kind
@@ -94,6 +99,11 @@ func (s *Source) collect() ([]api.Object, map[string]origin) {
 			}
 			label := meta.ObjectLabel(k.plural, objectName(k.info, u))
 			decoded, errs := decodeObject(label, u)
+			decoded, refused := s.refuse(label, decoded)
+			if len(refused) > 0 {
+				s.report.warn(u, objKey(k.plural, u), ReasonGlobalResource, messages(refused))
+				continue
+			}
 			s.report.crd(k.plural, u, errs)
 			for _, o := range decoded {
 				objs = append(objs, o)
@@ -108,6 +118,10 @@ func (s *Source) collect() ([]api.Object, map[string]origin) {
 		}
 		label := meta.ObjectLabel("secrets", sec.Name+"."+sec.Namespace)
 		decoded, errs := decodeSecret(label, sec)
+		decoded, refused := s.refuse(label, decoded)
+		if len(refused) > 0 {
+			s.report.warn(sec, "Secret/"+sec.Namespace+"/"+sec.Name, ReasonGlobalResource, messages(refused))
+		}
 		if len(errs) > 0 {
 			s.report.object(sec, "Secret", errs)
 		}
@@ -211,10 +225,11 @@ func (s *Source) dataplanes() []api.Object {
 // dropModelErrors removes the objects the model refuses (a route naming a mesh that does not
 // exist, a duplicate node id) and reports why on them, so that they cost only themselves.
 // Removing one can expose another's error (a Mesh removed strands its resources), hence the
-// bounded repetition.
-func (s *Source) dropModelErrors(objs []api.Object, origins map[string]origin) []api.Object {
+// bounded repetition. fromGlobal (in a zone, what global synced) is checked with them but is
+// not ours to drop.
+func (s *Source) dropModelErrors(objs []api.Object, origins map[string]origin, fromGlobal []api.Object) []api.Object {
 	for range 3 {
-		_, errs := model.Build(objs)
+		_, errs := model.Build(append(objs[:len(objs):len(objs)], fromGlobal...))
 		if len(errs) == 0 {
 			return objs
 		}
