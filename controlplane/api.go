@@ -27,6 +27,9 @@ func (cp *ControlPlane) apiHandler() http.Handler {
 // renderDataplane answers GET .../xds in `meshgate render`'s format with the snapshot the
 // dataplane is being served (private keys redacted).
 func (cp *ControlPlane) renderDataplane(ctx context.Context, mesh, name string) (any, error) {
+	if cp.mode == ModeGlobal {
+		return nil, cp.notServedOnGlobal(mesh, name)
+	}
 	out, err := cp.rec.Output(ctx, names.Node(mesh, name))
 	if err != nil {
 		return nil, fmt.Errorf("dataplane %s/%s: %w", mesh, name, err)
@@ -47,6 +50,9 @@ type Inspection struct {
 }
 
 func (cp *ControlPlane) inspectDataplane(ctx context.Context, mesh, name string) (any, error) {
+	if cp.mode == ModeGlobal {
+		return nil, cp.notServedOnGlobal(mesh, name)
+	}
 	node := names.Node(mesh, name)
 	for _, st := range cp.rec.Dataplanes() {
 		if st.Node != node {

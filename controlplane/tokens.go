@@ -29,6 +29,9 @@ const (
 // xdsAuthenticator returns the ADS server's Authenticate for the configured mode; nil admits
 // everyone.
 func (cp *ControlPlane) xdsAuthenticator() (func(context.Context, *corev3.Node) error, error) {
+	if cp.mode == ModeGlobal {
+		return globalRefusesXDS, nil
+	}
 	switch cp.cfg.XDSAuth {
 	case "", XDSAuthToken:
 	case XDSAuthNone:

@@ -163,6 +163,18 @@ func TestMultiZoneSync(t *testing.T) {
 	out, err = w.apply(w.global, mzGatewayDataplane)
 	require.Error(t, err)
 	require.Contains(t, out, "belongs to a zone")
+
+	// Global lists the zone's dataplane but serves it nothing: its zone does.
+	for _, view := range []string{"xds", "inspect"} {
+		eventuallyGet(t, w.global, "/meshes/default/dataplanes/zone-1.gateway-1/"+view, func(code int, body string) bool {
+			return code == http.StatusConflict && strings.Contains(body, "served by zone zone-1")
+		})
+	}
+	xdsCAs.Store(w.global.xds, []byte(w.global.cli(t, "ca", "control-plane")))
+	t.Cleanup(func() { xdsCAs.Delete(w.global.xds) })
+	st := firstResponseStatus(t, dialADS(t, w.global.xds), "default.zone-1.gateway-1", "any")
+	require.Equal(t, codes.FailedPrecondition, st.Code(), st.Message())
+	require.Contains(t, st.Message(), "connect the dataplane to its zone's control plane")
 }
 
 // restartGlobal stops global and starts it again on the same data dir and KDS address.

@@ -28,6 +28,8 @@ func (h *handler) dataplaneView(what string, view func(ctx context.Context, mesh
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return notFound("%s: %v", what, err)
+		case errors.Is(err, ErrServedElsewhere):
+			return &apiError{status: http.StatusConflict, title: "Served by another control plane", details: err.Error()}
 		case err != nil:
 			return fmt.Errorf("%s of %s: %w", what, t, err)
 		}
@@ -35,6 +37,10 @@ func (h *handler) dataplaneView(what string, view func(ctx context.Context, mesh
 		return nil
 	}
 }
+
+// ErrServedElsewhere is a view's error for a dataplane this control plane lists but does not
+// serve (a zone's dataplane on global); the error's text says where to ask.
+var ErrServedElsewhere = errors.New("served by another control plane")
 
 // index describes the API: every resource type and where its collection is.
 func (h *handler) index(w http.ResponseWriter, r *http.Request) error {
