@@ -68,6 +68,9 @@ type Options struct {
 	// namespace; empty means every namespace. MeshGateways are cluster-scoped and always all
 	// read.
 	Namespace string
+	// Gateways, when set, is where MeshGateways come from instead of the cluster's objects
+	// (gateways.go): in a Kubernetes zone they are created on global.
+	Gateways Gateways
 }
 
 // Controller reconciles MeshGatewayInstances. Create it with New and start it with Run.
@@ -122,15 +125,16 @@ func New(opts Options) (*Controller, error) {
 	}
 	c.dynFactory = dynamicinformer.NewFilteredDynamicSharedInformerFactory(opts.Dynamic, opts.Resync, ns, nil)
 	c.instances = c.dynFactory.ForResource(InstanceGVR).Informer()
-	// MeshGateways are cluster-scoped: a namespaced factory would list none.
-	gwFactory := dynamicinformer.NewDynamicSharedInformerFactory(opts.Dynamic, opts.Resync)
-	c.gateways = gwFactory.ForResource(GatewayGVR).Informer()
+	if opts.Gateways == nil {
+		// MeshGateways are cluster-scoped: a namespaced factory would list none.
+		c.gwFactory = dynamicinformer.NewDynamicSharedInformerFactory(opts.Dynamic, opts.Resync)
+		c.gateways = c.gwFactory.ForResource(GatewayGVR).Informer()
+	}
 	c.kubeFactory = informers.NewSharedInformerFactoryWithOptions(opts.Client, opts.Resync,
 		informers.WithNamespace(ns),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = managedSelector }))
 	c.deployments = c.kubeFactory.Apps().V1().Deployments().Informer()
 	c.services = c.kubeFactory.Core().V1().Services().Informer()
-	c.gwFactory = gwFactory
 
 	if err := c.addHandlers(); err != nil {
 		return nil, err
@@ -148,13 +152,16 @@ func (c *Controller) addHandlers() error {
 	}
 	// Any MeshGateway change can change which instances it serves and their ports: recheck
 	// every instance (a handful per cluster; each recheck is a no-op when nothing changed).
+	// Gateways from elsewhere (Options.Gateways) are followed by Run.
 	all := func(any) { c.enqueueAll() }
-	if _, err := c.gateways.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    all,
-		UpdateFunc: func(_, obj any) { all(obj) },
-		DeleteFunc: all,
-	}); err != nil {
-		return fmt.Errorf("gatewayinstance: watch MeshGateways: %w", err)
+	if c.gateways != nil {
+		if _, err := c.gateways.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    all,
+			UpdateFunc: func(_, obj any) { all(obj) },
+			DeleteFunc: all,
+		}); err != nil {
+			return fmt.Errorf("gatewayinstance: watch MeshGateways: %w", err)
+		}
 	}
 	// A managed object changed or deleted by someone else is put back by its instance's sync;
 	// one whose instance is gone is deleted by it.
@@ -222,15 +229,20 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer func() {
 		stopInformers()
 		c.dynFactory.Shutdown()
-		c.gwFactory.Shutdown()
+		if c.gwFactory != nil {
+			c.gwFactory.Shutdown()
+		}
 		c.kubeFactory.Shutdown()
 	}()
 	c.dynFactory.Start(infCtx.Done())
-	c.gwFactory.Start(infCtx.Done())
 	c.kubeFactory.Start(infCtx.Done())
+	syncs := []cache.InformerSynced{c.instances.HasSynced, c.deployments.HasSynced, c.services.HasSynced}
+	if c.gwFactory != nil {
+		c.gwFactory.Start(infCtx.Done())
+		syncs = append(syncs, c.gateways.HasSynced)
+	}
 	syncCtx, cancel := context.WithTimeout(ctx, cacheSyncTimeout)
-	synced := cache.WaitForCacheSync(syncCtx.Done(), c.instances.HasSynced, c.gateways.HasSynced,
-		c.deployments.HasSynced, c.services.HasSynced)
+	synced := cache.WaitForCacheSync(syncCtx.Done(), syncs...)
 	cancel()
 	if !synced {
 		if ctx.Err() != nil {
@@ -241,6 +253,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.log.Info("started", "namespace", c.opts.Namespace, "image", c.opts.Image)
 
 	var wg sync.WaitGroup
+	if c.opts.Gateways != nil {
+		wg.Go(func() { c.followGateways(ctx) })
+	}
 	for range workers {
 		wg.Go(func() {
 			for c.processNext(ctx) {

@@ -47,7 +47,7 @@ type env struct {
 	ca   []byte
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	t.Helper()
 	kubetest.InstallCRDs(t)
 	kube := kubetest.Client(t)
@@ -55,11 +55,15 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	e := &env{t: t, ctx: t.Context(), kube: kube, dyn: dyn, ns: kubetest.Namespace(t, kube), ca: testCA(t)}
 
-	ctrl, err := New(Options{
+	opts := Options{
 		Client: kube, Dynamic: dyn, Image: testImage, ControlPlaneAddress: testCPAddress,
 		ControlPlaneCA: e.ca, Namespace: e.ns, Resync: time.Minute,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	ctrl, err := New(opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

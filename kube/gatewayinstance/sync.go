@@ -83,6 +83,9 @@ func (c *Controller) reconcile(ctx context.Context, u *unstructured.Unstructured
 // validGateways decodes every MeshGateway in the cache; invalid ones are skipped, as the
 // control plane does not serve them either.
 func (c *Controller) validGateways() []*api.MeshGateway {
+	if c.opts.Gateways != nil {
+		return c.opts.Gateways.Gateways()
+	}
 	var out []*api.MeshGateway
 	for _, obj := range c.gateways.GetStore().List() {
 		u, ok := obj.(*unstructured.Unstructured)
