@@ -58,6 +58,7 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []api.Fi
 				out = append(out, ServiceName{Mesh: mesh.Name, Service: svc, Name: name})
 			}
 		}
+		out = append(out, remoteServiceNames(m, mesh.Name, services, exposed)...)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Mesh != out[j].Mesh {
@@ -66,4 +67,30 @@ func serviceNames(m *model.Model, exposures []Exposure) ([]ServiceName, []api.Fi
 		return out[i].Service < out[j].Service
 	})
 	return out, problems
+}
+
+// remoteServiceNames are the `<service>.mesh` names of services other zones offer on their
+// ZoneIngresses and no local dataplane serves: a sidecar reaches them by name as it does local
+// ones, through the ingress. A cross-mesh listener offered there (its tags carry the port) is
+// not a service. services is updated with the names given.
+func remoteServiceNames(m *model.Model, mesh string, services map[string]string, exposed map[string]Exposure) []ServiceName {
+	var out []ServiceName
+	for _, zi := range m.ZoneIngresses() {
+		for _, s := range zi.Spec.AvailableServices {
+			svc := s.Tags[api.ServiceTag]
+			if s.Mesh != mesh || svc == "" || s.Instances == 0 || len(s.Tags) > 2 || (len(s.Tags) == 2 && s.Tags[api.ProtocolTag] == "") {
+				continue
+			}
+			if _, ok := services[svc]; ok {
+				continue
+			}
+			services[svc] = zi.DisplayName()
+			name := canonical(ServiceDNSName(svc))
+			if _, ok := exposed[name]; ok {
+				continue // the cross-mesh name wins, as over a local service
+			}
+			out = append(out, ServiceName{Mesh: mesh, Service: svc, Name: name})
+		}
+	}
+	return out
 }

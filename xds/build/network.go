@@ -74,6 +74,7 @@ func NewNetwork(m *model.Model, table *crossmesh.Table, problems []api.FieldErro
 	}
 	for _, mesh := range m.Meshes() {
 		n.meshes[mesh.Name] = indexServices(mesh)
+		addRemoteServices(n.meshes[mesh.Name], mesh.Name, m.ZoneIngresses())
 	}
 	for _, s := range n.Table.Services {
 		if n.serviceNames[s.Mesh] == nil {

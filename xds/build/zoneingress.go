@@ -138,3 +138,34 @@ func (b *builder) withRemote(local []ir.Endpoint, dest map[string]string) []ir.E
 	}
 	return append(local, remote...)
 }
+
+// addRemoteServices lists the services other zones offer on their ingresses that have no
+// instance here: with no local endpoint, they still get a `<service>.mesh` outbound (whose
+// cluster reaches the ingresses, remoteEndpoints) and the protocol the offering zone reports.
+func addRemoteServices(ms *meshServices, mesh string, ingresses []*api.ZoneIngress) {
+	added := false
+	for _, zi := range ingresses {
+		for _, s := range zi.Spec.AvailableServices {
+			name := s.Tags[api.ServiceTag]
+			if s.Mesh != mesh || name == "" || s.Instances == 0 || !onlyServiceTags(map[string]string{api.ServiceTag: name}, s.Tags) {
+				continue
+			}
+			if cur := ms.byName[name]; cur != nil {
+				if len(cur.Endpoints) == 0 && cur.Protocol == "tcp" && s.Tags[api.ProtocolTag] != "" {
+					cur.Protocol = s.Tags[api.ProtocolTag]
+				}
+				continue
+			}
+			svc := &service{Name: name, Protocol: "tcp"}
+			if p := s.Tags[api.ProtocolTag]; p != "" {
+				svc.Protocol = p
+			}
+			ms.byName[name] = svc
+			ms.list = append(ms.list, svc)
+			added = true
+		}
+	}
+	if added {
+		sort.Slice(ms.list, func(i, j int) bool { return ms.list[i].Name < ms.list[j].Name })
+	}
+}

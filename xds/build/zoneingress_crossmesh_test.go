@@ -92,3 +92,53 @@ availableServices:
 	}
 	require.True(t, found, "cart-1 has a cluster for the payments gateway: %+v", p.Clusters)
 }
+
+// TestRemoteOnlyServiceOverVIP: a service that only another zone runs gets a `<service>.mesh`
+// outbound on a transparent sidecar, with the protocol the other zone reports, and its cluster
+// reaches that zone's ingress.
+func TestRemoteOnlyServiceOverVIP(t *testing.T) {
+	resources := ingressMTLSMeshes + `type: Dataplane
+name: web
+mesh: default
+networking:
+  address: 10.0.1.5
+  inbound: [{port: 8080, tags: {kuma.io/service: web, kuma.io/protocol: http}}]
+  transparentProxying: {redirectPortInbound: 15006, redirectPortOutbound: 15001}
+---
+type: ZoneIngress
+name: zone-2.ingress
+zone: zone-2
+networking: {address: 10.0.2.1, port: 10001, advertisedAddress: 203.0.113.2, advertisedPort: 10001}
+availableServices:
+  - {mesh: default, tags: {kuma.io/service: orders, kuma.io/protocol: http}, instances: 3}
+`
+	opts := DefaultOptions()
+	opts.Zone = "zone-1"
+	p, err := Proxy(Request{Model: sidecarModel(t, resources), Mesh: "default", Name: "web", Options: opts})
+	require.NoError(t, err)
+	var orders *ir.Cluster
+	for i, c := range p.Clusters {
+		if c.Service == "orders" {
+			orders = &p.Clusters[i]
+		}
+	}
+	require.NotNil(t, orders, "a cluster for the remote-only service: %+v", p.Clusters)
+	require.Equal(t, ir.ClusterHTTP2, orders.Protocol, "zone 2 reports http, which sidecars carry as HTTP/2 like any mesh HTTP service (not tcp)")
+	require.Equal(t, []ir.Endpoint{{Address: "203.0.113.2", Port: 10001, Weight: 3,
+		Tags: map[string]string{api.ServiceTag: "orders"}, Zone: "zone-2"}}, orders.Endpoints)
+	var outbound bool
+	for _, l := range p.Listeners {
+		for _, fc := range l.FilterChains {
+			if fc.HTTP != nil && l.Virtual && l.Port == 80 {
+				for _, vh := range fc.HTTP.RouteConfig.VirtualHosts {
+					for _, r := range vh.Routes {
+						if r.Forward != nil && len(r.Forward.Clusters) > 0 && r.Forward.Clusters[0].Name == orders.Name {
+							outbound = true
+						}
+					}
+				}
+			}
+		}
+	}
+	require.True(t, outbound, "web has an HTTP outbound on orders.mesh's VIP to the cluster")
+}
