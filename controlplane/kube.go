@@ -61,6 +61,8 @@ type kubeMode struct {
 	dyn       dynamic.Interface
 	source    *source.Source
 	instances *gatewayinstance.Controller
+	// gateways feeds instances global's MeshGateways in a Kubernetes zone (kubezone.go).
+	gateways *zoneGateways
 }
 
 func (cp *ControlPlane) kubernetes() bool { return cp.kube != nil }
@@ -152,7 +154,7 @@ func (cfg Config) environment() (string, error) {
 func (cp *ControlPlane) setUpKube() error {
 	src, err := source.New(source.Options{
 		Client: cp.kube.client, Dynamic: cp.kube.dyn, Store: cp.store, Namespace: cp.kube.cfg.Namespace,
-		Debounce: cp.cfg.Debounce, Logger: cp.log.With("component", "kubernetes"),
+		Debounce: cp.cfg.Debounce, Zone: cp.kubeSourceZone(), Logger: cp.log.With("component", "kubernetes"),
 	})
 	if err != nil {
 		return err
@@ -163,11 +165,16 @@ func (cp *ControlPlane) setUpKube() error {
 		return errors.New("--environment kubernetes: the serving certificate (--tls-cert-file) carries no CA, " +
 			"and gateway pods need one to verify the control plane; give the whole chain or let meshgate issue its certificate")
 	}
+	var gateways gatewayinstance.Gateways // nil: the cluster's MeshGateways
+	if cp.kubeZone() {
+		cp.kube.gateways = newZoneGateways(cp.store, cp.log.With("component", "gateway-instances"))
+		gateways = cp.kube.gateways
+	}
 	cp.kube.instances, err = gatewayinstance.New(gatewayinstance.Options{
 		Client: cp.kube.client, Dynamic: cp.kube.dyn, Image: cp.kube.cfg.GatewayImage,
 		ControlPlaneAddress: cp.kube.cfg.ControlPlaneAddress, ControlPlaneCA: ca,
-		Namespace: cp.kube.cfg.GatewayInstanceNamespace,
-		Logger:    cp.log.With("component", "gateway-instances"),
+		Namespace: cp.kube.cfg.GatewayInstanceNamespace, Gateways: gateways,
+		Logger: cp.log.With("component", "gateway-instances"),
 	})
 	return err
 }
@@ -176,5 +183,8 @@ func (cp *ControlPlane) setUpKube() error {
 func (cp *ControlPlane) startKube(ctx context.Context, spawn func(string, func() error)) {
 	spawn("kubernetes source", func() error { return cp.kube.source.Run(ctx) })
 	spawn("MeshGatewayInstance controller", func() error { return cp.kube.instances.Run(ctx) })
+	if cp.kube.gateways != nil {
+		spawn("MeshGateways from global", func() error { return cp.kube.gateways.run(ctx) })
+	}
 	spawn("admission webhook caBundle", func() error { return cp.keepWebhookCA(ctx) })
 }

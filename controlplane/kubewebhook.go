@@ -24,7 +24,7 @@ func (cp *ControlPlane) withKubeWebhook(next http.Handler) http.Handler {
 	if cp.kube == nil {
 		return next
 	}
-	h := admission.Handler(admission.Options{Logger: cp.log.With("component", "admission")})
+	h := admission.Handler(admission.Options{Check: cp.admissionZoneCheck(), Logger: cp.log.With("component", "admission")})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == admission.Path {
 			h.ServeHTTP(w, r)

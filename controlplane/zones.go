@@ -123,7 +123,14 @@ func (mz MultiZoneConfig) globalHostPort() (string, error) {
 // resources are read-only in zones).
 func writable(kubernetes bool, mode, zone string) func(key store.Key, cur *store.Record) error {
 	if kubernetes {
-		return func(key store.Key, _ *store.Record) error {
+		// A Kubernetes zone says first that global's resources are made on global.
+		global := writable(false, mode, zone)
+		return func(key store.Key, cur *store.Record) error {
+			if global != nil {
+				if err := global(key, cur); err != nil {
+					return err
+				}
+			}
 			return fmt.Errorf("%s %s: meshgate runs with --environment kubernetes, where resources come from the cluster: "+
 				"change them with kubectl (kubectl apply -f ...)", key.Kind, displayKey(key))
 		}
