@@ -25,6 +25,10 @@ func (e *explainer) routeAction(rc *routev3.RouteConfiguration, vh *routev3.Virt
 		act, err = e.redirect(rt, a.Redirect, r)
 	case *routev3.Route_DirectResponse:
 		act = &Action{DirectResponse: directResponse(a.DirectResponse)}
+	case *routev3.Route_NonForwardingAction:
+		e.out.Action = &Action{Serve: true}
+		e.out.Reason = "non_forwarding_action: the gRPC server (a proxyless dataplane) handles the request itself"
+		return nil
 	default:
 		e.out.Reason = "the route has no forwarding action: an HTTP filter is expected to answer"
 		return nil

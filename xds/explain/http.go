@@ -35,6 +35,9 @@ func (e *explainer) explainHTTP(hcm *hcmv3.HttpConnectionManager, c conn) error 
 		e.out.Action = early
 		return nil
 	}
+	if allowed, err := e.checkHTTPRBAC(hcm, c); err != nil || !allowed {
+		return err
+	}
 	if err := e.checkFaults(hcm, r); err != nil {
 		return err
 	}

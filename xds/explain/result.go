@@ -115,6 +115,9 @@ type Action struct {
 	DirectResponse *DirectResponse `json:"directResponse,omitempty"`
 	// Close: Envoy closes the connection without a response.
 	Close bool `json:"close,omitempty"`
+	// Serve: the server itself handles the request (a proxyless gRPC server's
+	// non_forwarding_action route).
+	Serve bool `json:"serve,omitempty"`
 
 	Rewrite *Rewrite `json:"rewrite,omitempty"`
 	// UpstreamPath and UpstreamHost are :path and :authority as the backend receives them.

@@ -65,6 +65,8 @@ func actionText(t *table, a *Action) {
 	switch {
 	case a.Close:
 		t.add("action", "close the connection")
+	case a.Serve:
+		t.add("action", "served by the gRPC server itself")
 	case a.DirectResponse != nil:
 		d := a.DirectResponse
 		s := fmt.Sprintf("respond %d", d.Status)

@@ -31,6 +31,9 @@ type validation struct {
 	trustedCA bool
 	// matchers are the SAN matchers to evaluate; any type-less (deprecated) one matches any SAN.
 	matchers []sanMatcher
+	// provider is the certificate provider instance holding the roots (a proxyless gRPC
+	// dataplane; see checkProviderPeer).
+	provider string
 }
 
 type sanMatcher struct {
@@ -61,6 +64,9 @@ func (e *explainer) checkDownstreamTLS(fc *listenerv3.FilterChain, c conn) (bool
 	if len(common.GetTlsCertificates()) > 0 {
 		chk.Identity = append(chk.Identity, "inline")
 	}
+	if p := common.GetTlsCertificateProviderInstance(); p != nil {
+		chk.Identity = append(chk.Identity, providerPrefix+p.GetInstanceName())
+	}
 	v, err := e.validation(common)
 	if err != nil {
 		return false, fmt.Errorf("filter chain %q: %w", fc.GetName(), err)
@@ -74,6 +80,9 @@ func (e *explainer) checkDownstreamTLS(fc *listenerv3.FilterChain, c conn) (bool
 		chk.TrustDomains = v.domains
 	}
 	chk.SANs = v.sans
+	if v.provider != "" {
+		chk.Validation = providerPrefix + v.provider
+	}
 	e.out.TLS = chk
 
 	refuse := func(why string) (bool, error) {
@@ -98,6 +107,10 @@ func (e *explainer) checkDownstreamTLS(fc *listenerv3.FilterChain, c conn) (bool
 	chk.PeerTrustDomain = issuer
 
 	switch {
+	case v.provider != "":
+		if why := e.checkProviderPeer(chk, peer, issuer); why != "" {
+			return refuse(why)
+		}
 	case v.spiffe:
 		// The SPIFFE validator takes the trust domain from the first URI SAN only and verifies
 		// the chain against that trust domain's bundle alone.
@@ -179,6 +192,9 @@ func (e *explainer) validation(common *tlsv3.CommonTlsContext) (validation, erro
 		}
 		if vc.GetTrustedCa() != nil {
 			v.trustedCA = true
+		}
+		if p := vc.GetCaCertificateProviderInstance(); p != nil {
+			v.provider = p.GetInstanceName()
 		}
 		if cv := vc.GetCustomValidatorConfig(); cv != nil {
 			if cv.GetName() != spiffeValidator {

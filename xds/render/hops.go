@@ -265,6 +265,11 @@ func PeerOf(m *model.Model, mesh, name string) (*explain.Peer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity of %s/%s: %w", mesh, name, err)
 	}
+	if dp.IsProxyless() {
+		// A gRPC workload presents the X509-SVID of the identity endpoint (`meshgate agent`):
+		// its primary SPIFFE ID alone, the first of the subject's.
+		uris = uris[:1]
+	}
 	p := &explain.Peer{TrustDomain: mesh}
 	for _, u := range uris {
 		p.URIs = append(p.URIs, u.String())

@@ -98,6 +98,8 @@ type goldenRequest struct {
 			Policies []goldenPolicy `json:"policies"`
 		} `json:"cluster"`
 		Close bool `json:"close"`
+		// Serve: a proxyless gRPC server's non_forwarding_action route; the server handles it.
+		Serve bool `json:"serve"`
 		// RateLimit is the matched route's local rate limit (each field checked when given);
 		// `rateLimit: {none: true}` requires that the route has none.
 		RateLimit *struct {
@@ -256,6 +258,8 @@ func checkRequests(t *testing.T, dir string, out *render.Output) {
 				assert.Equal(t, want.DirectResponse.Status, dr.Status)
 			case want.Close:
 				assert.True(t, res.Action.Close, "want the connection closed, got %+v (%s)", res.Action, res.Reason)
+			case want.Serve:
+				assert.True(t, res.Action.Serve, "want the server to handle it, got %+v (%s)", res.Action, res.Reason)
 			default:
 				t.Fatalf("request %d expects no action", i)
 			}
