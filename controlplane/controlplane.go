@@ -219,7 +219,7 @@ func (cp *ControlPlane) Run(ctx context.Context) error {
 
 	grpcServer := grpc.NewServer(append(cp.cfg.Limits.grpcOptions(), cp.xdsCredentials())...)
 	cp.xds.Register(grpcServer)
-	api := cp.withZonesAPI(cp.withKubeWebhook(cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withIdentityAPI(cp.withTokenAPI(cp.withExplainAPI(cp.apiHandler())))))))))
+	api := cp.withInspectAPI(cp.withZonesAPI(cp.withKubeWebhook(cp.withKubeBootstrapAPI(cp.withControlPlaneCAAPI(cp.withCAAPI(cp.withBundleAPI(cp.withIdentityAPI(cp.withTokenAPI(cp.withExplainAPI(cp.apiHandler()))))))))))
 	apiServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer := cp.cfg.Limits.apiServer(api)
 	apiTLSServer.TLSConfig = cp.serving.ServerConfig()

@@ -50,6 +50,7 @@ candidates lost and why, and the Envoy settings they became. -o text is a summar
 		}
 		return printJSON(cmd.OutOrStdout(), raw, *output)
 	}
+	cmd.AddCommand(newInspectDataplanesCmd())
 	return cmd
 }
 
