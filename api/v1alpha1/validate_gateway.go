@@ -51,7 +51,7 @@ func (v *validator) listener(path string, l Listener) {
 	case ProtocolHTTPS:
 		switch {
 		case l.CrossMesh:
-			v.add(protocol, "protocol is not supported with crossMesh")
+			v.add(protocol, crossMeshProtocols)
 		case l.TLS == nil:
 			v.add(tls, "cannot be empty")
 		case l.TLS.Mode == TLSModePassthrough:
@@ -62,14 +62,12 @@ func (v *validator) listener(path string, l Listener) {
 		// and crossMesh forces an HTTP filter chain onto it.
 		switch {
 		case l.CrossMesh:
-			v.add(protocol, "only HTTP is supported with crossMesh")
+			v.add(protocol, crossMeshProtocols)
 		case l.TLS == nil:
 			v.add(tls, "cannot be empty")
 		}
 	case ProtocolTCP:
 		switch {
-		case l.CrossMesh:
-			v.add(protocol, "only HTTP is supported with crossMesh")
 		case l.TLS != nil:
 			v.add(tls, "cannot be used with protocol TCP: TLS settings would be ignored (use protocol TLS)")
 			checkTLS = false
@@ -173,3 +171,8 @@ func (v *validator) listenerCollapsibility(path string, listeners []Listener) {
 		}
 	}
 }
+
+// crossMeshProtocols is why a listener with its own TLS cannot be cross-mesh.
+const crossMeshProtocols = "crossMesh is allowed on HTTP (HTTP/1.1, HTTP/2 and gRPC backends) and TCP listeners only: " +
+	"other meshes reach a cross-mesh listener through the mesh's mTLS, which terminates at the gateway, so a listener " +
+	"with its own TLS (HTTPS, TLS) cannot be one"

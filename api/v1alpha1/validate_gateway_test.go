@@ -90,11 +90,15 @@ func TestMeshGatewayValidation(t *testing.T) {
   - port: 80
     protocol: NONE
 `), []string{e(8, "conf.listeners[0].protocol: cannot be empty")}},
+		{"crossMesh on TCP and HTTP", gateway(`
+  - {port: 5432, protocol: TCP, crossMesh: true}
+  - {port: 8080, protocol: HTTP, crossMesh: true, hostname: grpc.example.com}
+`), nil},
 		{"HTTPS with crossMesh", gateway(`
   - port: 443
     protocol: HTTPS
     crossMesh: true
-`), []string{e(8, "conf.listeners[0].protocol: protocol is not supported with crossMesh")}},
+`), []string{e(8, "conf.listeners[0].protocol: "+crossMeshProtocols)}},
 		{"HTTPS without tls", gateway(`
   - port: 443
     protocol: HTTPS
@@ -176,16 +180,11 @@ func TestMeshGatewayValidation(t *testing.T) {
   - port: 9000
     protocol: TLS
 `), []string{e(7, "conf.listeners[0].tls: cannot be empty")}},
-		{"crossMesh on TCP", gateway(`
-  - port: 9000
-    protocol: TCP
-    crossMesh: true
-`), []string{e(8, "conf.listeners[0].protocol: only HTTP is supported with crossMesh")}},
 		{"crossMesh on TLS", gateway(`
   - port: 9000
     protocol: TLS
     crossMesh: true
-`), []string{e(8, "conf.listeners[0].protocol: only HTTP is supported with crossMesh")}},
+`), []string{e(8, "conf.listeners[0].protocol: "+crossMeshProtocols)}},
 		{"mixed crossMesh on a port", gateway(`
   - {port: 80, protocol: HTTP, hostname: a.example.com, crossMesh: true}
   - {port: 80, protocol: HTTP, hostname: b.example.com}

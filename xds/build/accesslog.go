@@ -132,6 +132,13 @@ func (b *builder) logFormat(tl *api.TrafficLog, format string, dest map[string]s
 		"%KUMA_SOURCE_ADDRESS%":              b.dp.Spec.Networking.Address,
 		"%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%": b.dp.Spec.Networking.Address,
 	}
+	if b.peerIsCaller {
+		// A cross-mesh listener's caller is in another mesh: the log names it by the SPIFFE ID
+		// it proved (spiffe://<mesh>/<service>), and its address as the gateway saw it.
+		values["%KUMA_SOURCE_SERVICE%"] = "%DOWNSTREAM_PEER_URI_SAN%"
+		values["%KUMA_SOURCE_ADDRESS%"] = "%DOWNSTREAM_REMOTE_ADDRESS%"
+		values["%KUMA_SOURCE_ADDRESS_WITHOUT_PORT%"] = "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"
+	}
 	unknown := ""
 	out := kumaPlaceholder.ReplaceAllStringFunc(format, func(p string) string {
 		v, ok := values[p]

@@ -98,17 +98,19 @@ func Proxy(req Request) (*ir.Proxy, error) {
 }
 
 type builder struct {
-	mesh     *model.Mesh
-	dp       *api.Dataplane
-	gateway  *api.MeshGateway
-	opts     Options
-	proxy    *ir.Proxy
-	clusters map[string]*ir.Cluster
-	secrets  map[string]ir.Secret
-	model    *model.Model
-	identity *Identity
-	bundles  map[string]string
-	network  *Network
+	// peerIsCaller is set while a cross-mesh chain is built: its caller is the verified peer.
+	peerIsCaller bool
+	mesh         *model.Mesh
+	dp           *api.Dataplane
+	gateway      *api.MeshGateway
+	opts         Options
+	proxy        *ir.Proxy
+	clusters     map[string]*ir.Cluster
+	secrets      map[string]ir.Secret
+	model        *model.Model
+	identity     *Identity
+	bundles      map[string]string
+	network      *Network
 	// deniedExternal are the external services TrafficPermission kept from this dataplane,
 	// already reported.
 	deniedExternal map[string]bool

@@ -24,8 +24,8 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 	for _, h := range p.hosts {
 		// API validation rejects these; the builder must not trust that a stored resource
 		// went through it.
-		if !h.spec.CrossMesh || p.protocol != api.ProtocolHTTP {
-			b.diag(&b.gateway.Meta, field, "a cross-mesh port must have only HTTP cross-mesh listeners; listener %s skipped", listener)
+		if !h.spec.CrossMesh || (p.protocol != api.ProtocolHTTP && p.protocol != api.ProtocolTCP) {
+			b.diag(&b.gateway.Meta, field, "a cross-mesh port must have only HTTP or only TCP cross-mesh listeners; listener %s skipped", listener)
 			return ir.FilterChain{}, false
 		}
 	}
@@ -49,9 +49,25 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 	if domains := b.trustDomains(); b.identity != nil && len(domains) > 0 {
 		b.secrets[names.CrossMeshValidationSecret] = ir.Secret{Name: names.CrossMeshValidationSecret, SPIFFETrustDomains: domains}
 	}
-	// Virtual hosts exactly as on a plain HTTP listener: require_tls would be redundant, since
-	// the chain accepts only TLS.
-	fc := b.httpChain(listener, "*", p.hosts, nil)
+	// The caller is the verified peer, not this gateway: access logs name its SPIFFE ID.
+	b.peerIsCaller = true
+	defer func() { b.peerIsCaller = false }()
+	var fc ir.FilterChain
+	if p.protocol == api.ProtocolTCP {
+		// The MeshGatewayRoutes' tcp rules choose the backends, weights included, as on a
+		// plain TCP listener; the mTLS tunnel carries any protocol (PostgreSQL, Kafka, …).
+		var ok bool
+		if fc, ok = b.tcpChain(listener, "*", p.hosts); !ok {
+			b.diag(&b.gateway.Meta, field, "no MeshGatewayRoute with tcp rules selects cross-mesh TCP listener %s; it is not configured", listener)
+			return ir.FilterChain{}, false
+		}
+	} else {
+		// Virtual hosts exactly as on a plain HTTP listener: require_tls would be redundant,
+		// since the chain accepts only TLS. The connection manager detects HTTP/2 (gRPC) as
+		// well as HTTP/1.1 inside the tunnel, so a consumer's HTTP/2 stays HTTP/2 end to end.
+		fc = b.httpChain(listener, "*", p.hosts, nil)
+		fc.HTTP.ForwardClientCert = true
+	}
 	fc.TransportProtocolTLS = true
 	fc.ApplicationProtocols = []string{kumaALPN}
 	fc.TLS = &ir.DownstreamTLS{
@@ -60,7 +76,6 @@ func (b *builder) crossMeshChain(listener string, p *port) (ir.FilterChain, bool
 		RequireClientCert: true,
 		ValidationSecret:  names.CrossMeshValidationSecret,
 	}
-	fc.HTTP.ForwardClientCert = true
 	fc.RBAC = b.crossMeshRBAC(listener)
 	return fc, true
 }
