@@ -83,7 +83,7 @@ func (b *builder) explicitOutbound(field, addr string, port uint32, tags map[str
 		return out, false
 	}
 	if mesh, ok := tags[api.MeshTag]; ok {
-		if e := b.exposureFor(mesh, svc); e != nil {
+		if e := b.exposureFor(mesh, svc, tags["port"]); e != nil {
 			out.exposure = e
 			return out, true
 		}
@@ -111,11 +111,12 @@ func (b *builder) explicitOutbound(field, addr string, port uint32, tags map[str
 }
 
 // exposureFor finds the cross-mesh exposure of the gateway service svc in mesh. A gateway with
-// several cross-mesh ports is ambiguous for an explicit outbound; the first port is used.
-func (b *builder) exposureFor(mesh, svc string) *crossmesh.Exposure {
+// several cross-mesh ports (an HTTP and a TCP one, say) is told apart by the outbound's `port`
+// tag; without one the first port is used.
+func (b *builder) exposureFor(mesh, svc, port string) *crossmesh.Exposure {
 	for i := range b.network.Table.Exposures {
 		e := &b.network.Table.Exposures[i]
-		if e.Mesh == mesh && e.GatewayService == svc {
+		if e.Mesh == mesh && e.GatewayService == svc && (port == "" || port == strconv.Itoa(int(e.Port))) {
 			return e
 		}
 	}
