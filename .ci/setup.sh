@@ -4,11 +4,12 @@
 #   curl     drives the README quickstart test
 #   openssl  is the second certificate verifier
 #   dig      (dnsutils) queries the embedded DNS server
+#   chromium is the headless browser the web console test drives (test/console_e2e_test.go)
 # PostgreSQL and step-ca are installed and started by .ci/postgres.sh and .ci/stepca.sh.
 # Quiet when everything is present; apt-get runs only for what is missing.
 set -euo pipefail
 missing=()
-for pair in curl:curl openssl:openssl dig:dnsutils; do
+for pair in curl:curl openssl:openssl dig:dnsutils chromium:chromium; do
 	tool=${pair%%:*} pkg=${pair##*:}
 	command -v "$tool" >/dev/null || missing+=("$pkg")
 done

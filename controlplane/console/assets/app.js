@@ -17,7 +17,7 @@ function h(tag, attrs, ...children) {
     if (v === false || v === null || v === undefined) continue;
     el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
