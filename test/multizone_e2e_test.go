@@ -299,6 +299,17 @@ mtls:
 		intermediates = append(intermediates, chain[1])
 	}
 	require.False(t, intermediates[0].Equal(intermediates[1]), "each zone has its own intermediate")
+
+	// The root's private key is in global's store and in no zone's.
+	body := eventuallyGet(t, w.global, "/meshes/shop/bundle", func(code int, _ string) bool { return code == 200 })
+	bundle, err := spiffebundle.Parse(spiffeid.RequireTrustDomainFromString("shop"), []byte(body))
+	require.NoError(t, err)
+	root := bundle.X509Authorities()[0]
+	require.NoError(t, intermediates[0].CheckSignatureFrom(root))
+	require.Equal(t, 1, privateKeysMatching(t, filepath.Join(w.dir, "global"), root.PublicKey), "global holds the root key")
+	for _, z := range []string{"zone-1", "zone-2"} {
+		require.Zero(t, privateKeysMatching(t, filepath.Join(w.dir, z), root.PublicKey), "%s must not hold the root key", z)
+	}
 }
 
 // mzMTLSDefault turns mTLS on in mesh default: cross-zone traffic needs it, since zone
