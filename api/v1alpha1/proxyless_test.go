@@ -5,7 +5,9 @@ import "testing"
 func TestProxylessLabelValidation(t *testing.T) {
 	const head = "type: Dataplane\nname: dp\nlabels: {meshgate.io/proxy-type: %s}\nnetworking:\n  address: 10.0.0.1\n"
 	const inbound = "  inbound: [{port: 9090, tags: {kuma.io/service: grpc-api}}]\n"
-	e := func(line int, rest string) string { return sprintf("test.yaml:%d: Dataplane default/dp: ", line) + rest }
+	e := func(line int, rest string) string {
+		return sprintf("test.yaml:%d: Dataplane default/dp: ", line) + rest
+	}
 	runErrCases(t, []errCase{
 		{"proxyless", sprintf(head, "proxyless") + inbound, nil},
 		{"misspelt", sprintf(head, "proxyles") + inbound, []string{
