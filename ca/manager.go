@@ -29,6 +29,9 @@ type cached struct {
 	// when either changes (a mesh re-created under the same name is another mesh).
 	mtls string
 	ca   *meshCA
+	// refreshAt, when set, is when a zone's intermediate reaches 2/3 of its life: the
+	// Authority is rebuilt then, which asks global for a new one, even if the mesh never changes.
+	refreshAt time.Time
 }
 
 // New returns a Manager keeping builtin roots in st.
@@ -63,14 +66,20 @@ func (m *Manager) For(ctx context.Context, mesh *api.Mesh) (Authority, error) {
 	// use, config change) and the store already settles races between processes.
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if c, ok := m.cache[name]; ok && c.mtls == string(fp) {
+	c, ok := m.cache[name]
+	if ok && c.mtls == string(fp) && (c.refreshAt.IsZero() || m.opts.Now().Before(c.refreshAt)) {
 		return c.ca, nil
 	}
 	ca, err := m.build(ctx, name, mesh.CreationTime, mesh.Spec.MTLS)
 	if err != nil {
+		if ok && c.mtls == string(fp) && m.opts.Now().Before(c.ca.issuer.notAfter) {
+			// Renewing the zone intermediate failed (global unreachable): keep issuing from
+			// the current one while it is valid, and try again at the next call.
+			return c.ca, nil
+		}
 		return nil, err
 	}
-	m.cache[name] = cached{mtls: string(fp), ca: ca}
+	m.cache[name] = cached{mtls: string(fp), ca: ca, refreshAt: m.zoneRefreshAt(ca)}
 	return ca, nil
 }
 
@@ -144,4 +153,14 @@ func (m *Manager) loadBackend(ctx context.Context, mesh string, created time.Tim
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnsupportedBackend, b.Type)
 	}
+}
+
+// zoneRefreshAt is when a zone's Authority must fetch a new intermediate: 2/3 into the life of
+// the issuing intermediate (zoneChainFresh's rule). Zero outside zone mode.
+func (m *Manager) zoneRefreshAt(ca *meshCA) time.Time {
+	if m.opts.ZoneIntermediates == nil || ca == nil || ca.issuer == nil || len(ca.issuer.intermediates) == 0 {
+		return time.Time{}
+	}
+	in := ca.issuer.intermediates[0]
+	return in.NotBefore.Add(in.NotAfter.Sub(in.NotBefore) * 2 / 3)
 }

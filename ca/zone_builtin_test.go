@@ -145,3 +145,33 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestZoneBuiltinRenewsWithoutRestart: a running zone (one Manager, the mesh unchanged) asks
+// global for a new intermediate once 2/3 of the current one's life has passed; if global is
+// unreachable then, it keeps issuing from the current one and renews when global is back.
+func TestZoneBuiltinRenewsWithoutRestart(t *testing.T) {
+	ctx := context.Background()
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	gst := openStore(t, t.TempDir())
+	g, err := ca.New(gst, ca.Options{Now: now})
+	require.NoError(t, err)
+	env := &zoneEnv{global: g, gstore: gst}
+	mesh := meshWith("zr", builtin("ca-1", nil))
+	zone := env.zone(t, "zone-1", t.TempDir(), now)
+	req := ca.IssueRequest{Mesh: "zr", Services: []string{"web"}}
+
+	first := issue(t, must(zone.For(ctx, mesh)), req)
+	offset.Store(int64(100 * 24 * time.Hour))
+	require.Zero(t, first.intermediates[0].SerialNumber.Cmp(issue(t, must(zone.For(ctx, mesh)), req).intermediates[0].SerialNumber),
+		"before 2/3 of its life the intermediate is kept")
+
+	offset.Store(int64(250 * 24 * time.Hour))
+	env.down.Store(true)
+	kept := issue(t, must(zone.For(ctx, mesh)), req)
+	require.Zero(t, first.intermediates[0].SerialNumber.Cmp(kept.intermediates[0].SerialNumber), "global down: the current intermediate keeps issuing")
+	env.down.Store(false)
+	renewed := issue(t, must(zone.For(ctx, mesh)), req)
+	require.NotZero(t, first.intermediates[0].SerialNumber.Cmp(renewed.intermediates[0].SerialNumber), "renewed without a restart or a mesh change")
+	require.EqualValues(t, 2, env.signed.Load())
+}
