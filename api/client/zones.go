@@ -25,11 +25,16 @@ func (c *Client) ZoneToken(ctx context.Context, zone string, validFor time.Durat
 	if validFor > 0 {
 		req.ValidFor = validFor.String()
 	}
+	return c.postForText(ctx, ZoneTokenPath, req)
+}
+
+// postForText POSTs req as JSON and returns the text answer (a token).
+func (c *Client) postForText(ctx context.Context, path string, req any) (string, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return "", err
 	}
-	resp, err := c.do(ctx, request{method: http.MethodPost, path: ZoneTokenPath, body: body})
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: path, body: body})
 	if err != nil {
 		return "", err
 	}
@@ -56,15 +61,7 @@ func (c *Client) ZoneIngressToken(ctx context.Context, name string, validFor tim
 	if validFor > 0 {
 		req.ValidFor = validFor.String()
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return "", err
-	}
-	resp, err := c.do(ctx, request{method: http.MethodPost, path: ZoneIngressTokenPath, body: body})
-	if err != nil {
-		return "", err
-	}
-	return string(resp.body), nil
+	return c.postForText(ctx, ZoneIngressTokenPath, req)
 }
 
 // ZoneRevokePath is POST /zones/{zone}/revoke on global (admin): cut a zone off.

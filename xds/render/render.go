@@ -75,14 +75,20 @@ func produce(req build.Request, serve bool) (*Output, *cache.Snapshot, error) {
 	if res, err = applyProxyTemplate(req, p, res); err != nil {
 		return nil, nil, err
 	}
+	return seal(p, res, serve, mesh+"/"+name)
+}
+
+// seal makes the snapshot of res and, with serve, the sealed form the server sends.
+func seal(p *ir.Proxy, res *envoyres.Resources, serve bool, what string) (*Output, *cache.Snapshot, error) {
 	var snap, served *cache.Snapshot
+	var err error
 	if serve {
 		snap, served, err = snapshot.Both(res)
 	} else {
 		snap, err = snapshot.New(res)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot for %s/%s: %w", mesh, name, err)
+		return nil, nil, fmt.Errorf("snapshot for %s: %w", what, err)
 	}
 	return &Output{Proxy: p, Resources: res, Snapshot: snap}, served, nil
 }

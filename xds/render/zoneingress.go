@@ -6,7 +6,6 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/meshgate/meshgate/xds/build"
-	"github.com/meshgate/meshgate/xds/snapshot"
 	"github.com/meshgate/meshgate/xds/translate"
 )
 
@@ -21,14 +20,5 @@ func ZoneIngress(req build.ZoneIngressRequest, serve bool) (*Output, *cache.Snap
 	if err != nil {
 		return nil, nil, fmt.Errorf("translating ZoneIngress %s: %w", req.Name, err)
 	}
-	var snap, served *cache.Snapshot
-	if serve {
-		snap, served, err = snapshot.Both(res)
-	} else {
-		snap, err = snapshot.New(res)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("snapshot for ZoneIngress %s: %w", req.Name, err)
-	}
-	return &Output{Proxy: p, Resources: res, Snapshot: snap}, served, nil
+	return seal(p, res, serve, "ZoneIngress "+req.Name)
 }
