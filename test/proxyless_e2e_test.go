@@ -94,8 +94,9 @@ destinations: [{match: {kuma.io/service: echo}}]
 //     RBAC until a TrafficPermission admits caller, then OK without restarting anything; each
 //     side sees the other's SPIFFE ID.
 //   - beta/shopper → alpha/echo over xds:///echo.alpha.mesh:8080, directly: refused until a
-//     permission names source kuma.io/mesh: beta, then OK; the server checked shopper's
-//     certificate against beta's bundle (GRPC_EXPERIMENTAL_XDS_MTLS_SPIFFE, the bundle map).
+//     permission names source kuma.io/mesh: beta, then OK, and refused again once that
+//     permission names another mesh; the server checked shopper's certificate against beta's
+//     bundle (GRPC_EXPERIMENTAL_XDS_MTLS_SPIFFE, the bundle map).
 //   - a client presenting spiffe://alpha/caller, which caller-to-echo admits, but issued by
 //     beta's CA: refused in the handshake, since alpha's SPIFFE ID is checked against alpha's
 //     bundle only.
@@ -179,6 +180,11 @@ func TestProxylessGRPC(t *testing.T) {
 	// The genuine callers are unaffected.
 	assert.Equal(t, codes.OK.String(), cross.call().Code)
 	assert.Equal(t, codes.OK.String(), client.call().Code)
+
+	// The source's mesh is what admits shopper: naming another mesh, the same permission does not.
+	env.apply("beta-shopper-to-echo.yaml", strings.Replace(betaShopperToEcho, "kuma.io/mesh: beta", "kuma.io/mesh: gamma", 1))
+	cross.callUntil(codes.PermissionDenied, 20*time.Second)
+	assert.Equal(t, codes.OK.String(), client.call().Code, "caller-to-echo still admits alpha's caller")
 }
 
 // pl is the proxyless test's environment.
