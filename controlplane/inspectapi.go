@@ -98,6 +98,7 @@ func (cp *ControlPlane) dataplaneSummaries(ctx context.Context, m *model.Model, 
 				s.Replica = replica
 			}
 			s.LastACK, s.NACK, s.Rejected = ackState(ns)
+			s.Applying = ns.Streams > 0 && applying(ns)
 		}
 		if st.Connected && dp != nil && mm.MTLSEnabled() {
 			s.CertExpiry = cp.certExpiry(ctx, mm, dp)
@@ -136,6 +137,17 @@ func ackState(ns xdsserver.NodeStatus) (last time.Time, nack string, rejected bo
 		}
 	}
 	return last, nack, rejected
+}
+
+// applying: some type's newest response awaits the dataplane's answer. A NACK leaves LastNACK
+// at the sent version with Rejected set, so that is answered too.
+func applying(ns xdsserver.NodeStatus) bool {
+	for _, t := range ns.Types {
+		if t.SentVersion != "" && t.SentVersion != t.AckedVersion && !t.Rejected {
+			return true
+		}
+	}
+	return false
 }
 
 // certExpiry reads the NotAfter of the certificate the identity service holds for a connected

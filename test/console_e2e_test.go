@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshgate/meshgate/api/client"
+	"github.com/meshgate/meshgate/controlplane"
 )
 
 // consoleCP is a control plane serving examples/gateway and examples/crossmesh (applied through
@@ -135,6 +137,47 @@ func TestInspectDataplanes(t *testing.T) {
 	assert.Equal(t, "payments-gateway-1", fromJSON[1].Name)
 }
 
+// The inspect views need the admin token like the rest of the API; the console's files hold
+// no state and load without it (the page then asks for the token); everything is read-only.
+func TestInspectViewsNeedTheAdminToken(t *testing.T) {
+	const token = "console-test-admin-token"
+	cp := startCP(t, t.TempDir(), func(c *controlplane.Config) { c.AdminToken = token })
+	get := func(method, path, bearer string) (int, http.Header, string) {
+		req, err := http.NewRequest(method, "http://"+cp.addrs.API+path, nil)
+		require.NoError(t, err)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	for _, p := range []string{client.InspectDataplanesPath, "/inspect/meshes", "/inspect/gateways", "/inspect/crossmesh"} {
+		code, _, body := get(http.MethodGet, p, "")
+		assert.Equal(t, http.StatusUnauthorized, code, "%s without the token: %s", p, body)
+		code, _, body = get(http.MethodGet, p, "wrong")
+		assert.Equal(t, http.StatusUnauthorized, code, "%s with a wrong token: %s", p, body)
+		code, _, body = get(http.MethodGet, p, token)
+		assert.Equal(t, http.StatusOK, code, "%s with the token: %s", p, body)
+		code, _, _ = get(http.MethodDelete, p, token)
+		assert.Equal(t, http.StatusMethodNotAllowed, code, "%s is read-only", p)
+	}
+	code, hdr, body := get(http.MethodGet, "/gui/", "")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `<form id="token-form"`)
+	assert.Contains(t, hdr.Get("Content-Security-Policy"), "default-src 'self'", "nothing is loaded from elsewhere")
+	code, _, body = get(http.MethodGet, "/gui/app.js", "")
+	require.Equal(t, http.StatusOK, code)
+	assert.NotContains(t, body, "https://", "the script fetches nothing from the internet")
+	code, _, _ = get(http.MethodGet, "/gui", "")
+	assert.Equal(t, http.StatusOK, code, "/gui redirects to /gui/")
+	code, _, _ = get(http.MethodPost, "/gui/", token)
+	assert.Equal(t, http.StatusMethodNotAllowed, code)
+}
+
 // browserTimeout bounds every single browser action; the whole test is bounded by its context.
 const browserTimeout = 15 * time.Second
 
@@ -224,6 +267,9 @@ conf: {http: {rules: [{matches: [{path: {match: EXACT, value: /admin}}], backend
 	adminText := step(t, ctx, "read admin-route", chromedp.Text(chromedp.CSS(admin)))
 	still := step(t, ctx, "check the mark", chromedp.Evaluate[string](`window.__noReload`))
 	assert.Equal(t, "still here", still, "the page was reloaded")
+	// The edge gateway (a test client that stopped reading) never answers the new routes: the
+	// console says a configuration is being applied.
+	step(t, ctx, "see the rebuild in progress", chromedp.Poll[bool](`document.getElementById("status").textContent.startsWith("Rebuilding")`))
 	assert.Contains(t, adminText, "api weight 3")
 	assert.Contains(t, adminText, "frontend weight 1")
 

@@ -39,6 +39,9 @@ type DataplaneSummary struct {
 	// later versions were accepted, the last one.
 	NACK     string `json:"nack,omitempty"`
 	Rejected bool   `json:"rejected,omitempty"`
+	// Applying: a response was sent that the dataplane has neither ACKed nor NACKed yet, so a
+	// new configuration is on its way.
+	Applying bool `json:"applying,omitempty"`
 	// CertExpiry is when the dataplane's current workload certificate expires (mTLS meshes,
 	// connected dataplanes).
 	CertExpiry time.Time `json:"certExpiry,omitzero"`

@@ -171,7 +171,7 @@ async function dataplanes() {
     h("h1", { id: "h-dps" }, "Dataplanes"),
     table(null, ["Dataplane", "Type", "State", "Replica", "Last ACK", "NACK", "Certificate expires"], dps.map((d) => [
       h("a", { href: `#/dataplane/${enc(d.mesh)}/${enc(d.name)}` }, `${d.mesh}/${d.name}`),
-      d.type, state(d.online), d.replica || "—", when(d.lastAck),
+      d.type, [state(d.online), d.applying ? h("span", { class: "warn" }, " · applying…") : null], d.replica || "—", when(d.lastAck),
       d.nack ? h("span", { class: d.rejected ? "bad" : "warn" }, d.nack) : (d.error ? h("span", { class: "bad" }, d.error) : "—"),
       when(d.certExpiry)])));
 }
@@ -379,8 +379,13 @@ async function refresh(force, keepFields) {
   status.textContent = "Refreshing…";
   let view;
   try {
-    view = await render();
-    status.textContent = "Live · updated " + new Date().toLocaleTimeString();
+    // A dataplane that has been sent a configuration and not yet answered is applying it.
+    const [v, dps] = await Promise.all([render(), api("/inspect/dataplanes")]);
+    view = v;
+    const applying = dps.filter((d) => d.applying).length;
+    status.textContent = applying
+      ? `Rebuilding… ${applying} dataplane${applying > 1 ? "s" : ""} applying a new configuration`
+      : "Live · updated " + new Date().toLocaleTimeString();
   } catch (e) {
     view = h("section", {}, h("h1", {}, "Unavailable"), errorBox(e));
     status.textContent = e.status === 401 ? "Admin token required" : "Control plane unreachable or refusing; retrying";
