@@ -185,6 +185,27 @@ func TestProxylessGRPC(t *testing.T) {
 	env.apply("beta-shopper-to-echo.yaml", strings.Replace(betaShopperToEcho, "kuma.io/mesh: beta", "kuma.io/mesh: gamma", 1))
 	cross.callUntil(codes.PermissionDenied, 20*time.Second)
 	assert.Equal(t, codes.OK.String(), client.call().Code, "caller-to-echo still admits alpha's caller")
+
+	// gRPC accepted every resource meshgate sent it: ACKs of each type, no NACK at all.
+	acked := map[string]bool{}
+	for _, line := range strings.Split(cp.metrics(t), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(name, "meshgate_xds_nacks_total{") {
+			assert.Equal(t, "0", value, "gRPC NACKed: %s", line)
+		}
+		if strings.HasPrefix(name, "meshgate_xds_acks_total{") && value != "0" {
+			for _, typ := range []string{"listener", "route", "cluster", "endpoint"} {
+				if strings.Contains(name, `"`+typ+`"`) {
+					acked[typ] = true
+				}
+			}
+		}
+	}
+	assert.Equal(t, map[string]bool{"listener": true, "route": true, "cluster": true, "endpoint": true}, acked,
+		"gRPC ACKed listeners, route configurations, clusters and endpoints")
 }
 
 // pl is the proxyless test's environment.
