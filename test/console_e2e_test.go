@@ -208,13 +208,18 @@ func step[T any](t *testing.T, ctx context.Context, what string, a chromedp.Acti
 	return v
 }
 
+// void drops an action's value, so that it can be one of chromedp.Steps.
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
 // show moves the console to a view as its links do: it is one page, and a view is the
 // fragment (chromedp.Navigate would wait for a load event that a fragment change never fires).
 func show(view string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[any](`location.hash = "#/`+view+`"`)(ctx, tg)
-		return err
-	})
+	return void(chromedp.Evaluate[any](`location.hash = "#/` + view + `"`))
 }
 
 // The console in a real headless Chromium: the gateway page shows the listener and the routes
@@ -287,6 +292,23 @@ conf: {http: {rules: [{matches: [{path: {match: EXACT, value: /admin}}], backend
 	answer := step(t, ctx, "read the answer", chromedp.Text(chromedp.CSS(`#explain-result table`)))
 	assert.Equal(t, "api", backend)
 	assert.Contains(t, answer, "api-route")
+
+	// The same form across meshes: shop's checkout calling payments' cross-mesh listener, with
+	// the SNI and ALPN its sidecar sends, is accepted by its certificate and a TrafficPermission.
+	step(t, ctx, "explain a cross-mesh call", chromedp.Steps(
+		chromedp.SetValue(chromedp.ID("ex-dp"), "payments/payments-gateway-1"),
+		chromedp.SetValue(chromedp.ID("ex-port"), "8080"),
+		chromedp.SetValue(chromedp.ID("ex-host"), "payments.mesh"),
+		chromedp.SetValue(chromedp.ID("ex-path"), "/charge"),
+		chromedp.SetValue(chromedp.ID("ex-sni"), "payments-gateway{mesh=payments,port=8080}"),
+		chromedp.SetValue(chromedp.ID("ex-alpn"), "kuma"),
+		chromedp.SetValue(chromedp.ID("ex-tls"), "true"),
+		chromedp.SetValue(chromedp.ID("ex-source"), "spiffe://shop/checkout"),
+		chromedp.Click(chromedp.ID("ex-submit")),
+		void(chromedp.Poll[bool](`(document.querySelector("#explain-result .explain-backend") || {}).textContent === "payments-api"`))))
+	answer = step(t, ctx, "read the cross-mesh answer", chromedp.Text(chromedp.CSS(`#explain-result table`)))
+	assert.Contains(t, answer, "spiffe://shop/checkout: accepted")
+	assert.Contains(t, answer, "allowed by shop-checkout-to-gateway")
 
 	// The cross-mesh map: both meshes as boxes, payments' exit labelled with the dialled name.
 	step(t, ctx, "open the cross-mesh map", chromedp.Steps(show("crossmesh"),

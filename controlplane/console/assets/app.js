@@ -256,7 +256,9 @@ let explainState = { fields: null, result: null, error: null };
 
 async function explainPage() {
   const dps = await api("/inspect/dataplanes");
-  const f = explainState.fields || { dataplane: "", port: "", host: "", path: "/", method: "GET", headers: "", source: "" };
+  // Until the operator picks one, the first builtin gateway: the usual question is about one.
+  const gwDP = dps.find((d) => d.type === "builtin gateway");
+  const f = explainState.fields || { dataplane: gwDP ? `${gwDP.mesh}/${gwDP.name}` : "", port: "", host: "", path: "/", method: "GET", headers: "", source: "", sni: "" };
   const opt = (v, label, sel) => h("option", { value: v, selected: sel }, label);
   const form = h("form", { class: "explain card", id: "explain-form", "aria-labelledby": "h-ex" },
     h("div", {}, h("label", { for: "ex-dp" }, "Dataplane"),
@@ -268,6 +270,10 @@ async function explainPage() {
     h("div", {}, h("label", { for: "ex-method" }, "Method"),
       h("select", { id: "ex-method", name: "method" }, ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].map((m) => opt(m, m, f.method === m)))),
     h("div", {}, h("label", { for: "ex-source" }, "Source SPIFFE ID (optional)"), h("input", { id: "ex-source", name: "source", value: f.source, placeholder: "spiffe://shop/checkout" })),
+    h("div", {}, h("label", { for: "ex-sni" }, "TLS server name (SNI, optional)"), h("input", { id: "ex-sni", name: "sni", value: f.sni || "" })),
+    h("div", {}, h("label", { for: "ex-alpn" }, "ALPN, comma-separated (optional)"), h("input", { id: "ex-alpn", name: "alpn", value: f.alpn || "", placeholder: "kuma" })),
+    h("div", {}, h("label", { for: "ex-tls" }, "Over TLS"),
+      h("select", { id: "ex-tls", name: "tls" }, opt("", "as the listener expects", !f.tls), opt("true", "yes", f.tls === "true"), opt("false", "no (plaintext)", f.tls === "false"))),
     h("div", { class: "wide" }, h("label", { for: "ex-headers" }, "Headers, one name=value a line"),
       h("textarea", { id: "ex-headers", name: "headers", rows: 2 }, f.headers)),
     h("div", { class: "wide" }, h("button", { type: "submit", id: "ex-submit" }, "Explain")));
@@ -285,6 +291,8 @@ function renderExplain(r) {
     ["Listener", r.listener], ["Filter chain", r.filterChain], ["Virtual host", r.virtualHost],
     ["Route", r.route ? `${r.route.name} (rule ${r.route.rule}, match ${r.route.match})` : r.envoyRoute || "—"],
   ];
+  if (r.tls) rows.push(["Client certificate", `${r.tls.peer || "none"}: ${r.tls.accepted ? "accepted" : "refused"}` + (r.tls.reason ? ` (${r.tls.reason})` : "")]);
+  for (const rb of r.rbac || []) rows.push(["RBAC", `${rb.allowed ? "allowed" : "denied"}${rb.policy ? " by " + rb.policy : ""}`]);
   let action = "—";
   if (a.forward) action = "forward";
   else if (a.redirect) action = `redirect ${a.redirect.statusCode} to ${a.redirect.location}`;
@@ -310,7 +318,10 @@ async function submitExplain(form) {
   explainState.fields = f;
   const [mesh, ...rest] = f.dataplane.split("/");
   const q = new URLSearchParams({ port: f.port });
-  for (const k of ["host", "path", "method"]) if (f[k]) q.set(k, f[k]);
+  for (const k of ["host", "path", "method", "sni"]) if (f[k]) q.set(k, f[k].trim());
+  for (const p of (f.alpn || "").split(",")) if (p.trim()) q.append("alpn", p.trim());
+  if (f.tls === "true") q.set("tls", "true");
+  if (f.tls === "false") q.set("plaintext", "true");
   for (const line of (f.headers || "").split("\n")) if (line.trim()) q.append("header", line.trim());
   if (f.source) q.append("sourceURI", f.source.trim());
   try {
