@@ -322,6 +322,18 @@ conf: {http: {rules: [{matches: [{path: {match: EXACT, value: /admin}}], backend
 	assert.Equal(t, []string{"payments.mesh:8080"}, exits)
 	assert.Contains(t, mapText, "shop dials payments.mesh", "the arrow from shop is labelled")
 
+	// A dataplane's page: its NACK with Envoy's text, its xDS exchange and its configuration,
+	// private keys redacted.
+	step(t, ctx, "open payments-gateway-1", chromedp.Steps(show("dataplane/payments/payments-gateway-1"),
+		chromedp.WaitVisible(chromedp.CSS(`#main details`))))
+	page := step(t, ctx, "read the dataplane page", chromedp.Evaluate[string](`document.getElementById("main").textContent`))
+	assert.Contains(t, page, "Dataplane payments/payments-gateway-1")
+	assert.Contains(t, page, "rejected by test")
+	assert.Contains(t, page, "Listener", "the xDS table names the types")
+	assert.Regexp(t, `secrets \(\d+\)`, page)
+	assert.Contains(t, page, "BEGIN CERTIFICATE", "the rendered secrets hold the certificate")
+	assert.NotContains(t, page, "PRIVATE KEY", "private keys are redacted")
+
 	// A phone-sized viewport: the overview fits without sideways scrolling of the page.
 	step(t, ctx, "overview on a phone", chromedp.Steps(
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
@@ -330,6 +342,8 @@ conf: {http: {rules: [{matches: [{path: {match: EXACT, value: /admin}}], backend
 	heading := step(t, ctx, "read the heading", chromedp.Text(chromedp.ID("h-overview")))
 	overflow := step(t, ctx, "measure the page", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	assert.Equal(t, "Overview", heading)
+	problems := step(t, ctx, "read the overview", chromedp.Text(chromedp.CSS(`#main`)))
+	assert.Contains(t, problems, "NACK in force: rejected by test", "the overview lists the dataplane with a NACK")
 	assert.False(t, overflow, "the page scrolls sideways at 390 px")
 
 	require.NotEmpty(t, shot)
