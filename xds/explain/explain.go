@@ -137,6 +137,12 @@ func Explain(res *envoyres.Resources, req Request) (*Result, error) {
 		return nil, errors.New("explain: a source certificate needs at least one URI SAN")
 	}
 	e := &explainer{res: res, req: req, out: &Result{}, regexps: map[string]*regexp.Regexp{}}
+	if api, m, err := apiListener(res.Listeners, req); err != nil || api != nil {
+		if err != nil {
+			return nil, err
+		}
+		return e.explainAPIListener(api, m)
+	}
 	var l *listenerv3.Listener
 	var addr *corev3.SocketAddress
 	var err error

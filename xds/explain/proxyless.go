@@ -2,8 +2,11 @@ package explain
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	rbachttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/rbac/v3"
@@ -72,4 +75,39 @@ func (e *explainer) checkHTTPRBAC(hcm *hcmv3.HttpConnectionManager, c conn) (boo
 		return false, nil
 	}
 	return true, nil
+}
+
+// apiListener is the API listener a proxyless gRPC client resolves for the request's target,
+// `xds:///<host>:<port>`: the listener named `<host>:<port>`, nil when there is none. Its
+// connection manager is the whole of it: gRPC accepts no connection there, it routes the
+// application's own RPCs.
+func apiListener(ls []*listenerv3.Listener, req Request) (*listenerv3.Listener, *hcmv3.HttpConnectionManager, error) {
+	host := req.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	name := net.JoinHostPort(host, strconv.Itoa(int(req.Port)))
+	for _, l := range ls {
+		a := l.GetApiListener().GetApiListener()
+		if a == nil || l.GetName() != name {
+			continue
+		}
+		m := &hcmv3.HttpConnectionManager{}
+		if err := a.UnmarshalTo(m); err != nil {
+			return nil, nil, fmt.Errorf("API listener %q: %w", name, err)
+		}
+		return l, m, nil
+	}
+	return nil, nil, nil
+}
+
+// explainAPIListener follows a proxyless client's RPC from the API listener its target names.
+func (e *explainer) explainAPIListener(l *listenerv3.Listener, m *hcmv3.HttpConnectionManager) (*Result, error) {
+	e.out.Listener = l.GetName()
+	e.out.Outbound = true
+	e.out.note("API listener of a proxyless gRPC client: the application dials xds:///%s", l.GetName())
+	if err := e.explainHTTP(m, conn{port: e.req.Port}); err != nil {
+		return nil, err
+	}
+	return e.out, nil
 }

@@ -44,6 +44,9 @@ func (e *explainer) describeCluster(c *clusterv3.Cluster, b *Backend) {
 	if len(common.GetTlsCertificates()) > 0 {
 		t.Identity = append(t.Identity, "inline")
 	}
+	if p := common.GetTlsCertificateProviderInstance(); p != nil {
+		t.Identity = append(t.Identity, providerPrefix+p.GetInstanceName())
+	}
 	v, err := e.validation(common)
 	if err != nil {
 		e.out.note("cluster %q: %v", c.GetName(), err)
@@ -51,6 +54,9 @@ func (e *explainer) describeCluster(c *clusterv3.Cluster, b *Backend) {
 	t.Validation = v.secret
 	if t.Validation == "" && (v.trustedCA || v.spiffe) {
 		t.Validation = "inline"
+	}
+	if v.provider != "" {
+		t.Validation = providerPrefix + v.provider
 	}
 	t.ServerSANs = v.sans
 	t.Verified = t.Validation != ""
