@@ -109,5 +109,11 @@ func (e *explainer) explainAPIListener(l *listenerv3.Listener, m *hcmv3.HttpConn
 	if err := e.explainHTTP(m, conn{port: e.req.Port}); err != nil {
 		return nil, err
 	}
+	if a := e.out.Action; a != nil && a.Timeout != "" {
+		// Envoy's route timeout (15 s by default) is not gRPC's: gRPC bounds an RPC only by its
+		// own deadline and max_stream_duration, which meshgate does not set.
+		a.Timeout = ""
+		e.out.note("gRPC applies no route timeout: an RPC is bounded by the application's deadline")
+	}
 	return e.out, nil
 }
