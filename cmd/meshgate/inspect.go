@@ -30,28 +30,33 @@ candidates lost and why, and the Envoy settings they became. -o text is a summar
 		if info, err := parseKind(args[0]); err != nil || info.Kind != api.KindDataplane {
 			return &exitError{code: 1, err: fmt.Errorf("inspect %q: only dataplanes can be inspected", args[0])}
 		}
-		if err := checkOutput(*output, "yaml", "json", "text"); err != nil {
-			return err
-		}
-		mesh, name, err := render.ParseDataplane(args[1])
-		if err != nil {
-			return &exitError{code: 1, err: err}
-		}
-		c, err := copts.client(cmd)
-		if err != nil {
-			return err
-		}
-		raw, err := c.Inspect(cmd.Context(), mesh, name)
-		if err != nil {
-			return apiFailure(cmd.ErrOrStderr(), err, nil)
-		}
-		if *output == "text" {
-			return printInspection(cmd.OutOrStdout(), raw, mesh+"/"+name)
-		}
-		return printJSON(cmd.OutOrStdout(), raw, *output)
+		return inspectDataplane(cmd, copts, *output, args[1])
 	}
 	cmd.AddCommand(newInspectDataplanesCmd())
 	return cmd
+}
+
+// inspectDataplane prints the control plane's view of one dataplane, `MESH/NAME`.
+func inspectDataplane(cmd *cobra.Command, copts *clientOptions, output, target string) error {
+	if err := checkOutput(output, "yaml", "json", "text"); err != nil {
+		return err
+	}
+	mesh, name, err := render.ParseDataplane(target)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	c, err := copts.client(cmd)
+	if err != nil {
+		return err
+	}
+	raw, err := c.Inspect(cmd.Context(), mesh, name)
+	if err != nil {
+		return apiFailure(cmd.ErrOrStderr(), err, nil)
+	}
+	if output == "text" {
+		return printInspection(cmd.OutOrStdout(), raw, mesh+"/"+name)
+	}
+	return printJSON(cmd.OutOrStdout(), raw, output)
 }
 
 // inspection is the part of the API's inspect document the text form shows (see

@@ -18,9 +18,11 @@ import (
 // connection state, read from GET /inspect/dataplanes (the web console reads the same view).
 func newInspectDataplanesCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "dataplanes [--mesh M | --all-meshes] [-o table|yaml|json]",
+		Use:   "dataplanes [--mesh M | --all-meshes] [-o table|yaml|json] | dataplanes MESH/NAME",
 		Short: "List dataplanes with their type, online state, replica, last ACK, NACK and certificate expiry",
-		Args:  cobra.NoArgs,
+		Long: "List dataplanes with their type, online state, replica, last ACK, NACK and certificate expiry. " +
+			"With MESH/NAME it is `inspect dataplane MESH/NAME` (kind names are accepted singular or plural everywhere).",
+		Args: cobra.MaximumNArgs(1),
 	}
 	copts := clientFlags(cmd)
 	f := cmd.Flags()
@@ -28,7 +30,17 @@ func newInspectDataplanesCmd() *cobra.Command {
 	allMeshes := f.BoolP("all-meshes", "A", false, "list the dataplanes of every mesh")
 	output := f.StringP("output", "o", "table", "output format: table, yaml or json")
 	cmd.MarkFlagsMutuallyExclusive("mesh", "all-meshes")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			if *allMeshes || cmd.Flags().Changed("mesh") {
+				return &exitError{code: 1, err: fmt.Errorf("inspect dataplanes %s: --mesh and --all-meshes list dataplanes; give either them or MESH/NAME", args[0])}
+			}
+			out := *output
+			if !cmd.Flags().Changed("output") {
+				out = "yaml"
+			}
+			return inspectDataplane(cmd, copts, out, args[0])
+		}
 		if err := checkOutput(*output, "table", "yaml", "json"); err != nil {
 			return err
 		}
