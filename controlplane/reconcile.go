@@ -183,7 +183,8 @@ func (r *reconciler) refresh(ctx context.Context, force bool) error {
 func (r *reconciler) renderAll(ctx context.Context, w *world, due []identity.Request) {
 	var mtls []identity.Request
 	for _, req := range due {
-		if req.Mesh.MTLSEnabled() {
+		// A proxyless dataplane takes no SDS identity (dataplaneIdentity): none to issue.
+		if req.Mesh.MTLSEnabled() && !req.Dataplane.IsProxyless() {
 			mtls = append(mtls, req)
 		}
 	}
