@@ -12,6 +12,7 @@ import (
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/explain"
 	"github.com/meshgate/meshgate/xds/names"
+	"github.com/meshgate/meshgate/xds/render"
 )
 
 // withExplainAPI serves GET /meshes/{mesh}/dataplanes/{name}/explain (client.ExplainQuery
@@ -42,6 +43,18 @@ func (cp *ControlPlane) explainDataplane(w http.ResponseWriter, r *http.Request)
 		// Global holds copies of the zones' dataplanes but serves none of them; what it would
 		// render for one (without its zone's view of other zones) is not what the proxy gets.
 		writeTokenError(w, http.StatusConflict, "Conflict", fmt.Sprintf("dataplane %s/%s: %s", mesh, name, cp.servedElsewhere(mesh, name)))
+		return
+	}
+	if follow, _ := strconv.ParseBool(r.URL.Query().Get("follow")); follow {
+		hops, err := cp.followServed(r.Context(), mesh, name, req)
+		if err != nil {
+			writeTokenError(w, http.StatusBadRequest, "Bad request", err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", wire.ContentJSON)
+		_ = json.NewEncoder(w).Encode(struct {
+			Hops []render.Hop `json:"hops"`
+		}{hops})
 		return
 	}
 	out, err := cp.rec.Output(r.Context(), names.Node(mesh, name))

@@ -310,6 +310,27 @@ conf: {http: {rules: [{matches: [{path: {match: EXACT, value: /admin}}], backend
 	assert.Contains(t, answer, "spiffe://shop/checkout: accepted")
 	assert.Contains(t, answer, "allowed by shop-checkout-to-gateway")
 
+	// --follow across meshes: checkout's outbound, the payments gateway, the API's inbound.
+	picked := step(t, ctx, "fill in a request to follow", chromedp.Evaluate[string](`(() => {
+		const set = (id, v) => { document.getElementById(id).value = v; };
+		set("ex-dp", "shop/checkout-1"); set("ex-port", "8080"); set("ex-host", "payments.mesh"); set("ex-path", "/");
+		set("ex-sni", ""); set("ex-alpn", ""); set("ex-tls", ""); set("ex-source", "");
+		document.getElementById("ex-follow").checked = true;
+		return document.getElementById("ex-dp").value;
+	})()`))
+	require.Equal(t, "shop/checkout-1", picked, "the dataplane list offers checkout-1")
+	step(t, ctx, "follow a request across meshes", chromedp.Steps(
+		chromedp.Click(chromedp.ID("ex-submit")),
+		void(chromedp.Poll[bool](`document.querySelectorAll("#explain-result h2.hop").length === 3`))))
+	hops := step(t, ctx, "read the hops", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('#explain-result h2.hop')).map(e => e.textContent)`))
+	require.Len(t, hops, 3)
+	assert.Contains(t, hops[0], "shop/checkout-1")
+	assert.Contains(t, hops[1], "payments/payments-gateway-1")
+	assert.Contains(t, hops[2], "payments/payments-api-1")
+	followed := step(t, ctx, "read the followed answer", chromedp.Text(chromedp.ID("explain-result")))
+	assert.Contains(t, followed, "allowed by shop-checkout-to-gateway", "the gateway hop's RBAC decision")
+
 	// The cross-mesh map: both meshes as boxes, payments' exit labelled with the dialled name.
 	step(t, ctx, "open the cross-mesh map", chromedp.Steps(show("crossmesh"),
 		chromedp.WaitVisible(chromedp.CSS(`svg.map g[data-mesh="shop"]`))))

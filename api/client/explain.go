@@ -21,6 +21,8 @@ type ExplainRequest struct {
 	SNI, Address              string
 	TLS, Plaintext            bool
 	Headers, ALPN, SourceURIs []string // Headers as name=value
+	// Follow explains the request at every dataplane it reaches (`{"hops": [...]}`).
+	Follow bool
 }
 
 // Query is the request as the endpoint's query parameters.
@@ -36,6 +38,9 @@ func (r ExplainRequest) Query() url.Values {
 	}
 	if r.Plaintext {
 		q.Set("plaintext", "true")
+	}
+	if r.Follow {
+		q.Set("follow", "true")
 	}
 	q["header"], q["alpn"], q["sourceURI"] = r.Headers, r.ALPN, r.SourceURIs
 	for k, v := range q {

@@ -31,7 +31,8 @@ leaving through an outbound is followed to every dataplane it reaches.
 
 --server asks the running control plane at --api-address instead of -f files: it explains
 the request on the configuration it serves the dataplane now (on a zone: global's routes and
-other zones' ZoneIngresses), one dataplane, without --source or --follow.`,
+other zones' ZoneIngresses); --follow explains it at every dataplane it reaches, each with
+the configuration it is served (--source-uri instead of --source).`,
 		Args: cobra.NoArgs,
 	}
 	files := fileFlag(cmd)

@@ -16,17 +16,17 @@ import (
 // explains req on the configuration it serves the dataplane now (on a zone: global's routes,
 // other zones' ZoneIngresses), instead of a configuration rendered from files.
 func explainOnServer(cmd *cobra.Command, co *clientOptions, mesh, name string, req explain.Request, sourceURIs []string, output string) error {
-	for _, f := range []string{"source", "follow"} {
-		if cmd.Flags().Changed(f) {
-			return &exitError{code: 1, err: fmt.Errorf("--%s needs the resources (-f): with --server, explain reads the one dataplane's served configuration", f)}
-		}
+	if cmd.Flags().Changed("source") {
+		return &exitError{code: 1, err: fmt.Errorf("--source needs the resources (-f); with --server, give the caller's certificate URIs with --source-uri")}
 	}
+	follow, _ := cmd.Flags().GetBool("follow")
+	follow = follow && cmd.Flags().Changed("follow")
 	c, err := co.client(cmd)
 	if err != nil {
 		return err
 	}
 	creq := client.ExplainRequest{Port: req.Port, Host: req.Host, Path: req.Path, Method: req.Method, SNI: req.SNI,
-		Address: req.Address, TLS: req.TLS, Plaintext: req.Plaintext, SourceURIs: sourceURIs}
+		Address: req.Address, TLS: req.TLS, Plaintext: req.Plaintext, SourceURIs: sourceURIs, Follow: follow}
 	for _, h := range req.Headers {
 		creq.Headers = append(creq.Headers, h.Name+"="+h.Value)
 	}
@@ -38,11 +38,29 @@ func explainOnServer(cmd *cobra.Command, co *clientOptions, mesh, name string, r
 	if err != nil {
 		return apiFailure(cmd.ErrOrStderr(), err, nil)
 	}
+	w := cmd.OutOrStdout()
+	if follow {
+		var hops struct {
+			Hops []render.Hop `json:"hops"`
+		}
+		if err := json.Unmarshal(raw, &hops); err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("explain of %s/%s: the server's answer: %w", mesh, name, err)}
+		}
+		if output == "text" {
+			_, err = fmt.Fprint(w, render.HopsText(hops.Hops))
+			return err
+		}
+		b, err := render.Marshal(&hops, output)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		_, err = w.Write(b)
+		return err
+	}
 	var res explain.Result
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("explain of %s/%s: the server's answer: %w", mesh, name, err)}
 	}
-	w := cmd.OutOrStdout()
 	if output == "text" {
 		_, err = fmt.Fprint(w, res.Text())
 		return err

@@ -37,6 +37,9 @@ type FollowOptions struct {
 	// OutboundOnly follows the request only when the first hop's listener is an outbound: a
 	// request arriving at a gateway or an inbound is explained at that dataplane alone.
 	OutboundOnly bool
+	// Served, when set, gives each hop's configuration (a running control plane's: what it
+	// serves each dataplane now) instead of a rendering with preview CAs.
+	Served func(mesh, name string) (*Output, error)
 }
 
 // Follow explains req at dataplane mesh/name and then, hop by hop, at the dataplane each hop
@@ -51,21 +54,25 @@ type FollowOptions struct {
 // an external service, the original destination), at an endpoint no dataplane serves, or
 // after MaxHops.
 func Follow(m *model.Model, mesh, name string, req explain.Request, opts FollowOptions) ([]Hop, error) {
-	network := opts.Network
-	if network == nil {
-		network = build.PreviewNetwork(m)
-	}
 	maxHops := opts.MaxHops
 	if maxHops <= 0 {
 		maxHops = DefaultMaxHops
 	}
-	ca, err := newPreviewCA(m)
-	if err != nil {
-		return nil, err
+	served := opts.Served
+	if served == nil {
+		network := opts.Network
+		if network == nil {
+			network = build.PreviewNetwork(m)
+		}
+		ca, err := newPreviewCA(m)
+		if err != nil {
+			return nil, err
+		}
+		served = func(mesh, name string) (*Output, error) { return ca.served(m, mesh, name, opts.Options, network) }
 	}
 	var hops []Hop
 	for {
-		out, err := ca.served(m, mesh, name, opts.Options, network)
+		out, err := served(mesh, name)
 		if err != nil {
 			if len(hops) == 0 {
 				return nil, err

@@ -276,11 +276,18 @@ async function explainPage() {
       h("select", { id: "ex-tls", name: "tls" }, opt("", "as the listener expects", !f.tls), opt("true", "yes", f.tls === "true"), opt("false", "no (plaintext)", f.tls === "false"))),
     h("div", { class: "wide" }, h("label", { for: "ex-headers" }, "Headers, one name=value a line"),
       h("textarea", { id: "ex-headers", name: "headers", rows: 2 }, f.headers)),
+    h("div", { class: "wide" }, h("input", { id: "ex-follow", name: "follow", type: "checkbox", value: "true", checked: f.follow === "true" }),
+      h("label", { for: "ex-follow" }, " Follow the request to every dataplane it reaches, across meshes (explain --follow)")),
     h("div", { class: "wide" }, h("button", { type: "submit", id: "ex-submit" }, "Explain")));
   const out = h("section", { "aria-labelledby": "h-ex" }, h("h1", { id: "h-ex" }, "Explain a request"), form);
   const res = h("div", { id: "explain-result", "aria-live": "polite" });
   if (explainState.error) res.append(errorBox(explainState.error));
-  if (explainState.result) res.append(renderExplain(explainState.result));
+  if (explainState.result && explainState.result.hops) {
+    explainState.result.hops.forEach((hop, i) => {
+      res.append(h("h2", { class: "hop" }, `Hop ${i + 1}: ${hop.mesh}/${hop.dataplane}` + (hop.request && hop.request.address ? ` (${hop.request.address}:${hop.request.port})` : "")));
+      res.append(renderExplain(hop.result));
+    });
+  } else if (explainState.result) res.append(renderExplain(explainState.result));
   out.append(res);
   return out;
 }
@@ -324,6 +331,7 @@ async function submitExplain(form) {
   if (f.tls === "false") q.set("plaintext", "true");
   for (const line of (f.headers || "").split("\n")) if (line.trim()) q.append("header", line.trim());
   if (f.source) q.append("sourceURI", f.source.trim());
+  if (f.follow === "true") q.set("follow", "true");
   try {
     explainState.result = await api(dpPath(mesh, rest.join("/"), "explain") + "?" + q.toString());
     explainState.error = null;
