@@ -325,6 +325,7 @@ type plResult struct {
 	ServerID     string `json:"serverID"`
 	SeenByServer string `json:"seenByServer"`
 	Server       string `json:"server"`
+	ServerSerial string `json:"serverSerial"`
 }
 
 func (a *plApp) next(timeout time.Duration) (string, bool) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ const controlPlaneCAFile = "controlplane_ca.pem"
 type proxylessOptions struct {
 	enabled bool
 	certDir string
+	refresh time.Duration
 }
 
 func proxylessFlags(cmd *cobra.Command) *proxylessOptions {
@@ -31,6 +33,8 @@ func proxylessFlags(cmd *cobra.Command) *proxylessOptions {
 	f.StringVar(&o.certDir, "cert-dir", ".", "with --proxyless: the directory holding the files `meshgate agent` writes and gRPC's certificate providers watch: "+
 		bootstrap.SVIDFile+", "+bootstrap.SVIDKeyFile+", "+bootstrap.BundleFile+" (own mesh's roots), "+bootstrap.SPIFFEBundleMapFile+
 		" (every mesh's roots); the control plane's CA goes to "+controlPlaneCAFile+" there when fetched from the API")
+	f.DurationVar(&o.refresh, "cert-refresh-interval", bootstrap.DefaultRefreshInterval, "with --proxyless: how often gRPC re-reads the certificate files "+
+		"(keep it well under the leaf lifetime's last fifth, when the agent has already written the renewed one)")
 	return o
 }
 
@@ -44,7 +48,10 @@ func (o *proxylessOptions) run(cmd *cobra.Command, dp *api.Dataplane, tokenFile 
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("--cert-dir: %w", err)}
 	}
-	req := bootstrap.ProxylessRequest{Dataplane: dp, ControlPlane: cps[0], Replicas: cps[1:], Insecure: insecure, CertDir: certDir}
+	if o.refresh < time.Second {
+		return &exitError{code: 1, err: fmt.Errorf("--cert-refresh-interval %s: want at least 1s", o.refresh)}
+	}
+	req := bootstrap.ProxylessRequest{Dataplane: dp, ControlPlane: cps[0], Replicas: cps[1:], Insecure: insecure, CertDir: certDir, RefreshInterval: o.refresh}
 	if tokenFile != "" {
 		if req.TokenFile, err = filepath.Abs(tokenFile); err != nil {
 			return &exitError{code: 1, err: fmt.Errorf("--dataplane-token-file: %w", err)}

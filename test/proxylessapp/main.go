@@ -68,6 +68,18 @@ func peerID(p *peer.Peer) string {
 	return info.State.PeerCertificates[0].URIs[0].String()
 }
 
+// peerSerial is the serial number of the verified peer certificate of a call.
+func peerSerial(p *peer.Peer) string {
+	if p == nil {
+		return ""
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.PeerCertificates) == 0 {
+		return ""
+	}
+	return info.State.PeerCertificates[0].SerialNumber.String()
+}
+
 type echo struct {
 	testpb.UnimplementedTestServiceServer
 	name string
@@ -116,11 +128,14 @@ type result struct {
 	ServerID     string `json:"serverID,omitempty"`
 	SeenByServer string `json:"seenByServer,omitempty"`
 	Server       string `json:"server,omitempty"`
+	// ServerSerial is the serial number of the certificate the server presented.
+	ServerSerial string `json:"serverSerial,omitempty"`
 }
 
 func client(args []string) error {
 	fs := flag.NewFlagSet("client", flag.ContinueOnError)
 	target := fs.String("target", "", "xds:///<name>")
+	fresh := fs.Bool("fresh", false, "a new connection (a new TLS handshake, with the certificates of the moment) for every call")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,27 +143,34 @@ func client(args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(creds))
+	dial := func() (*grpc.ClientConn, error) { return grpc.NewClient(*target, grpc.WithTransportCredentials(creds)) }
+	conn, err := dial()
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	c := testpb.NewTestServiceClient(conn)
+	defer func() { conn.Close() }()
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
 	for in.Scan() {
 		if in.Text() != "call" {
 			return fmt.Errorf("unknown command %q", in.Text())
 		}
+		if *fresh {
+			conn.Close()
+			if conn, err = dial(); err != nil {
+				return err
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		var p peer.Peer
-		resp, err := c.UnaryCall(ctx, &testpb.SimpleRequest{}, grpc.Peer(&p))
+		resp, err := testpb.NewTestServiceClient(conn).UnaryCall(ctx, &testpb.SimpleRequest{}, grpc.Peer(&p))
 		cancel()
 		r := result{Code: status.Code(err).String()}
 		if err != nil {
 			r.Message = status.Convert(err).Message()
 		} else {
 			r.ServerID, r.SeenByServer, r.Server = peerID(&p), resp.GetUsername(), resp.GetHostname()
+			r.ServerSerial = peerSerial(&p)
 		}
 		if err := out.Encode(r); err != nil {
 			return err
