@@ -308,7 +308,7 @@ func (e pl) start(dp plDataplane, env []string, args ...string) *plApp {
 	return a
 }
 
-// plApp is a running proxylessapp.
+// plApp is a running example application.
 type plApp struct {
 	t     *testing.T
 	name  string
@@ -384,11 +384,11 @@ func (a *plApp) callUntil(want codes.Code, timeout time.Duration) plResult {
 	return last
 }
 
-// buildProxylessApp builds test/proxylessapp.
+// buildProxylessApp builds examples/proxyless/app, the example application.
 func buildProxylessApp(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "proxylessapp")
-	out, err := exec.Command("go", "build", "-o", bin, "./proxylessapp").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "../examples/proxyless/app").CombinedOutput()
 	require.NoError(t, err, string(out))
 	return bin
 }

@@ -15,7 +15,7 @@ import (
 // configuration without diagnostics: a gateway and its services, a delegated gateway and its
 // services, and two meshes joined by a cross-mesh gateway.
 func TestExamplesRenderEveryDataplane(t *testing.T) {
-	for _, dir := range []string{"../../examples/gateway", "../../examples/delegated", "../../examples/crossmesh"} {
+	for _, dir := range []string{"../../examples/gateway", "../../examples/delegated", "../../examples/crossmesh", "../../examples/crossmesh-tcp"} {
 		t.Run(dir, func(t *testing.T) {
 			m, err := Load([]string{dir})
 			require.NoError(t, err)

@@ -1,13 +1,13 @@
-// Command proxylessapp is the gRPC-Go application of the proxyless end-to-end test
+// Command app is the gRPC-Go application of examples/proxyless and of the proxyless end-to-end tests
 // (test/proxyless_e2e_test.go): an xDS gRPC server or client configured by meshgate, nothing
 // else. gRPC-Go reads its xDS bootstrap once, at package init, from GRPC_XDS_BOOTSTRAP, so each
 // dataplane is its own process.
 //
-//	proxylessapp server -addr 127.0.0.1:PORT -name echo
+//	app server -addr 127.0.0.1:PORT -name echo
 //	    serves grpc.testing.TestService/UnaryCall through xds.NewGRPCServer and answers with the
 //	    caller's SPIFFE ID; prints `SERVING` or `NOT_SERVING <why>` whenever gRPC's serving mode
 //	    changes (it serves only once meshgate sent the listener of that address).
-//	proxylessapp client -target xds:///echo.mesh:8080
+//	app client -target xds:///echo.mesh:8080
 //	    for each line `call` on standard input makes one UnaryCall and prints one JSON line:
 //	    {"code", "message", "serverID" (the server's SPIFFE ID as this side verified it),
 //	    "seenByServer" (the caller's SPIFFE ID as the server saw it)}.
@@ -38,7 +38,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: proxylessapp server|client [flags]")
+		fmt.Fprintln(os.Stderr, "usage: app server|client [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -51,7 +51,7 @@ func main() {
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "proxylessapp:", err)
+		fmt.Fprintln(os.Stderr, "app:", err)
 		os.Exit(1)
 	}
 }
