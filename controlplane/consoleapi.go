@@ -54,14 +54,16 @@ type meshSummary struct {
 }
 
 type meshesView struct {
-	Mode     string        `json:"mode"`
-	Revision int64         `json:"revision"`
-	Meshes   []meshSummary `json:"meshes"`
+	Mode     string `json:"mode"`
+	Revision int64  `json:"revision"`
+	// Rebuilding is set while the control plane rebuilds its configuration after a change.
+	Rebuilding bool          `json:"rebuilding,omitempty"`
+	Meshes     []meshSummary `json:"meshes"`
 }
 
 func (cp *ControlPlane) serveMeshSummaries(w http.ResponseWriter, r *http.Request) {
 	m := cp.rec.Model()
-	view := meshesView{Mode: string(cp.mode), Meshes: []meshSummary{}}
+	view := meshesView{Mode: string(cp.mode), Meshes: []meshSummary{}, Rebuilding: cp.rec.rebuilding.Load()}
 	if m == nil {
 		writeJSON(w, view)
 		return

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -85,6 +86,8 @@ type reconciler struct {
 	denying map[string]bool
 	// ingresses are the nodes of this zone's ZoneIngresses that have a snapshot.
 	ingresses map[string]bool
+	// rebuilding is set while a rebuild runs (the console shows it).
+	rebuilding atomic.Bool
 
 	mu     sync.RWMutex
 	world  *world
@@ -102,6 +105,8 @@ func (r *reconciler) rebuild(ctx context.Context) error {
 // server drops snapshots whose versions did not change, so a dataplane rendered alike gets
 // nothing.
 func (r *reconciler) refresh(ctx context.Context, force bool) error {
+	r.rebuilding.Store(true)
+	defer r.rebuilding.Store(false)
 	start := time.Now()
 	w, err := r.load(ctx)
 	if err != nil {

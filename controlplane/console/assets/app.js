@@ -399,12 +399,14 @@ async function refresh(force, keepFields) {
   let view;
   try {
     // A dataplane that has been sent a configuration and not yet answered is applying it.
-    const [v, dps] = await Promise.all([render(), api("/inspect/dataplanes")]);
+    const [v, dps, meshes] = await Promise.all([render(), api("/inspect/dataplanes"), api("/inspect/meshes")]);
     view = v;
     const applying = dps.filter((d) => d.applying).length;
-    status.textContent = applying
-      ? `Rebuilding… ${applying} dataplane${applying > 1 ? "s" : ""} applying a new configuration`
-      : "Live · updated " + new Date().toLocaleTimeString();
+    status.textContent = meshes.rebuilding
+      ? "Rebuilding the configuration after a change…"
+      : applying
+        ? `Rebuilding… ${applying} dataplane${applying > 1 ? "s" : ""} applying a new configuration`
+        : "Live · updated " + new Date().toLocaleTimeString();
   } catch (e) {
     view = h("section", {}, h("h1", {}, "Unavailable"), errorBox(e));
     status.textContent = e.status === 401 ? "Admin token required" : "Control plane unreachable or refusing; retrying";
