@@ -50,7 +50,7 @@ type tokenStreams struct {
 func newTokenStreams(issuer *tokens.Issuer, xds streamEnder, reg prometheus.Registerer, log *slog.Logger) *tokenStreams {
 	ended := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meshgate_xds_streams_deauthorized_total",
-		Help: "Open xDS streams ended because their token stopped being accepted: revoked, or invalid (its mesh was deleted or re-created).",
+		Help: "Open xDS streams ended because their token stopped being accepted: revoked, expired, or invalid (its mesh was deleted or re-created).",
 	}, []string{"reason"})
 	if reg != nil {
 		if err := reg.Register(ended); err != nil {
@@ -139,15 +139,39 @@ func (s *tokenStreams) run(ctx context.Context) {
 	}
 }
 
-// moved returns the meshes of open streams whose tokens.Epoch changed since the last poll.
+// moved returns the meshes of open streams whose tokens.Epoch changed since the last poll. On
+// the way it ends the streams whose token has expired: a token is checked when its stream
+// opens, and without this a stream would be served (identities renewed) long after its token
+// stopped being accepted, including past a revocation pruned at the token's expiry.
 func (s *tokenStreams) moved(ctx context.Context) []string {
 	open := map[string]bool{}
-	s.xds.EndStreams(func(_ context.Context, node string) error {
-		if mesh, _, err := splitNode(node); err == nil {
-			open[mesh] = true
+	now := time.Now()
+	s.mu.Lock()
+	s.xds.EndStreams(func(sctx context.Context, node string) error {
+		mesh, _, err := splitNode(node)
+		if err != nil {
+			return nil
 		}
-		return nil
+		open[mesh] = true
+		token, err := bearerToken(sctx)
+		if err != nil {
+			return nil
+		}
+		info, ok := s.infos[token]
+		if !ok {
+			if info, err = tokens.ParseUnverified(token); err != nil || info.Mesh == "" {
+				return nil
+			}
+			s.infos[token] = info
+		}
+		if info.ExpiresAt.IsZero() || now.Before(info.ExpiresAt) {
+			return nil
+		}
+		s.ended.WithLabelValues("expired").Inc()
+		return status.Errorf(codes.Unauthenticated, "node %q: %v: it expired at %s; issue a new one (meshgate token dataplane)",
+			node, tokens.ErrExpired, info.ExpiresAt.UTC().Format(time.RFC3339))
 	})
+	s.mu.Unlock()
 	var moved []string
 	epochs := map[string]string{}
 	for mesh := range open {

@@ -329,3 +329,22 @@ func TestRevokeEndsOpenStreams(t *testing.T) {
 	_, ok := openADS(t, connB, paymentsNode, kept).root(10 * time.Second)
 	assert.True(t, ok, "another token of the dataplane still connects")
 }
+
+// A stream outlives nothing of its token: when the token expires, the stream it opened is
+// ended with UNAUTHENTICATED within about a second, and reconnecting with it is refused.
+func TestExpiredTokenEndsOpenStream(t *testing.T) {
+	cp := startCP(t, t.TempDir())
+	mustCall(t, cp, http.MethodPost, "/apply", paymentsYAML, http.StatusOK)
+	conn := dialADS(t, cp.addrs.XDS)
+	short := tokenValidFor(t, cp, "payments", "gw", "3s")
+	s := openADS(t, conn, paymentsNode, short)
+	_, ok := s.root(10 * time.Second)
+	require.True(t, ok, "the stream was served before its token expired")
+	expires := tokenInfo(t, short).ExpiresAt
+	st := s.waitEnd(time.Until(expires) + 5*time.Second)
+	assert.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+	assert.Contains(t, st.Message(), "expired")
+	assert.False(t, time.Now().Before(expires), "not ended before the token expired")
+	st = firstResponseStatus(t, conn, paymentsNode, short)
+	assert.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+}
