@@ -1,8 +1,8 @@
 package controlplane
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -50,47 +50,41 @@ func (f *fileSync) sync(ctx context.Context) error {
 		errs.Sort()
 		return errs
 	}
-	want := map[store.Key]store.Put{}
+	want := make([]store.Put, 0, len(objs))
 	for _, o := range objs {
 		spec, err := api.Encode(o)
 		if err != nil {
 			return err
 		}
 		meta := o.GetMeta()
-		key := store.Key{Kind: string(meta.Kind), Mesh: meshOf(meta), Name: meta.Name}
-		want[key] = store.Put{Key: key, Spec: spec, Origin: fileOriginPrefix + meta.Source.File}
+		want = append(want, store.Put{Key: store.Key{Kind: string(meta.Kind), Mesh: meshOf(meta), Name: meta.Name},
+			Spec: spec, Origin: fileOriginPrefix + meta.Source.File})
 	}
-	snap, err := f.store.All(ctx)
-	if err != nil {
-		return fmt.Errorf("reading store: %w", err)
-	}
-	var req store.ApplyRequest
-	for _, rec := range snap.Records {
-		put, wanted := want[rec.Key]
-		switch {
-		case wanted && bytes.Equal(put.Spec, rec.Spec) && put.Origin == rec.Origin:
-			delete(want, rec.Key)
-		case wanted:
-			if !strings.HasPrefix(rec.Origin, fileOriginPrefix) {
-				f.log.Warn("resource file replaces a resource created through the API",
-					"resource", rec.Key, "file", strings.TrimPrefix(put.Origin, fileOriginPrefix))
-			}
-		case strings.HasPrefix(rec.Origin, fileOriginPrefix):
-			req.Deletes = append(req.Deletes, store.Delete{Key: rec.Key, ExpectedVersion: rec.Version})
+	owned := func(rec store.Record) bool { return strings.HasPrefix(rec.Origin, fileOriginPrefix) }
+	// Version-checked against what was read; an API write in between is a conflict, and the
+	// files are applied again on what it left.
+	for attempt := 1; ; attempt++ {
+		snap, err := f.store.All(ctx)
+		if err != nil {
+			return fmt.Errorf("reading store: %w", err)
 		}
-	}
-	for _, p := range want {
-		req.Puts = append(req.Puts, p)
-	}
-	if len(req.Puts) == 0 && len(req.Deletes) == 0 {
+		req, replaced := store.Mirror(snap.Records, want, owned)
+		if len(req.Puts) == 0 && len(req.Deletes) == 0 {
+			return nil
+		}
+		res, err := f.store.Apply(ctx, req)
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("applying %s: %w", f.dir, err)
+		}
+		for _, rec := range replaced {
+			f.log.Warn("resource file replaces a resource created through the API", "resource", rec.Key)
+		}
+		f.log.Info("resource files applied", "dir", f.dir, "written", len(req.Puts), "deleted", len(req.Deletes), "revision", res.Revision)
 		return nil
 	}
-	res, err := f.store.Apply(ctx, req)
-	if err != nil {
-		return fmt.Errorf("applying %s: %w", f.dir, err)
-	}
-	f.log.Info("resource files applied", "dir", f.dir, "written", len(req.Puts), "deleted", len(req.Deletes), "revision", res.Revision)
-	return nil
 }
 
 func meshOf(meta *api.Meta) string {

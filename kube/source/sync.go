@@ -1,11 +1,9 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,38 +25,18 @@ func (s *Source) sync(ctx context.Context) error {
 	objs, origins := s.collect()
 	objs = s.dropModelErrors(objs, origins, s.zoneObjects(snap))
 	defer s.report.flush(ctx)
-	want := map[store.Key]store.Put{}
+	want := make([]store.Put, 0, len(objs))
 	for _, o := range objs {
 		spec, err := api.Encode(o)
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", o.GetMeta().DisplayName(), err)
 		}
-		key := recordKey(o.GetMeta())
-		want[key] = store.Put{Key: key, Spec: spec, Origin: Origin}
+		want = append(want, store.Put{Key: recordKey(o.GetMeta()), Spec: spec, Origin: Origin})
 	}
-	var req store.ApplyRequest
-	for _, rec := range snap.Records {
-		put, wanted := want[rec.Key]
-		switch {
-		case wanted && bytes.Equal(put.Spec, rec.Spec) && put.Origin == rec.Origin:
-			delete(want, rec.Key)
-		case wanted:
-			put.ExpectedVersion = rec.Version
-			want[rec.Key] = put
-		case rec.Origin == Origin:
-			req.Deletes = append(req.Deletes, store.Delete{Key: rec.Key, ExpectedVersion: rec.Version})
-		}
-	}
-	for _, p := range want {
-		if p.ExpectedVersion == 0 {
-			p.ExpectedVersion = -1
-		}
-		req.Puts = append(req.Puts, p)
-	}
+	req, _ := store.Mirror(snap.Records, want, func(rec store.Record) bool { return rec.Origin == Origin })
 	if len(req.Puts) == 0 && len(req.Deletes) == 0 {
 		return nil
 	}
-	sort.Slice(req.Puts, func(i, j int) bool { return keyLess(req.Puts[i].Key, req.Puts[j].Key) })
 	res, err := s.opts.Store.Apply(ctx, req)
 	if err != nil {
 		return fmt.Errorf("writing %d resources and deleting %d: %w", len(req.Puts), len(req.Deletes), err)
@@ -74,16 +52,6 @@ func recordKey(m *api.Meta) store.Key {
 		mesh = ""
 	}
 	return store.Key{Kind: string(m.Kind), Mesh: mesh, Name: m.Name}
-}
-
-func keyLess(a, b store.Key) bool {
-	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
-	}
-	if a.Mesh != b.Mesh {
-		return a.Mesh < b.Mesh
-	}
-	return a.Name < b.Name
 }
 
 // collect decodes every object the informers hold. Each CRD object is decoded on its own
