@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/meshgate/meshgate/ca/tokens"
+	"github.com/meshgate/meshgate/ca/zonetokens"
 )
 
 // streamEnder is the part of the ADS server that ends streams.
@@ -148,12 +149,21 @@ func (s *tokenStreams) moved(ctx context.Context) []string {
 	now := time.Now()
 	s.mu.Lock()
 	s.xds.EndStreams(func(sctx context.Context, node string) error {
-		mesh, _, err := splitNode(node)
-		if err != nil {
+		token, err := bearerToken(sctx)
+		if isIngressNode(node) && err == nil {
+			// A ZoneIngress's token (zonetokens): the same rule, its own claims.
+			if exp, err := zonetokens.Expiry(token); err == nil && !exp.IsZero() && !now.Before(exp) {
+				s.ended.WithLabelValues("expired").Inc()
+				return status.Errorf(codes.Unauthenticated, "node %q: its ZoneIngress token expired at %s; issue a new one (meshgate token zone-ingress)",
+					node, exp.UTC().Format(time.RFC3339))
+			}
+			return nil
+		}
+		mesh, _, serr := splitNode(node)
+		if serr != nil {
 			return nil
 		}
 		open[mesh] = true
-		token, err := bearerToken(sctx)
 		if err != nil {
 			return nil
 		}

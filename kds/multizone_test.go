@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/meshgate/meshgate/ca/zonetokens"
 	"github.com/meshgate/meshgate/store"
 )
 
@@ -98,4 +100,20 @@ func TestRevokedZoneIsCutOff(t *testing.T) {
 	err = again.RecvMsg(new(discovery.DeltaDiscoveryRequest))
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "a revoked zone's token opens nothing: %v", err)
 	require.Zero(t, g.srv.Disconnect("zone-2"), "an unknown zone has nothing to end")
+}
+
+// TestExpiredZoneTokenEndsStream: a stream lives no longer than the zone token that opened it.
+func TestExpiredZoneTokenEndsStream(t *testing.T) {
+	ca := newTestCA(t)
+	g := startGlobal(t, ca, openStore(t, t.TempDir()), "127.0.0.1:0", ServerOptions{})
+	tok, err := g.tokens.Issue(context.Background(), zonetokens.IssueRequest{Zone: "zone-1", ValidFor: 2 * time.Second})
+	require.NoError(t, err)
+	start := time.Now()
+	stream := rawZoneToGlobal(t, ca, g, tok)
+	ack := exchange(t, stream, &discovery.DeltaDiscoveryResponse{TypeUrl: typeURL("Dataplane"), Nonce: "1", SystemVersionInfo: fullPrefix + "1"})
+	require.Nil(t, ack.GetErrorDetail())
+	err = stream.RecvMsg(new(discovery.DeltaDiscoveryRequest))
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "the stream ends with its token: %v", err)
+	require.Contains(t, status.Convert(err).Message(), "zone token expired")
+	require.GreaterOrEqual(t, time.Since(start), time.Second, "not before the token expired")
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/meshgate/meshgate/ca/zonetokens"
 	"github.com/meshgate/meshgate/store"
 )
 
@@ -66,6 +67,10 @@ var errReplaced = errors.New("replaced by a newer stream from the same zone")
 
 // errRevoked ends the streams of a zone that was revoked.
 var errRevoked = errors.New("the zone was revoked on the global control plane")
+
+// errTokenExpired ends a stream when the zone token that opened it expires: the zone
+// reconnects with the token in its --zone-token-file, which must then be a new one.
+var errTokenExpired = errors.New("the zone token expired; put a new one (meshgate token zone) in the zone's --zone-token-file")
 
 func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.Store == nil || opts.Verify == nil {
@@ -145,7 +150,12 @@ func (s *Server) attach(ctx context.Context, zone, method string) (context.Conte
 	}
 	s.mu.Unlock()
 	s.log.Info("zone stream opened", "zone", zone, "method", method)
+	expiry := func() bool { return true }
+	if exp, err := zonetokens.Expiry(bearer(ctx)); err == nil && !exp.IsZero() {
+		expiry = time.AfterFunc(time.Until(exp), func() { cancel(errTokenExpired) }).Stop
+	}
 	return ctx, func() {
+		expiry()
 		cancel(nil)
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -172,6 +182,8 @@ func (s *Server) streamEnded(ctx context.Context, zone, method string, err error
 		return status.Error(codes.Aborted, errReplaced.Error())
 	} else if errors.Is(cause, errRevoked) {
 		return status.Error(codes.PermissionDenied, errRevoked.Error())
+	} else if errors.Is(cause, errTokenExpired) {
+		return status.Error(codes.Unauthenticated, errTokenExpired.Error())
 	}
 	if errors.Is(err, io.EOF) {
 		return nil

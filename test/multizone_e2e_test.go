@@ -407,6 +407,13 @@ networking:
 	require.Equal(t, codes.PermissionDenied, st.Code(), st.Message())
 	st = firstResponseStatus(t, dialADS(t, z2.xds), ".ingress", strings.TrimSpace(z2.cli(t, "token", "dataplane", "--mesh", "default", "--name", "api-1")))
 	require.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+
+	// An ingress's stream ends when its token does.
+	short := strings.TrimSpace(z2.cli(t, "token", "zone-ingress", "--name", "ingress", "--valid-for", "2s"))
+	s := openADS(t, dialADS(t, z2.xds), ".ingress", short)
+	st = s.waitEnd(6 * time.Second)
+	require.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+	require.Contains(t, st.Message(), "ZoneIngress token expired")
 }
 
 // ingressEnvoy connects to a zone's xDS as its ZoneIngress, with a token the zone issued.

@@ -168,6 +168,19 @@ func ID(token string) (string, error) {
 	return c.ID, nil
 }
 
+// Expiry returns a token's expiry without checking it (the token was verified when its
+// stream opened), so the stream can end when the token does.
+func Expiry(token string) (time.Time, error) {
+	var c jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if c.ExpiresAt == nil {
+		return time.Time{}, nil
+	}
+	return c.ExpiresAt.Time, nil
+}
+
 // Revoke puts a token id on the revocation list; revoking twice is not an error.
 func (is *Issuer) Revoke(ctx context.Context, id string) error {
 	if id == "" {
