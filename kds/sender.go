@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -60,12 +61,23 @@ func (s *sender) run(ctx context.Context) error {
 		wanted[k] = true
 	}
 	var last map[string]map[string]string // type URL -> resource name -> version
+	// hashes keeps each record's content version by its store version, modification time and
+	// size (a record deleted and created again restarts its version), so a change costs a hash
+	// of what changed rather than of every synced spec.
+	type hashed struct {
+		storeVersion int64
+		modified     time.Time
+		size         int
+		version      string
+	}
+	hashes := map[store.Key]hashed{}
 	for {
 		snap, err := s.st.All(ctx)
 		if err != nil {
 			return fmt.Errorf("reading the store: %w", err)
 		}
 		cur := map[string]map[string]*discovery.Resource{}
+		seen := make(map[store.Key]hashed, len(hashes))
 		for _, rec := range snap.Records {
 			if !wanted[rec.Kind] || !s.include(rec) {
 				continue
@@ -74,10 +86,16 @@ func (s *sender) run(ctx context.Context) error {
 			if cur[tu] == nil {
 				cur[tu] = map[string]*discovery.Resource{}
 			}
+			h, ok := hashes[rec.Key]
+			if !ok || h.storeVersion != rec.Version || !h.modified.Equal(rec.ModificationTime) || h.size != len(rec.Spec) {
+				h = hashed{storeVersion: rec.Version, modified: rec.ModificationTime, size: len(rec.Spec), version: specVersion(rec.Spec)}
+			}
+			seen[rec.Key] = h
 			name := resourceName(rec.Key)
-			cur[tu][name] = &discovery.Resource{Name: name, Version: specVersion(rec.Spec),
+			cur[tu][name] = &discovery.Resource{Name: name, Version: h.version,
 				Resource: &anypb.Any{TypeUrl: tu, Value: rec.Spec}}
 		}
+		hashes = seen
 		first := last == nil
 		refused := s.takeRefused()
 		next := map[string]map[string]string{}
