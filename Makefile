@@ -24,7 +24,7 @@ test:
 	export MESHGATE_TEST_POSTGRES="$$pg"; \
 	if [ -z "$$MESHGATE_TEST_STEPCA_URL" ]; then stepca="$$(./.ci/stepca.sh start)" || exit 1; eval "$$stepca"; fi; \
 	if [ -z "$$MESHGATE_TEST_KUBE_KUBECONFIG" ] && [ "$$MESHGATE_SKIP_KUBE" != 1 ]; then kube="$$(./.ci/kube.sh start)" || exit 1; eval "$$kube"; fi; \
-	$(GO) test -count=1 -timeout 12m -race ./...
+	$(GO) test -count=1 -timeout 20m -race ./...
 
 # Serve the example gateway from the embedded store in ./meshgate-data (Ctrl-C stops it).
 run: build
