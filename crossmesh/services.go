@@ -78,7 +78,7 @@ func remoteServiceNames(m *model.Model, mesh string, services map[string]string,
 	for _, zi := range m.ZoneIngresses() {
 		for _, s := range zi.Spec.AvailableServices {
 			svc := s.Tags[api.ServiceTag]
-			if s.Mesh != mesh || svc == "" || s.Instances == 0 || len(s.Tags) > 2 || (len(s.Tags) == 2 && s.Tags[api.ProtocolTag] == "") {
+			if s.Mesh != mesh || s.Instances == 0 || !s.IsService() {
 				continue
 			}
 			if _, ok := services[svc]; ok {

@@ -41,3 +41,14 @@ type AvailableService struct {
 	Tags      map[string]string `json:"tags,omitempty"`
 	Instances uint32            `json:"instances,omitempty"`
 }
+
+// IsService reports whether the entry offers a service itself (tags kuma.io/service and at most
+// kuma.io/protocol), not a cross-mesh gateway listener (which adds a port tag).
+func (a AvailableService) IsService() bool {
+	for k := range a.Tags {
+		if k != ServiceTag && k != ProtocolTag {
+			return false
+		}
+	}
+	return a.Tags[ServiceTag] != ""
+}

@@ -68,11 +68,26 @@ func AvailableServices(m *model.Model, n *Network) []api.AvailableService {
 }
 
 // remoteEndpoints are the other zones' ingresses that serve dest's service in the builder's
-// mesh: one endpoint each at the advertised address, weighted by its instances, at
-// remotePriority. Standalone (no Options.Zone) has none, nor has a mesh without mTLS (reported).
-// Only kuma.io/service is matched:
-// availableServices carry no subset tags, so a subset (version: v1) stays local.
+// mesh (see remoteIngresses). Only kuma.io/service is matched: availableServices carry no
+// subset tags, so a subset (version: v1) stays local.
 func (b *builder) remoteEndpoints(dest map[string]string) []ir.Endpoint {
+	for k := range dest {
+		if k != api.ServiceTag && k != api.ProtocolTag {
+			return nil
+		}
+	}
+	svc := dest[api.ServiceTag]
+	return b.remoteIngresses(b.mesh.Name, svc, func(s api.AvailableService) bool {
+		return s.IsService() && s.Tags[api.ServiceTag] == svc
+	})
+}
+
+// remoteIngresses are the other zones' ingresses offering what offers matches in mesh: one
+// endpoint each at the advertised address, weighted by its instances, at remotePriority.
+// Standalone (no Options.Zone) has none. The ingress routes by the SNI of the client's mTLS
+// session, so without mTLS in the builder's mesh a plain-text connection would reach it with
+// nothing to route by: none then, reported.
+func (b *builder) remoteIngresses(mesh, service string, offers func(api.AvailableService) bool) []ir.Endpoint {
 	if b.opts.Zone == "" || b.model == nil {
 		return nil
 	}
@@ -83,48 +98,24 @@ func (b *builder) remoteEndpoints(dest map[string]string) []ir.Endpoint {
 			continue
 		}
 		for _, s := range zi.Spec.AvailableServices {
-			if s.Mesh != b.mesh.Name || s.Instances == 0 || !onlyServiceTags(dest, s.Tags) {
+			if s.Mesh != mesh || s.Instances == 0 || !offers(s) {
 				continue
 			}
 			if !b.mesh.MTLSEnabled() {
-				// The ingress routes by the SNI of the client's mTLS session; a plain-text
-				// connection would reach it with nothing to route by and be dropped.
-				b.diag(&zi.Meta, "availableServices", "%s of mesh %s has instances in zone %s, reachable only through this ZoneIngress, which needs mTLS enabled on the mesh; not used", dest[api.ServiceTag], b.mesh.Name, zi.Spec.Zone)
+				b.diag(&zi.Meta, "availableServices", "%s of mesh %s has instances in zone %s, reachable only through this ZoneIngress, which needs mTLS enabled on mesh %s; not used", service, mesh, zi.Spec.Zone, b.mesh.Name)
 				continue
 			}
 			if net.ParseIP(n.AdvertisedAddress) == nil {
-				b.diag(&zi.Meta, "networking.advertisedAddress", "%q is not an IP address; not used as an endpoint of %s", n.AdvertisedAddress, dest[api.ServiceTag])
+				b.diag(&zi.Meta, "networking.advertisedAddress", "%q is not an IP address; not used as an endpoint of %s", n.AdvertisedAddress, service)
 				continue
 			}
 			out = append(out, ir.Endpoint{
 				Address: n.AdvertisedAddress, Port: n.AdvertisedPort, Weight: s.Instances,
-				Tags: map[string]string{api.ServiceTag: dest[api.ServiceTag]}, Zone: zi.Spec.Zone, Priority: remotePriority,
+				Tags: map[string]string{api.ServiceTag: service}, Zone: zi.Spec.Zone, Priority: remotePriority,
 			})
 		}
 	}
 	return out
-}
-
-// onlyServiceTags reports whether dest asks for the available service's kuma.io/service and no
-// subset tag (other than kuma.io/protocol, which names the same service).
-func onlyServiceTags(dest, available map[string]string) bool {
-	for k := range available {
-		if k != api.ServiceTag && k != api.ProtocolTag {
-			return false // a cross-mesh listener (port), not the service itself
-		}
-	}
-	for k, v := range dest {
-		switch k {
-		case api.ServiceTag:
-			if available[k] != v {
-				return false
-			}
-		case api.ProtocolTag:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // withRemote adds the other zones' ingresses to the local endpoints. Without any local one
@@ -147,7 +138,7 @@ func addRemoteServices(ms *meshServices, mesh string, ingresses []*api.ZoneIngre
 	for _, zi := range ingresses {
 		for _, s := range zi.Spec.AvailableServices {
 			name := s.Tags[api.ServiceTag]
-			if s.Mesh != mesh || name == "" || s.Instances == 0 || !onlyServiceTags(map[string]string{api.ServiceTag: name}, s.Tags) {
+			if s.Mesh != mesh || s.Instances == 0 || !s.IsService() {
 				continue
 			}
 			if cur := ms.byName[name]; cur != nil {

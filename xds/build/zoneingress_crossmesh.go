@@ -1,14 +1,13 @@
 package build
 
 import (
-	"net"
+	"maps"
 	"sort"
 	"strconv"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/crossmesh"
 	"github.com/meshgate/meshgate/xds/ir"
-	"github.com/meshgate/meshgate/xds/names"
 )
 
 // Cross-mesh across zones (which Kuma never shipped): a consumer in mesh B and zone 2 dials a
@@ -55,61 +54,6 @@ func localExposures(n *Network) []crossmesh.Exposure {
 
 // remoteCrossMesh are the other zones' ingresses that offer the exposure's listener port.
 func (b *builder) remoteCrossMesh(e *crossmesh.Exposure) []ir.Endpoint {
-	if b.opts.Zone == "" || b.model == nil {
-		return nil
-	}
 	want := crossMeshDestination(*e)
-	var out []ir.Endpoint
-	for _, zi := range b.model.ZoneIngresses() {
-		n := zi.Spec.Networking
-		if zi.Spec.Zone == "" || zi.Spec.Zone == b.opts.Zone || n == nil || net.ParseIP(n.AdvertisedAddress) == nil {
-			continue
-		}
-		for _, s := range zi.Spec.AvailableServices {
-			if s.Mesh != e.Mesh || s.Instances == 0 || !sameTags(s.Tags, want) {
-				continue
-			}
-			out = append(out, ir.Endpoint{
-				Address: n.AdvertisedAddress, Port: n.AdvertisedPort, Weight: s.Instances,
-				Tags: map[string]string{api.ServiceTag: e.GatewayService}, Zone: zi.Spec.Zone, Priority: remotePriority,
-			})
-		}
-	}
-	return out
-}
-
-func sameTags(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-// ingressCrossMeshChains are the ingress's chains to this zone's cross-mesh listeners.
-func ingressCrossMeshChains(n *Network, meshTLS func(string) bool) ([]ir.FilterChain, []ir.Cluster) {
-	var chains []ir.FilterChain
-	var clusters []ir.Cluster
-	for _, e := range localExposures(n) {
-		if !meshTLS(e.Mesh) {
-			continue
-		}
-		dest := crossMeshDestination(e)
-		sni := names.UpstreamSNI(e.Mesh, dest)
-		cluster := names.ZoneIngressCluster(e.Mesh, names.Cluster(dest))
-		chains = append(chains, ir.FilterChain{
-			Name: sni, ServerNames: []string{sni}, TransportProtocolTLS: true,
-			TCP: &ir.TCPProxy{StatPrefix: cluster, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}},
-		})
-		c := ir.Cluster{Name: cluster, Service: e.GatewayService, Mesh: e.Mesh, Destination: dest, Protocol: ir.ClusterTCP}
-		for _, ep := range e.Endpoints {
-			c.Endpoints = append(c.Endpoints, ir.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 1, Tags: map[string]string{api.ServiceTag: e.GatewayService}})
-		}
-		clusters = append(clusters, c)
-	}
-	return chains, clusters
+	return b.remoteIngresses(e.Mesh, e.GatewayService, func(s api.AvailableService) bool { return maps.Equal(s.Tags, want) })
 }

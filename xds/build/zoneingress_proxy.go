@@ -48,6 +48,11 @@ func ZoneIngress(req ZoneIngressRequest) (*ir.Proxy, error) {
 		Name: names.InboundListener(n.Address, n.Port), Address: n.Address, Port: n.Port,
 		Protocol: ir.TCP, StatPrefix: zi.Name,
 	}
+	pass := func(mesh string, dest map[string]string, eps []ir.Endpoint) {
+		fc, c := passthrough(mesh, dest, eps)
+		l.FilterChains = append(l.FilterChains, fc)
+		p.Clusters = append(p.Clusters, c)
+	}
 	for _, mesh := range req.Model.Meshes() {
 		if !mesh.MTLSEnabled() {
 			continue
@@ -61,28 +66,22 @@ func ZoneIngress(req ZoneIngressRequest) (*ir.Proxy, error) {
 					eps = append(eps, e.Endpoint)
 				}
 			}
-			if len(eps) == 0 {
-				continue
+			if len(eps) > 0 {
+				pass(mesh.Name, map[string]string{api.ServiceTag: svc.Name}, eps)
 			}
-			dest := map[string]string{api.ServiceTag: svc.Name}
-			sni := names.UpstreamSNI(mesh.Name, dest)
-			cluster := names.ZoneIngressCluster(mesh.Name, svc.Name)
-			l.FilterChains = append(l.FilterChains, ir.FilterChain{
-				Name: sni, ServerNames: []string{sni}, TransportProtocolTLS: true,
-				TCP: &ir.TCPProxy{StatPrefix: cluster, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}},
-			})
-			p.Clusters = append(p.Clusters, ir.Cluster{
-				Name: cluster, Service: svc.Name, Mesh: mesh.Name, Destination: dest,
-				Protocol: ir.ClusterTCP, Endpoints: eps,
-			})
 		}
 	}
-	chains, clusters := ingressCrossMeshChains(network, func(mesh string) bool {
-		ms := req.Model.Mesh(mesh)
-		return ms != nil && ms.MTLSEnabled()
-	})
-	l.FilterChains = append(l.FilterChains, chains...)
-	p.Clusters = append(p.Clusters, clusters...)
+	// This zone's cross-mesh listeners (see zoneingress_crossmesh.go).
+	for _, e := range localExposures(network) {
+		if ms := req.Model.Mesh(e.Mesh); ms == nil || !ms.MTLSEnabled() {
+			continue
+		}
+		var eps []ir.Endpoint
+		for _, ep := range e.Endpoints {
+			eps = append(eps, ir.Endpoint{Address: ep.Address, Port: ep.Port, Weight: 1, Tags: map[string]string{api.ServiceTag: e.GatewayService}})
+		}
+		pass(e.Mesh, crossMeshDestination(e), eps)
+	}
 	// Envoy refuses a listener without filter chains: with nothing to reach yet, the ingress
 	// binds nothing until a service appears.
 	if len(l.FilterChains) > 0 {
@@ -93,4 +92,18 @@ func ZoneIngress(req ZoneIngressRequest) (*ir.Proxy, error) {
 		return nil, fmt.Errorf("ZoneIngress %q: %w", zi.Name, err)
 	}
 	return p, nil
+}
+
+// passthrough is the ingress's filter chain for one destination of a mesh: the SNI other
+// zones' clients send for it, TCP-proxied (TLS untouched) to its cluster of local endpoints.
+func passthrough(mesh string, dest map[string]string, eps []ir.Endpoint) (ir.FilterChain, ir.Cluster) {
+	sni := names.UpstreamSNI(mesh, dest)
+	cluster := names.ZoneIngressCluster(mesh, names.Cluster(dest))
+	return ir.FilterChain{
+			Name: sni, ServerNames: []string{sni}, TransportProtocolTLS: true,
+			TCP: &ir.TCPProxy{StatPrefix: cluster, Clusters: []ir.WeightedCluster{{Name: cluster, Weight: 1}}},
+		}, ir.Cluster{
+			Name: cluster, Service: dest[api.ServiceTag], Mesh: mesh, Destination: dest,
+			Protocol: ir.ClusterTCP, Endpoints: eps,
+		}
 }

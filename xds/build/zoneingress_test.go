@@ -98,5 +98,5 @@ func TestRemoteZoneEndpointsNeedMTLS(t *testing.T) {
 	p, err := Proxy(Request{Model: sidecarModel(t, zoneResources), Mesh: "default", Name: "web", Options: opts})
 	require.NoError(t, err)
 	require.NotEmpty(t, p.Diagnostics)
-	require.Contains(t, p.Diagnostics[0].Message, "needs mTLS enabled on the mesh")
+	require.Contains(t, p.Diagnostics[0].Message, "needs mTLS enabled on mesh default")
 }
