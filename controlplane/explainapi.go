@@ -9,7 +9,6 @@ import (
 	"github.com/meshgate/meshgate/api/client"
 	"github.com/meshgate/meshgate/api/rest"
 	"github.com/meshgate/meshgate/api/rest/wire"
-	api "github.com/meshgate/meshgate/api/v1alpha1"
 	"github.com/meshgate/meshgate/xds/explain"
 	"github.com/meshgate/meshgate/xds/names"
 	"github.com/meshgate/meshgate/xds/render"
@@ -42,7 +41,7 @@ func (cp *ControlPlane) explainDataplane(w http.ResponseWriter, r *http.Request)
 	if cp.mode == ModeGlobal {
 		// Global holds copies of the zones' dataplanes but serves none of them; what it would
 		// render for one (without its zone's view of other zones) is not what the proxy gets.
-		writeTokenError(w, http.StatusConflict, "Conflict", fmt.Sprintf("dataplane %s/%s: %s", mesh, name, cp.servedElsewhere(mesh, name)))
+		writeTokenError(w, http.StatusConflict, "Conflict", cp.notServedOnGlobal(mesh, name).Error())
 		return
 	}
 	if follow, _ := strconv.ParseBool(r.URL.Query().Get("follow")); follow {
@@ -108,15 +107,4 @@ func explainRequest(r *http.Request) (explain.Request, error) {
 		req.Source = &explain.Peer{URIs: uris}
 	}
 	return req, nil
-}
-
-// servedElsewhere says, on global, where a dataplane is explained instead.
-func (cp *ControlPlane) servedElsewhere(mesh, name string) string {
-	if m := cp.rec.Model(); m != nil && m.Mesh(mesh) != nil {
-		if dp := m.Mesh(mesh).Dataplane(name); dp != nil && dp.Meta.Labels[api.ZoneTag] != "" {
-			zone := dp.Meta.Labels[api.ZoneTag]
-			return "served by zone " + zone + ", not by global: explain it against zone " + zone + "'s control plane"
-		}
-	}
-	return "global serves no dataplane: explain it against its zone's control plane"
 }

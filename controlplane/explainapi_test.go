@@ -56,5 +56,5 @@ func TestExplainEndpointRefusals(t *testing.T) {
 	cp.mode = ModeGlobal
 	code, body = call(http.MethodGet, path+"?port=8080", "secret")
 	require.Equal(t, http.StatusConflict, code, body)
-	require.True(t, strings.Contains(body, "explain it against its zone's control plane"), body)
+	require.True(t, strings.Contains(body, "the global control plane serves no dataplane: ask its zone's control plane"), body)
 }

@@ -3,8 +3,6 @@ package controlplane
 import (
 	"context"
 	"fmt"
-	"net"
-	"strings"
 
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/explain"
@@ -21,8 +19,8 @@ func (cp *ControlPlane) followServed(ctx context.Context, mesh, name string, req
 		return nil, fmt.Errorf("dataplane %s/%s: the control plane has not built its model yet", mesh, name)
 	}
 	if req.Address == "" && req.Host != "" {
-		if ip, ok := cp.resolveServedHost(mesh, name, req.Host); ok {
-			req.Address = ip
+		if ip, ok := render.ResolveHost(m, cp.rec.servedNetwork(), mesh, name, req.Host); ok {
+			req.Address = ip.String()
 		}
 	}
 	served := func(mesh, name string) (*render.Output, error) {
@@ -33,31 +31,6 @@ func (cp *ControlPlane) followServed(ctx context.Context, mesh, name string, req
 		return out, err
 	}
 	return render.Follow(m, mesh, name, req, render.FollowOptions{Served: served})
-}
-
-// resolveServedHost is the VIP a transparent dataplane's application reaches host at, as the
-// embedded DNS answers it: where explain's first hop starts (the CLI does the same with -f).
-func (cp *ControlPlane) resolveServedHost(mesh, name, host string) (string, bool) {
-	m := cp.rec.Model()
-	ms := m.Mesh(mesh)
-	if ms == nil {
-		return "", false
-	}
-	if dp := ms.Dataplane(name); dp == nil || dp.Spec.Networking.TransparentProxying == nil {
-		return "", false
-	}
-	n := cp.rec.servedNetwork()
-	if n == nil {
-		return "", false
-	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	ip, ok := n.Resolve(mesh, strings.ToLower(strings.TrimSuffix(host, ".")))
-	if !ok {
-		return "", false
-	}
-	return ip.String(), true
 }
 
 // servedNetwork is the Network of the last rebuild (VIPs, services, exposures), or nil.

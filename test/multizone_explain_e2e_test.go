@@ -94,5 +94,5 @@ func TestMultiZoneExplainIngressHop(t *testing.T) {
 	eventuallyGet(t, w.global, "/meshes/default/dataplanes/zone-1.gateway-1", func(code int, _ string) bool { return code == 200 })
 	out, err = explainOn(t, w.global, "--dataplane", "default/zone-1.gateway-1", "--port", "8080", "--host", "foo.example.com", "--path", "/api")
 	require.Error(t, err, out)
-	require.Contains(t, out, "served by zone zone-1, not by global: explain it against zone zone-1's control plane")
+	require.Contains(t, out, "dataplane default/zone-1.gateway-1 is served by zone zone-1, not by the global control plane: ask zone zone-1's control plane")
 }

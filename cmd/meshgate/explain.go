@@ -2,14 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	api "github.com/meshgate/meshgate/api/v1alpha1"
-	"github.com/meshgate/meshgate/model"
 	"github.com/meshgate/meshgate/xds/build"
 	"github.com/meshgate/meshgate/xds/explain"
 	"github.com/meshgate/meshgate/xds/names"
@@ -105,7 +102,7 @@ the configuration it is served (--source-uri instead of --source).`,
 			req.ALPN = []string{names.MeshALPN}
 		}
 		if req.Address == "" {
-			if ip, ok := resolveMeshHost(m, network, mesh, name, req.Host); ok {
+			if ip, ok := render.ResolveHost(m, network, mesh, name, req.Host); ok {
 				req.Address = ip.String()
 			}
 		}
@@ -156,23 +153,4 @@ func withSourceTags(headers []explain.Header, dp *api.Dataplane) []explain.Heade
 		headers = append(headers, explain.Header{Name: names.TagsHeader, Value: v})
 	}
 	return headers
-}
-
-// resolveMeshHost is the VIP a transparently proxied dataplane's application connects to for
-// a `.mesh` host, as the control plane's DNS answers it.
-func resolveMeshHost(m *model.Model, network *build.Network, mesh, name, host string) (netip.Addr, bool) {
-	ms := m.Mesh(mesh)
-	if ms == nil {
-		return netip.Addr{}, false
-	}
-	dp := ms.Dataplane(name)
-	if dp == nil || dp.Spec.Networking.TransparentProxying == nil {
-		return netip.Addr{}, false
-	}
-	h := host
-	if hp, _, err := net.SplitHostPort(host); err == nil {
-		h = hp
-	}
-	// `.mesh` names, cross-mesh hostnames and ExternalService hosts all have VIPs.
-	return network.Resolve(mesh, strings.ToLower(strings.TrimSuffix(h, ".")))
 }

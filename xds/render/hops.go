@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -355,4 +356,23 @@ func HopsText(hops []Hop) string {
 		b.WriteString(h.Result.Text())
 	}
 	return b.String()
+}
+
+// ResolveHost is the VIP at which a transparently proxied dataplane mesh/name reaches host
+// (`.mesh` names, cross-mesh hostnames, ExternalService hosts), as the embedded DNS answers:
+// where explain's first hop starts when only a host is given. false for a dataplane without
+// transparent proxying or a host with no VIP.
+func ResolveHost(m *model.Model, network *build.Network, mesh, name, host string) (netip.Addr, bool) {
+	ms := m.Mesh(mesh)
+	if ms == nil || network == nil {
+		return netip.Addr{}, false
+	}
+	dp := ms.Dataplane(name)
+	if dp == nil || dp.Spec.Networking.TransparentProxying == nil {
+		return netip.Addr{}, false
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return network.Resolve(mesh, strings.ToLower(strings.TrimSuffix(host, ".")))
 }
