@@ -201,17 +201,16 @@ func (cp *ControlPlane) gatewaySummary(ctx context.Context, mesh *model.Mesh, gw
 	if from == "" || cp.mode == ModeGlobal {
 		return s
 	}
-	out, err := cp.rec.Output(ctx, names.Node(mesh.Name, from))
-	if err != nil {
-		s.Error = fmt.Sprintf("rendering replica %s: %v", from, err)
+	g := cp.renderedGateway(ctx, mesh.Name, from)
+	if g.err != nil {
+		s.Error = fmt.Sprintf("rendering replica %s: %v", from, g.err)
 		return s
 	}
-	if out == nil {
+	if !g.rendered {
 		return s
 	}
 	s.RenderedFrom = from
-	s.RouteTables = routeTables(out.Resources)
-	s.Policies = explain.Policies(out.Resources)
+	s.RouteTables, s.Policies = g.routes, g.policies
 	return s
 }
 

@@ -22,15 +22,17 @@ import (
 
 // ControlPlane is one running meshgate.
 type ControlPlane struct {
-	cfg      Config
-	log      *slog.Logger
-	store    store.Store
-	xds      *xdsserver.Server
-	tokens   *tokens.Issuer
-	registry *prometheus.Registry
-	rec      *reconciler
-	files    *fileSync
-	dns      *meshDNS
+	// consoleRenders caches the console's gateway renderings per rebuild (consolecache.go).
+	consoleRenders gatewayRenders
+	cfg            Config
+	log            *slog.Logger
+	store          store.Store
+	xds            *xdsserver.Server
+	tokens         *tokens.Issuer
+	registry       *prometheus.Registry
+	rec            *reconciler
+	files          *fileSync
+	dns            *meshDNS
 	// lease is the singleton lease this replica holds or follows (lease.go).
 	lease *leaseRunner
 
